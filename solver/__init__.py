@@ -1,0 +1,30 @@
+"""convsolve: find the conv, transposed-conv and pooling settings that make sizes line up.
+
+Modules:
+    _arith      PyTorch's per-axis size formulas and rejection rules, written once
+    _document   the JSON contract (pydantic models) shared by REST, CLI and Python
+    _forward    the forward engine: sizes, channels, params, MACs, receptive field
+    _errors     the exception tree
+    cli         the `convsolve` command
+"""
+
+from ._arith import Rule
+from ._document import ForwardRequest, ForwardResponse, LayerReport, LayerType
+from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
+from ._forward import forward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvsolveError",
+    "DocumentError",
+    "ForwardRequest",
+    "ForwardResponse",
+    "LayerRejected",
+    "LayerReport",
+    "LayerType",
+    "LimitExceeded",
+    "Rule",
+    "__version__",
+    "forward",
+]

@@ -1,0 +1,217 @@
+"""The JSON contract shared by the REST API, the CLI and the Python API.
+
+A concrete value is an int (the same on every axis) or a list with one int per axis,
+as in PyTorch's `kernel_size=3` vs `kernel_size=(1, 3)`.  In a solve document a
+searchable parameter may instead be a domain, `{"min": 1, "max": 7}` or
+`{"choices": [1, 3, 5]}`: a scalar domain is shared by every axis, a list of domains
+searches each axis on its own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum, unique
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Bounds that keep documents sane; the solver's own limits live in its settings.
+MAX_SIZE = 1 << 20
+MAX_PARAM = 1 << 16
+MAX_CHANNELS = 1 << 20
+MAX_LAYERS = 256
+
+Size = Annotated[int, Field(ge=1, le=MAX_SIZE)]
+Int = Annotated[int, Field(ge=-MAX_PARAM, le=MAX_PARAM)]
+Channels = Annotated[int, Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(_Strict):
+    """All integers from min to max, inclusive."""
+
+    min: Int
+    max: Int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is larger than max {self.max}")
+        return self
+
+
+class Choices(_Strict):
+    """An explicit list of allowed values."""
+
+    choices: Annotated[list[Any], Field(min_length=1, max_length=1024)]
+
+
+Domain = Range | Choices
+# A parameter: a value, one value per axis, a domain shared by all axes, or per-axis domains.
+Param = Int | Domain | Annotated[list[Int | Domain], Field(min_length=1, max_length=3)]
+PaddingParam = Int | Literal["same", "valid"] | Domain | Annotated[
+    list[Int | Domain], Field(min_length=1, max_length=3)
+]
+BoolParam = bool | Choices
+
+
+@unique
+class LayerType(StrEnum):
+    CONV = "conv"
+    CONV_TRANSPOSE = "conv_transpose"
+    MAX_POOL = "max_pool"
+    AVG_POOL = "avg_pool"
+    UPSAMPLE = "upsample"
+    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
+    ADAPTIVE_MAX_POOL = "adaptive_max_pool"
+
+
+class _LayerBase(_Strict):
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class _Weighted(_LayerBase):
+    kernel_size: Param
+    stride: Param = 1
+    dilation: Param = 1
+    in_channels: Channels | None = None
+    out_channels: Channels | None = None
+    groups: Channels = 1
+    bias: bool = True
+
+
+class Conv(_Weighted):
+    """torch.nn.Conv1d/2d/3d."""
+
+    type: Literal["conv"]
+    padding: PaddingParam = 0
+
+
+class ConvTranspose(_Weighted):
+    """torch.nn.ConvTranspose1d/2d/3d."""
+
+    type: Literal["conv_transpose"]
+    padding: Param = 0
+    output_padding: Param = 0
+
+
+class MaxPool(_LayerBase):
+    """torch.nn.MaxPool1d/2d/3d; stride defaults to kernel_size."""
+
+    type: Literal["max_pool"]
+    kernel_size: Param
+    stride: Param | None = None
+    padding: Param = 0
+    dilation: Param = 1
+    ceil_mode: BoolParam = False
+
+
+class AvgPool(_LayerBase):
+    """torch.nn.AvgPool1d/2d/3d; stride defaults to kernel_size."""
+
+    type: Literal["avg_pool"]
+    kernel_size: Param
+    stride: Param | None = None
+    padding: Param = 0
+    ceil_mode: BoolParam = False
+
+
+class Upsample(_LayerBase):
+    """torch.nn.Upsample: exactly one of scale_factor and size."""
+
+    type: Literal["upsample"]
+    scale_factor: (
+        Annotated[float, Field(gt=0, le=1024)]
+        | Annotated[list[Annotated[float, Field(gt=0, le=1024)]], Field(min_length=1, max_length=3)]
+        | None
+    ) = None
+    size: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
+    mode: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Upsample:
+        if (self.scale_factor is None) == (self.size is None):
+            raise ValueError("upsample needs exactly one of scale_factor and size")
+        return self
+
+
+class _Adaptive(_LayerBase):
+    output_size: Size | Annotated[list[Size | None], Field(min_length=1, max_length=3)]
+
+
+class AdaptiveAvgPool(_Adaptive):
+    """torch.nn.AdaptiveAvgPool1d/2d/3d; a null entry keeps that axis' size."""
+
+    type: Literal["adaptive_avg_pool"]
+
+
+class AdaptiveMaxPool(_Adaptive):
+    """torch.nn.AdaptiveMaxPool1d/2d/3d; a null entry keeps that axis' size."""
+
+    type: Literal["adaptive_max_pool"]
+
+
+Layer = Annotated[
+    Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool,
+    Field(discriminator="type"),
+]
+
+InputSize = Annotated[list[Size], Field(min_length=1, max_length=3)]
+
+
+class ForwardRequest(_Strict):
+    """A stack of layers applied to an input of the given spatial size."""
+
+    input_size: InputSize
+    in_channels: Channels | None = None
+    layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [224, 224],
+                    "in_channels": 3,
+                    "layers": [
+                        {"type": "conv", "kernel_size": 7, "stride": 2, "padding": 3,
+                         "out_channels": 64, "bias": False, "name": "conv1"},
+                        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1},
+                    ],
+                }
+            ]
+        },
+    )
+
+
+class LayerReport(BaseModel):
+    """What one layer does to the tensor."""
+
+    index: int
+    name: str | None
+    type: LayerType
+    input_size: list[int]
+    output_size: list[int]
+    #: Padding actually applied per axis, as [begin, end] (asymmetric for padding='same').
+    padding: list[list[int]] | None
+    in_channels: int | None
+    out_channels: int | None
+    params: int | None
+    macs: int | None
+    #: Receptive field per axis, in input pixels, after this layer (null when not exact).
+    receptive_field: list[int | float] | None
+    #: Distance in input pixels between neighbouring outputs (cumulative stride).
+    jump: list[int | float] | None
+
+
+class ForwardResponse(BaseModel):
+    input_size: list[int]
+    output_size: list[int]
+    in_channels: int | None
+    out_channels: int | None
+    params: int | None
+    macs: int | None
+    receptive_field: list[int | float] | None
+    layers: list[LayerReport]

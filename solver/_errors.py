@@ -1,0 +1,74 @@
+"""The exception tree: one root, so callers can catch everything convsolve raises.
+
+    ConvsolveError(ValueError)
+    ├── DocumentError      the document is malformed or inconsistent (wrong axis count, ...)
+    ├── LayerRejected      PyTorch would refuse this layer: says which layer, axis and rule
+    └── LimitExceeded      the request goes past a configured limit
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConvsolveError(ValueError):
+    """Root of every error convsolve raises on purpose."""
+
+    #: Stable machine-readable kind, used as `type` in the API's 422 body.
+    kind = "convsolve_error"
+
+    def __init__(self, message: str, *, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        #: Where in the document the problem is, like pydantic's `loc`.
+        self.loc = loc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "loc": list(self.loc), "msg": self.message}
+
+
+class DocumentError(ConvsolveError):
+    """The document cannot be read as asked: wrong axis count, a domain where a value is needed."""
+
+    kind = "document_error"
+
+
+class LimitExceeded(ConvsolveError):
+    """The request is larger than the configured limits allow."""
+
+    kind = "limit_exceeded"
+
+
+class LayerRejected(ConvsolveError):
+    """A layer configuration that PyTorch would refuse."""
+
+    kind = "layer_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        layer: int | None = None,
+        name: str | None = None,
+        axis: int | None = None,
+        loc: tuple[str | int, ...] = (),
+        suggestions: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, loc=loc)
+        self.rule = rule
+        self.layer = layer
+        self.name = name
+        self.axis = axis
+        #: Nearby settings of this layer that PyTorch accepts (may be empty).
+        self.suggestions = suggestions or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "rule": self.rule,
+            "layer": self.layer,
+            "name": self.name,
+            "axis": self.axis,
+            "suggestions": self.suggestions,
+        }
