@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum, unique
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 # Bounds that keep documents sane; the solver's own limits live in its settings.
 MAX_SIZE = 1 << 20
@@ -20,9 +20,10 @@ MAX_PARAM = 1 << 16
 MAX_CHANNELS = 1 << 20
 MAX_LAYERS = 256
 
-Size = Annotated[int, Field(ge=1, le=MAX_SIZE)]
-Int = Annotated[int, Field(ge=-MAX_PARAM, le=MAX_PARAM)]
-Channels = Annotated[int, Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
+# Strict: JSON `true` is not a kernel size.
+Size = Annotated[int, Strict(), Field(ge=1, le=MAX_SIZE)]
+Int = Annotated[int, Strict(), Field(ge=-MAX_PARAM, le=MAX_PARAM)]
+Channels = Annotated[int, Strict(), Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
 
 
 class _Strict(BaseModel):

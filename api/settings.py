@@ -1,0 +1,15 @@
+"""Service settings, read once from CONVSOLVE_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVSOLVE_")
+
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = 256 * 1024
+
+
+settings = Settings()
