@@ -159,3 +159,33 @@ def adaptive_pool(i: int, size: int | None) -> int:
 def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float]:
     """Grow the receptive field r and jump j through a window of span e and stride s."""
     return r + (e - 1) * j, j * s
+
+
+def axis_output(
+    kind: str, i: int, *, k: int = 1, s: int = 1, padding: int | str = 0, d: int = 1,
+    op: int = 0, ceil_mode: bool = False, ndim: int = 1,
+    scale: float | None = None, size: int | None = None,
+) -> int:
+    """One axis of one layer, by layer type; padding may be an int, "same" or "valid"."""
+    if kind == "conv":
+        if padding == "same":
+            if s != 1:
+                raise Rejected(
+                    Rule.SAME_NEEDS_STRIDE_1,
+                    f"padding='same' needs stride 1, got stride {s} "
+                    "(PyTorch: padding='same' is not supported for strided convolutions)",
+                )
+            return conv(i, k, s, *same_padding(k, d), d)
+        p = 0 if padding == "valid" else int(padding)
+        return conv(i, k, s, p, p, d)
+    if kind == "conv_transpose":
+        return conv_transpose(i, k, s, int(padding), d, op)
+    if kind == "max_pool":
+        return pool(i, k, s, int(padding), d, ceil_mode)
+    if kind == "avg_pool":
+        return avg_pool(i, k, s, int(padding), ceil_mode, ndim)
+    if kind == "upsample":
+        return upsample(i, scale, size)
+    if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
+        return adaptive_pool(i, size)
+    raise ValueError(f"no size rule for layer type {kind!r}")

@@ -67,10 +67,18 @@ class LayerType(StrEnum):
     UPSAMPLE = "upsample"
     ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
     ADAPTIVE_MAX_POOL = "adaptive_max_pool"
+    CONCAT = "concat"
+    ADD = "add"
+
+
+TensorName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _LayerBase(_Strict):
-    name: Annotated[str, Field(max_length=200)] | None = None
+    #: Names the layer and its output tensor, for `input`, joins, ties and targets.
+    name: TensorName | None = None
+    #: The tensor this layer reads: "input" or a layer's name; default: the layer before.
+    input: TensorName | None = None
 
 
 class _Weighted(_LayerBase):
@@ -154,8 +162,27 @@ class AdaptiveMaxPool(_Adaptive):
     type: Literal["adaptive_max_pool"]
 
 
+class _Join(_Strict):
+    name: TensorName | None = None
+    #: The tensors joined; their spatial sizes must be equal.
+    inputs: Annotated[list[TensorName], Field(min_length=2, max_length=64)]
+
+
+class Concat(_Join):
+    """torch.cat along channels (a U-Net skip, ASPP branches): spatial sizes must match."""
+
+    type: Literal["concat"]
+
+
+class Add(_Join):
+    """Element-wise sum (a residual connection): sizes and channels must match."""
+
+    type: Literal["add"]
+
+
 Layer = Annotated[
-    Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool,
+    Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
+    | Concat | Add,
     Field(discriminator="type"),
 ]
 
@@ -216,3 +243,122 @@ class ForwardResponse(BaseModel):
     macs: int | None
     receptive_field: list[int | float] | None
     layers: list[LayerReport]
+
+
+# --- the solve document --------------------------------------------------------------
+
+#: A target per axis: a size, a range, or "input" (the same as the network input).
+AxisTarget = Size | Range
+Target = (
+    Size
+    | Range
+    | Literal["input"]
+    | Annotated[list[AxisTarget], Field(min_length=1, max_length=3)]
+)
+
+
+@unique
+class Goal(StrEnum):
+    """What "best" means; a list of goals is lexicographic (the first one decides)."""
+
+    FEWEST_PARAMS = "fewest_params"
+    FEWEST_MACS = "fewest_macs"
+    LEAST_PADDING = "least_padding"
+    SMALLEST_KERNELS = "smallest_kernels"
+    SMALLEST_DILATION = "smallest_dilation"
+    LARGEST_RECEPTIVE_FIELD = "largest_receptive_field"
+
+
+class Prefer(_Strict):
+    """Closeness to preferred values, e.g. {"prefer": {"stride": 2}}: the sum of |v - want|."""
+
+    prefer: dict[
+        Literal["kernel_size", "stride", "padding", "dilation", "output_padding"], Int
+    ] = Field(min_length=1)
+
+
+Objective = Goal | Prefer
+
+
+class Tie(_Strict):
+    """Parameters shared between layers: every listed layer takes the same values."""
+
+    layers: Annotated[list[TensorName | Annotated[int, Strict(), Field(ge=0)]], Field(min_length=2)]
+    params: Annotated[
+        list[Literal["kernel_size", "stride", "padding", "dilation", "output_padding", "ceil_mode"]],
+        Field(min_length=1),
+    ]
+
+
+class SolveRequest(_Strict):
+    """Which settings of the searchable parameters take the input to the target."""
+
+    input_size: InputSize | None = None
+    #: Several input sizes the one design must handle; excludes input_size.
+    input_sizes: Annotated[list[InputSize], Field(min_length=1, max_length=16)] | None = None
+    in_channels: Channels | None = None
+    #: Size of the last layer's output.
+    target_size: Target | None = None
+    #: Targets on named tensors (layer names).
+    targets: dict[TensorName, Target] = Field(default_factory=dict, max_length=MAX_LAYERS)
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
+    ties: Annotated[list[Tie], Field(max_length=MAX_LAYERS)] = Field(default_factory=list)
+    objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
+    #: How many solutions to list at most (the best ones when there is an objective).
+    limit: Annotated[int, Strict(), Field(ge=0, le=10_000)] = 100
+    #: Wall-clock budget; the server caps it.
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+    @model_validator(mode="after")
+    def _one_input(self) -> SolveRequest:
+        if (self.input_size is None) == (self.input_sizes is None):
+            raise ValueError("give exactly one of input_size and input_sizes")
+        return self
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [572, 572],
+                    "target_size": [388, 388],
+                    "layers": [
+                        {"type": "conv", "kernel_size": {"min": 1, "max": 5},
+                         "padding": {"min": 0, "max": 2}},
+                        {"type": "max_pool", "kernel_size": 2},
+                        {"type": "conv_transpose", "kernel_size": 2, "stride": 2},
+                    ],
+                    "objective": "smallest_kernels",
+                    "limit": 10,
+                }
+            ]
+        },
+    )
+
+
+@unique
+class Status(StrEnum):
+    COMPLETE = "complete"
+    LIMIT = "limit"
+    TIMEOUT = "timeout"
+    INFEASIBLE = "infeasible"
+
+
+class Solution(BaseModel):
+    #: Every parameter explicit, one int per axis: a valid forward document's layers.
+    layers: list[dict[str, Any]]
+    #: Output size of every layer, for each input size (one list per input size).
+    sizes: list[list[list[int]]]
+    #: The objective's value, one number per goal (lexicographic), when ranked.
+    score: list[int | float] | None = None
+
+
+class SolveResponse(BaseModel):
+    status: Status
+    #: Exact number of solutions in the domains; null when it could not be counted.
+    count: int | None
+    solutions: list[Solution]
+    #: Which engine answered: "exact" (over intermediate sizes) or "cpsat".
+    engine: str
+    elapsed_s: float
+    message: str | None = None

@@ -1,0 +1,382 @@
+"""The exact engine: dynamic programming over intermediate sizes.
+
+Once every tensor's size is fixed, layers no longer interact except through shared
+(isotropic or tied) variables.  So the solutions are paths through levels of states,
+a state being the sizes of the tensors still needed and the values of the variables
+still shared.  Counting is a sum of products over those paths (exact, with Python's
+big ints), and the best N by an additive objective are the N cheapest paths.
+
+Before the DP, each tensor's possible sizes are bounded by propagating intervals
+forward from the inputs and backward from the targets; every layer's output is
+non-decreasing in its input, so a preimage is found by bisection on the forward
+arithmetic itself and no inverse formula is written.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ._arith import Rejected, axis_output
+from ._forward import per_axis
+from ._problem import Node, Problem
+
+Intervals = list[tuple[int, int]]  # sorted, disjoint, inclusive
+State = tuple[tuple[Any, ...], tuple[Any, ...]]  # (sizes of live tensors, values of live vars)
+Cost = tuple[float, ...]
+
+#: Above this many states in one level the problem is handed to CP-SAT instead.
+MAX_STATES = 200_000
+_NO_SIZE = -1  # a rejected configuration, below every real size
+
+
+class Timeout(Exception):
+    """The deadline passed."""
+
+
+class TooLarge(Exception):
+    """Too many intermediate states for the exact engine."""
+
+
+_KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "dilation": "d",
+       "output_padding": "op", "ceil_mode": "ceil_mode"}
+
+
+class AxisFn:
+    """out(axis, i, values) for one node, memoized; -1 where PyTorch rejects.
+
+    Axes that read the same variables and fixed settings form one class and share
+    their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
+    """
+
+    def __init__(self, node: Node, ndim: int) -> None:
+        self.kind = node.type
+        self.ndim = ndim
+        layer = node.layer
+        fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
+        where = ("layers", node.index)
+        if self.kind == "upsample":
+            key = "size" if layer.size is not None else "scale"
+            for a, v in enumerate(per_axis(getattr(layer, "size" if key == "size" else "scale_factor"), ndim, where)):
+                fixed[a][key] = v
+        elif self.kind.startswith("adaptive"):
+            for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
+                fixed[a]["size"] = v
+        axis_keys = [(tuple((_KW[f], ids[a]) for f, ids in node.slots.items()), tuple(sorted(fixed[a].items())))
+                     for a in range(ndim)]
+        classes = list(dict.fromkeys(axis_keys))
+        self.cls_of = [classes.index(k) for k in axis_keys]
+        #: per class: (names of the keyword arguments, their variable ids, fixed settings)
+        self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
+                        for fields, fx in classes]
+        self.cache: dict[tuple[Any, ...], int] = {}
+
+    def vars_of(self, a: int) -> tuple[int, ...]:
+        return self.classes[self.cls_of[a]][1]
+
+    def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        """The output size for class cls, input i, and its variables' values combo."""
+        key = (cls, i, combo)
+        out = self.cache.get(key)
+        if out is None:
+            names, _, fixed = self.classes[cls]
+            try:
+                out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
+            except Rejected:
+                out = _NO_SIZE
+            self.cache[key] = out
+        return out
+
+    def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
+        cls = self.cls_of[a]
+        return self.eval(cls, i, tuple([values[v] for v in self.classes[cls][1]]))
+
+    def combos(self, a: int, domains: dict[int, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Every assignment of the variables axis a reads (repeated ids take one value)."""
+        ids = self.vars_of(a)
+        distinct = tuple(dict.fromkeys(ids))
+        if len(distinct) == len(ids):
+            yield from itertools.product(*(domains[v] for v in ids))
+            return
+        for combo in itertools.product(*(domains[v] for v in distinct)):
+            value = dict(zip(distinct, combo))
+            yield tuple(value[v] for v in ids)
+
+
+# --- interval bounds ------------------------------------------------------------------
+
+def _merge(ivs: Intervals) -> Intervals:
+    out: Intervals = []
+    for lo, hi in sorted(ivs):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _intersect(x: Intervals, y: Intervals) -> Intervals:
+    out, i, j = [], 0, 0
+    while i < len(x) and j < len(y):
+        lo, hi = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if x[i][1] < y[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _contains(ivs: Intervals, v: int) -> bool:
+    k = bisect_right(ivs, (v, float("inf"))) - 1
+    return k >= 0 and ivs[k][0] <= v <= ivs[k][1]
+
+
+def _first(lo: int, hi: int, pred: Callable[[int], bool]) -> int | None:
+    """Smallest i in [lo, hi] with pred(i), pred being false...true; None if none."""
+    if lo > hi or not pred(hi):
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _preimage(f: Callable[[int], int], ivs: Intervals, target: Intervals) -> Intervals:
+    """The inputs in ivs that f (non-decreasing, -1 below its valid inputs) maps into target."""
+    out = []
+    for lo, hi in ivs:
+        for olo, ohi in target:
+            first = _first(lo, hi, lambda i: f(i) >= olo)
+            if first is None or f(first) > ohi:
+                continue
+            after = _first(first, hi, lambda i: f(i) > ohi)
+            out.append((first, hi if after is None else after - 1))
+    return out
+
+
+def bounds(problem: Problem, fns: list[AxisFn | None], domains: dict[int, tuple[Any, ...]]) -> list[list[list[Intervals]]]:
+    """Possible sizes of every tensor, per case and axis.
+
+    Forward, only an upper bound (outputs grow with inputs, so one evaluation per
+    assignment); then backward from the targets, by bisection on the forward rule.
+    """
+    ncase, nd = len(problem.cases), range(problem.ndim)
+    memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
+
+    def highest(fn: AxisFn, a: int, i: int) -> int:
+        key = (id(fn), fn.cls_of[a], i)
+        if key not in memo:
+            memo[key] = max([fn.eval(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)])
+        return memo[key]  # type: ignore[no-any-return]
+
+    def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
+        cls = fn.cls_of[a]
+        key = (id(fn), cls, tuple(ivs), tuple(target))
+        if key not in memo:
+            memo[key] = _merge([iv for combo in fn.combos(a, domains) for iv in _preimage(
+                lambda i, combo=combo: fn.eval(cls, i, combo), ivs, target)])
+        return memo[key]  # type: ignore[no-any-return]
+
+    top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
+    for node in problem.nodes:
+        fn = fns[node.index]
+        if fn is None:
+            top.append([[min(top[s][c][a] for s in node.inputs) for a in nd] for c in range(ncase)])
+        else:
+            src = top[node.inputs[0]]
+            top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
+    sets = [[[[(c[a], c[a])] for a in nd] for c in problem.cases]]
+    sets += [[[[(1, top[t][c][a])] if top[t][c][a] >= 1 else [] for a in nd] for c in range(ncase)]
+             for t in range(1, len(top))]
+    for t, axes in problem.targets.items():
+        for c, case in enumerate(problem.cases):
+            for a, tg in enumerate(axes):
+                want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
+                sets[t][c][a] = _intersect(sets[t][c][a], want)
+    for node in reversed(problem.nodes):
+        t, fn = node.index + 1, fns[node.index]
+        for s in node.inputs:
+            for c in range(ncase):
+                for a in nd:
+                    pre = sets[t][c][a] if fn is None else preimage(fn, a, sets[s][c][a], sets[t][c][a])
+                    sets[s][c][a] = _intersect(sets[s][c][a], pre)
+    return sets
+
+
+# --- the levelled graph of states -----------------------------------------------------
+
+@dataclass(slots=True)
+class Layout:
+    tensors: tuple[int, ...]
+    vars: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Step:
+    """Node l's transitions: state -> next state -> the new variables' values."""
+
+    node: Node
+    new_vars: tuple[int, ...]
+    edges: dict[State, dict[State, list[tuple[Any, ...]]]]
+
+
+class Graph:
+    def __init__(self, problem: Problem, deadline: float, objective: Callable[..., Cost] | None = None) -> None:
+        self.problem = problem
+        self.deadline = deadline
+        self.domains = {v: var.values for v, var in enumerate(problem.vars)}
+        self.fns: list[AxisFn | None] = [
+            None if n.type in ("concat", "add") else AxisFn(n, problem.ndim) for n in problem.nodes
+        ]
+        self.sets = bounds(problem, self.fns, self.domains)
+        self.layouts = self._layouts()
+        self.steps: list[Step] = []
+        self._build()
+
+    def _layouts(self) -> list[Layout]:
+        nodes, n = self.problem.nodes, len(self.problem.nodes)
+        last_read = {t: max((m.index for m in nodes if t in m.inputs), default=-1) for t in range(n + 1)}
+        first = {v: min(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
+        last = {v: max(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
+        return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
+                       tuple(v for v in sorted(first) if first[v] < lvl <= last[v]))
+                for lvl in range(n + 1)]
+
+    def _check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Timeout
+
+    def _build(self) -> None:
+        p = self.problem
+        cases, ndim = range(len(p.cases)), range(p.ndim)
+        start: State = (tuple(tuple(tuple(c) for c in p.cases) for _ in self.layouts[0].tensors), ())
+        level = [start]
+        for node in p.nodes:
+            lin, lout = self.layouts[node.index], self.layouts[node.index + 1]
+            t_out, fn, sets = node.index + 1, self.fns[node.index], self.sets[node.index + 1]
+            old = tuple(v for v in node.var_ids if v in lin.vars)
+            new = tuple(v for v in node.var_ids if v not in lin.vars)
+            memo: dict[Any, list[tuple[tuple[Any, ...], Any]]] = {}
+            edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
+            nxt: dict[State, None] = {}
+            for state in level:
+                self._check_time()
+                sizes = dict(zip(lin.tensors, state[0], strict=True))
+                vals = dict(zip(lin.vars, state[1], strict=True))
+                ins = tuple(sizes[t] for t in node.inputs)
+                key = (ins, tuple(vals[v] for v in old))
+                results = memo.get(key)
+                if results is None:
+                    results = []
+                    for combo in itertools.product(*(self.domains[v] for v in new)):
+                        allv = {**vals, **dict(zip(new, combo, strict=True))}
+                        if fn is None:
+                            out = ins[0] if all(x == ins[0] for x in ins) else None
+                        else:
+                            out = tuple(tuple(fn(a, ins[0][c][a], allv) for a in ndim) for c in cases)
+                        if out is not None and all(_contains(sets[c][a], out[c][a]) for c in cases for a in ndim):
+                            results.append((combo, out))
+                    memo[key] = results
+                out_edges: dict[State, list[tuple[Any, ...]]] = {}
+                for combo, out in results:
+                    allv = {**vals, **dict(zip(new, combo, strict=True))}
+                    ns: State = (tuple(out if t == t_out else sizes[t] for t in lout.tensors),
+                                 tuple(allv[v] for v in lout.vars))
+                    out_edges.setdefault(ns, []).append(combo)
+                    nxt[ns] = None
+                if out_edges:
+                    edges[state] = out_edges
+            if len(nxt) > MAX_STATES:
+                raise TooLarge(f"{len(nxt):,} intermediate states after layer {node.index}")
+            self.steps.append(Step(node, new, edges))
+            level = list(nxt)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop states that cannot reach the end, and count paths on the way."""
+        alive: dict[State, int] = {((), ()): 1}
+        self.counts: list[dict[State, int]] = [alive]
+        for step in reversed(self.steps):
+            counts: dict[State, int] = {}
+            for state, out in list(step.edges.items()):
+                kept = {ns: combos for ns, combos in out.items() if ns in alive}
+                if kept:
+                    step.edges[state] = kept
+                    counts[state] = sum(len(combos) * alive[ns] for ns, combos in kept.items())
+                else:
+                    del step.edges[state]
+            alive = counts
+            self.counts.insert(0, alive)
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts[0].values())
+
+    def best(self, k: int, cost: Callable[[Node, dict[int, Any], Any, Any], Cost]) -> list[tuple[Cost, dict[int, Any]]]:
+        """The k cheapest solutions as (cost, values of every variable), cheapest first."""
+        if k == 0 or not self.counts[0]:
+            return []
+        # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
+        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {((), ()): [((), 0, None, None, -1)]}
+        tables = [best]
+        for step in reversed(self.steps):
+            self._check_time()
+            cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
+            lin = self.layouts[step.node.index]
+            for state, out in step.edges.items():
+                vals = dict(zip(lin.vars, state[1], strict=True))
+                sizes = dict(zip(lin.tensors, state[0], strict=True))
+                ins = tuple(sizes[t] for t in step.node.inputs)
+                streams = []
+                for ns, combos in out.items():
+                    tail = best[ns]
+                    local = sorted(
+                        (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, ns), n, c)
+                        for n, c in enumerate(combos)
+                    )
+                    streams.append(_pair_sums(local, tail, ns))
+                merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))
+                cur[state] = [(c, n, combo, ns, j) for n, (c, _, combo, ns, j) in enumerate(itertools.islice(merged, k))]
+            best = cur
+            tables.insert(0, best)
+        ((start, entries),) = tables[0].items()
+        solutions = []
+        for entry in entries:
+            values: dict[int, Any] = {}
+            state, e = start, entry
+            for lvl, step in enumerate(self.steps):
+                lin = self.layouts[lvl]
+                values.update(zip(lin.vars, state[1], strict=True))
+                values.update(zip(step.new_vars, e[2], strict=True))
+                state, e = e[3], tables[lvl + 1][e[3]][e[4]] if lvl + 1 < len(self.steps) else None  # type: ignore[assignment]
+            solutions.append((entry[0], values))
+        return solutions
+
+
+def _add(x: Cost, y: Cost) -> Cost:
+    if not x or not y:  # the end-of-path sentinel costs ()
+        return x or y
+    return tuple(a + b for a, b in zip(x, y, strict=True))
+
+
+def _pair_sums(local: list[tuple[Cost, int, Any]], tail: list[tuple[Cost, int, Any, State, int]], ns: State) -> Iterator[tuple[Cost, tuple[int, int], Any, State, int]]:
+    """All (local + tail) sums in increasing order, lazily: the k-best of two sorted lists."""
+    heap = [(_add(local[0][0], tail[0][0]), (0, 0))]
+    seen = {(0, 0)}
+    while heap:
+        c, (i, j) = heapq.heappop(heap)
+        yield c, (i, j), local[i][2], ns, j
+        for ni, nj in ((i + 1, j), (i, j + 1)):
+            if ni < len(local) and nj < len(tail) and (ni, nj) not in seen:
+                seen.add((ni, nj))
+                heapq.heappush(heap, (_add(local[ni][0], tail[nj][0]), (ni, nj)))

@@ -1,0 +1,271 @@
+"""A solve document, checked once and normalized into a Problem the engines share.
+
+Every searchable (layer, parameter, axis) slot is bound to a variable with a finite
+domain.  A scalar domain binds all axes to one variable (isotropic); a tie binds
+several layers to the same variables; a pool's default stride binds to its kernel
+variable.  Concrete values are one-value variables, so the engines see one shape.
+Tensors are numbered: 0 is the network input, t + 1 is the output of layer t.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._document import (
+    Add,
+    Choices,
+    Concat,
+    Conv,
+    ConvTranspose,
+    Goal,
+    MaxPool,
+    Prefer,
+    Range,
+    SolveRequest,
+)
+from ._errors import DocumentError, LimitExceeded
+from ._forward import parse, per_axis
+
+#: Searchable fields of each layer type, in the order solutions list them.
+SEARCHABLE: dict[str, tuple[str, ...]] = {
+    "conv": ("kernel_size", "stride", "padding", "dilation"),
+    "conv_transpose": ("kernel_size", "stride", "padding", "dilation", "output_padding"),
+    "max_pool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    "avg_pool": ("kernel_size", "stride", "padding", "ceil_mode"),
+}
+
+#: A domain with more values than this is refused before anything is built.
+MAX_DOMAIN = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A searchable value: where it comes from (for messages) and its finite domain."""
+
+    label: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One layer of the problem: which tensors it reads and which variables it uses."""
+
+    index: int
+    layer: Any  # the document's layer model
+    inputs: tuple[int, ...]
+    #: field -> variable id per axis
+    slots: dict[str, tuple[int, ...]]
+
+    @property
+    def type(self) -> str:
+        return str(self.layer.type)
+
+    @property
+    def var_ids(self) -> tuple[int, ...]:
+        """The distinct variables this layer uses, in first-use order."""
+        seen: dict[int, None] = {}
+        for ids in self.slots.values():
+            seen.update(dict.fromkeys(ids))
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class AxisTarget:
+    """Allowed sizes of one axis of one tensor: [lo, hi], or equal to the input's axis."""
+
+    lo: int
+    hi: int
+    same_as_input: bool = False
+
+
+@dataclass(slots=True)
+class Problem:
+    ndim: int
+    cases: list[tuple[int, ...]]  # input sizes the design must hold for
+    nodes: list[Node]
+    vars: list[Var]
+    #: tensor id -> one AxisTarget per axis
+    targets: dict[int, tuple[AxisTarget, ...]]
+    channels: list[int | None]  # per tensor
+    objective: list[Goal | Prefer]
+    limit: int
+    time_limit_s: float
+    document: SolveRequest
+    tensor_names: dict[str, int] = field(default_factory=dict)
+
+    def layer_label(self, index: int) -> str:
+        layer = self.nodes[index].layer
+        name = f" '{layer.name}'" if layer.name else ""
+        return f"layer {index}{name} ({layer.type})"
+
+
+def _domain_values(dom: Any, where: str, fieldname: str) -> tuple[Any, ...]:
+    if isinstance(dom, Range):
+        n = dom.max - dom.min + 1
+        if n > MAX_DOMAIN:
+            raise LimitExceeded(f"{where}: the range has {n} values; at most {MAX_DOMAIN} are searched")
+        return tuple(range(dom.min, dom.max + 1))
+    if isinstance(dom, Choices):
+        values = []
+        for v in dom.choices:
+            ok = (
+                isinstance(v, bool) if fieldname == "ceil_mode"
+                else (isinstance(v, int) and not isinstance(v, bool))
+                or (fieldname == "padding" and v in ("same", "valid"))
+            )
+            if not ok:
+                raise DocumentError(f"{where}: {v!r} is not a valid choice for {fieldname}")
+            values.append(v)
+        return tuple(dict.fromkeys(values))
+    return (dom,)
+
+
+class _Builder:
+    def __init__(self, doc: SolveRequest) -> None:
+        self.doc = doc
+        self.cases = [tuple(s) for s in (doc.input_sizes or [doc.input_size or []])]
+        self.ndim = len(self.cases[0])
+        if any(len(c) != self.ndim for c in self.cases):
+            raise DocumentError("input_sizes: every input size needs the same number of axes")
+        self.vars: list[Var] = []
+        self.names: dict[str, int] = {"input": 0}
+
+    def var(self, label: str, values: tuple[Any, ...]) -> int:
+        self.vars.append(Var(label, values))
+        return len(self.vars) - 1
+
+    def slots_of(self, index: int, layer: Any, fieldname: str) -> tuple[int, ...]:
+        value = getattr(layer, fieldname)
+        where = f"layers.{index}.{fieldname}"
+        if isinstance(value, list):
+            if len(value) != self.ndim:
+                raise DocumentError(
+                    f"{where}: has {len(value)} values but the input has {self.ndim} spatial axes",
+                    loc=("layers", index, fieldname),
+                )
+            return tuple(
+                self.var(f"{where}[{a}]", _domain_values(v, where, fieldname)) for a, v in enumerate(value)
+            )
+        return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
+
+    def resolve(self, name: str, index: int, fieldname: str) -> int:
+        if name not in self.names:
+            raise DocumentError(
+                f"layers.{index}.{fieldname}: no tensor named '{name}' before this layer "
+                f"(known: {', '.join(self.names)})", loc=("layers", index, fieldname),
+            )
+        return self.names[name]
+
+    def build(self) -> Problem:
+        doc = self.doc
+        nodes: list[Node] = []
+        channels: list[int | None] = [doc.in_channels]
+        for index, layer in enumerate(doc.layers):
+            if isinstance(layer, Concat | Add):
+                inputs = tuple(self.resolve(n, index, "inputs") for n in layer.inputs)
+                cs = [channels[t] for t in inputs]
+                out_c = None if None in cs else (sum(cs) if isinstance(layer, Concat) else cs[0])  # type: ignore[arg-type]
+                if isinstance(layer, Add) and None not in cs and len(set(cs)) > 1:
+                    raise DocumentError(f"layers.{index}: add joins tensors of {cs} channels; they must match")
+                slots: dict[str, tuple[int, ...]] = {}
+            else:
+                inputs = (index if layer.input is None else self.resolve(layer.input, index, "input"),)
+                slots = {f: self.slots_of(index, layer, f) for f in SEARCHABLE.get(layer.type, ())
+                         if getattr(layer, f) is not None}
+                if isinstance(layer, MaxPool) or layer.type == "avg_pool":
+                    slots.setdefault("stride", slots["kernel_size"])  # PyTorch: stride defaults to kernel
+                out_c = channels[inputs[0]]
+                if isinstance(layer, Conv | ConvTranspose):
+                    if layer.in_channels is not None and out_c is not None and layer.in_channels != out_c:
+                        raise DocumentError(
+                            f"layers.{index}.in_channels: is {layer.in_channels} but the incoming tensor "
+                            f"has {out_c} channels", loc=("layers", index, "in_channels"))
+                    out_c = layer.out_channels
+                else:
+                    # Upsample and adaptive pools are concrete: check their per-axis counts now.
+                    for f in ("scale_factor", "size", "output_size"):
+                        if getattr(layer, f, None) is not None:
+                            per_axis(getattr(layer, f), self.ndim, ("layers", index, f))
+            if layer.name is not None:
+                if layer.name in self.names:
+                    raise DocumentError(f"layers.{index}.name: '{layer.name}' is used twice",
+                                        loc=("layers", index, "name"))
+                self.names[layer.name] = index + 1
+            nodes.append(Node(index, layer, inputs, slots))
+            channels.append(out_c)
+        self.tie(nodes)
+        problem = Problem(
+            ndim=self.ndim, cases=self.cases, nodes=nodes, vars=self.vars,
+            targets=self.targets(len(nodes)), channels=channels,
+            objective=self.objective(), limit=doc.limit, time_limit_s=doc.time_limit_s,
+            document=doc, tensor_names=self.names,
+        )
+        return problem
+
+    def tie(self, nodes: list[Node]) -> None:
+        """Bind tied slots to the first layer's variables, intersecting the domains."""
+        for t, tie in enumerate(self.doc.ties):
+            idx = []
+            for ref in tie.layers:
+                i = ref if isinstance(ref, int) else self.names.get(ref, 0) - 1
+                if not 0 <= i < len(nodes):
+                    raise DocumentError(f"ties.{t}.layers: no layer {ref!r}", loc=("ties", t, "layers"))
+                idx.append(i)
+            for f in tie.params:
+                first = nodes[idx[0]]
+                if f not in first.slots:
+                    raise DocumentError(f"ties.{t}: {first.type} layer {idx[0]} has no {f}", loc=("ties", t))
+                keep = first.slots[f]
+                for i in idx[1:]:
+                    if f not in nodes[i].slots:
+                        raise DocumentError(f"ties.{t}: {nodes[i].type} layer {i} has no {f}", loc=("ties", t))
+                    for a, (v0, v1) in enumerate(zip(keep, nodes[i].slots[f], strict=True)):
+                        if v0 == v1:
+                            continue
+                        common = tuple(x for x in self.vars[v0].values if x in set(self.vars[v1].values))
+                        self.vars[v0] = Var(self.vars[v0].label, common)
+                        # Rebind every slot of every layer that used v1.
+                        for node in nodes:
+                            for g, ids in node.slots.items():
+                                if v1 in ids:
+                                    node.slots[g] = tuple(v0 if x == v1 else x for x in ids)
+                    _ = a
+
+    def target(self, spec: Any, where: str) -> tuple[AxisTarget, ...]:
+        if spec == "input":
+            return (AxisTarget(0, 0, same_as_input=True),) * self.ndim
+        items = spec if isinstance(spec, list) else [spec] * self.ndim
+        if len(items) != self.ndim:
+            raise DocumentError(f"{where}: has {len(items)} values but the input has {self.ndim} axes")
+        return tuple(AxisTarget(x.min, x.max) if isinstance(x, Range) else AxisTarget(x, x) for x in items)
+
+    def targets(self, n: int) -> dict[int, tuple[AxisTarget, ...]]:
+        out = {}
+        if self.doc.target_size is not None:
+            out[n] = self.target(self.doc.target_size, "target_size")
+        for name, spec in self.doc.targets.items():
+            if name not in self.names:
+                raise DocumentError(f"targets: no tensor named '{name}'", loc=("targets", name))
+            t = self.names[name]
+            out[t] = self.target(spec, f"targets.{name}")
+        return out
+
+    def objective(self) -> list[Goal | Prefer]:
+        obj = self.doc.objective
+        return [] if obj is None else list(obj) if isinstance(obj, list) else [obj]
+
+
+def build_problem(document: SolveRequest | dict[str, Any]) -> Problem:
+    """Check a solve document and normalize it into a Problem."""
+    doc: SolveRequest = parse(SolveRequest, document)
+    problem = _Builder(doc).build()
+    for node in problem.nodes:
+        local = math.prod(len(problem.vars[v].values) for v in node.var_ids)
+        if local > 1_000_000:
+            raise LimitExceeded(
+                f"{problem.layer_label(node.index)}: its domains allow {local:,} combinations; "
+                "at most 1,000,000 per layer are searched", loc=("layers", node.index),
+            )
+    return problem

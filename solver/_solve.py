@@ -1,0 +1,152 @@
+"""solve(): the inverse problem, from a solve document to ranked, counted solutions."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from . import _arith as A
+from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
+from ._errors import DocumentError
+from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge
+from ._problem import Node, Problem, build_problem
+
+#: Goals that are maximized; their cost is negated inside the engines.
+_MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
+
+
+def _pads(node: Node, vals: dict[int, Any], a: int) -> tuple[int, int]:
+    p = vals[node.slots["padding"][a]]
+    if p == "same":
+        return A.same_padding(vals[node.slots["kernel_size"][a]], vals[node.slots["dilation"][a]])
+    return (0, 0) if p == "valid" else (p, p)
+
+
+def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
+    """(in_channels, out_channels, groups) of a conv layer, or a clear error."""
+    cin, cout = problem.channels[node.inputs[0]], node.layer.out_channels
+    if cin is None or cout is None:
+        raise DocumentError(
+            f"{problem.layer_label(node.index)}: ranking by parameters or MACs needs in_channels "
+            "(on the document or the layer) and out_channels", loc=("layers", node.index))
+    return cin, cout, node.layer.groups
+
+
+def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-untyped-def]
+    """The objective as an additive cost per layer: a tuple, compared lexicographically."""
+    goals = problem.objective
+    nd = range(problem.ndim)
+    for g in goals:
+        if g == Goal.LARGEST_RECEPTIVE_FIELD:
+            raise DocumentError("largest_receptive_field ranking is not available yet", loc=("objective",))
+        if g in (Goal.FEWEST_PARAMS, Goal.FEWEST_MACS):
+            for n in problem.nodes:
+                if n.type in ("conv", "conv_transpose"):
+                    _weights(problem, n)
+
+    def term(goal: Goal | Prefer, node: Node, vals: dict[int, Any], ins: Any) -> float:
+        s = node.slots
+        if isinstance(goal, Prefer):
+            total = 0
+            for f, want in goal.prefer.items():
+                if f in s:
+                    total += sum(abs((_pads(node, vals, a)[0] if f == "padding" else vals[s[f][a]]) - want) for a in nd)
+            return total
+        if node.type not in ("conv", "conv_transpose", "max_pool", "avg_pool"):
+            return 0
+        if goal == Goal.LEAST_PADDING:
+            return sum(sum(_pads(node, vals, a)) for a in nd)
+        if goal == Goal.SMALLEST_KERNELS:
+            return sum(vals[s["kernel_size"][a]] for a in nd)
+        if goal == Goal.SMALLEST_DILATION:
+            return sum(vals[s["dilation"][a]] for a in nd) if "dilation" in s else problem.ndim
+        if node.type not in ("conv", "conv_transpose"):
+            return 0
+        cin, cout, g = _weights(problem, node)
+        kprod = math.prod(vals[s["kernel_size"][a]] for a in nd)
+        per = (cin // g * cout) * kprod
+        if goal == Goal.FEWEST_PARAMS:
+            return per + (cout if node.layer.bias else 0)
+        # FEWEST_MACS, for the first input size: one MAC per weight per output (conv)
+        # or per input (transposed conv) position.
+        i = ins[0][0]
+        fn = fns[node.index]
+        assert fn is not None
+        positions = math.prod(fn(a, i[a], vals) for a in nd) if node.type == "conv" else math.prod(i)
+        return per * positions
+
+    def cost(node: Node, vals: dict[int, Any], ins: Any, _next: Any) -> Cost:
+        return tuple(term(g, node, vals, ins) for g in goals)
+
+    return cost
+
+
+def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
+    """Every layer as a forward document layer, every searched parameter explicit per axis."""
+    layers = []
+    for node in problem.nodes:
+        d = node.layer.model_dump(exclude_none=True)
+        for f, ids in node.slots.items():
+            vs = [values[v] for v in ids]
+            d[f] = vs[0] if f == "ceil_mode" or vs[0] in ("same", "valid") else vs
+        layers.append(d)
+    return layers
+
+
+def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
+    """Output size of every layer, for each input size."""
+    per_case = []
+    for case in problem.cases:
+        sizes = [list(case)]
+        for node in problem.nodes:
+            fn = fns[node.index]
+            i = sizes[node.inputs[0]]
+            sizes.append(list(i) if fn is None else [fn(a, i[a], values) for a in range(problem.ndim)])
+        per_case.append(sizes[1:])
+    return per_case
+
+
+def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None) -> SolveResponse:
+    """Enumerate, rank and count the settings that take the input sizes to the targets.
+
+    >>> r = solve({"input_size": [28], "target_size": [14], "limit": 3,
+    ...            "objective": "smallest_kernels",
+    ...            "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 4},
+    ...                        "stride": {"min": 1, "max": 2}, "padding": {"min": 0, "max": 1}}]})
+    >>> r.status, r.count, [s.layers[0]["kernel_size"] for s in r.solutions]
+    (<Status.LIMIT: 'limit'>, 4, [[1], [2], [3]])
+    """
+    started = time.monotonic()
+    problem = build_problem(document)
+    budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
+    deadline = started + budget
+    signs = [-1 if g in _MAXIMIZED else 1 for g in problem.objective]
+
+    def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
+               message: str | None = None) -> SolveResponse:
+        return SolveResponse(status=status, count=count, solutions=solutions, engine=engine,
+                             elapsed_s=round(time.monotonic() - started, 6), message=message)
+
+    try:
+        graph = Graph(problem, deadline)
+        cost = make_cost(problem, graph.fns)
+        count = graph.count
+        found = graph.best(problem.limit, cost)
+    except Timeout:
+        return answer(Status.TIMEOUT, None, [], "exact",
+                      f"no answer within the time limit of {budget:g} s")
+    except TooLarge as exc:
+        from ._cpsat import enumerate_solutions
+
+        return enumerate_solutions(problem, deadline, started, reason=str(exc))
+    solutions = [
+        Solution(layers=solution_layers(problem, values),
+                 sizes=solution_sizes(problem, graph.fns, values),
+                 score=[sign * x for sign, x in zip(signs, c, strict=True)] if problem.objective else None)
+        for c, values in found
+    ]
+    if count == 0:
+        return answer(Status.INFEASIBLE, 0, [], "exact", "no setting in the domains reaches the targets")
+    status = Status.COMPLETE if count <= problem.limit else Status.LIMIT
+    return answer(status, count, solutions, "exact")
