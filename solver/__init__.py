@@ -9,9 +9,19 @@ Modules:
 """
 
 from ._arith import Rule
-from ._document import ForwardRequest, ForwardResponse, LayerReport, LayerType
+from ._document import (
+    ForwardRequest,
+    ForwardResponse,
+    LayerReport,
+    LayerType,
+    Solution,
+    SolveRequest,
+    SolveResponse,
+    Status,
+)
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from ._forward import forward
+from ._solve import solve
 
 __version__ = "0.1.0"
 
@@ -25,6 +35,11 @@ __all__ = [
     "LayerType",
     "LimitExceeded",
     "Rule",
+    "Solution",
+    "SolveRequest",
+    "SolveResponse",
+    "Status",
     "__version__",
     "forward",
+    "solve",
 ]

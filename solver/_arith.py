@@ -35,6 +35,8 @@ class Rule(StrEnum):
     GROUPS_DIVIDE_CHANNELS = "groups_divide_channels"
     CHANNELS_MATCH = "channels_match"
     CHANNELS_POSITIVE = "channels_positive"
+    UPSAMPLE_MODE_NDIM = "upsample_mode_matches_ndim"
+    ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not an error of the program

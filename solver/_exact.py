@@ -92,6 +92,17 @@ class AxisFn:
             self.cache[key] = out
         return out
 
+    def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
+        """eval() for many combos at once, without the per-item memo."""
+        names, _, fixed = self.classes[cls]
+        kind, ndim, outs = self.kind, self.ndim, []
+        for combo in combos:
+            try:
+                outs.append(axis_output(kind, i, ndim=ndim, **dict(zip(names, combo)), **fixed))
+            except Rejected:
+                outs.append(_NO_SIZE)
+        return outs
+
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
         cls = self.cls_of[a]
         return self.eval(cls, i, tuple([values[v] for v in self.classes[cls][1]]))
@@ -258,7 +269,7 @@ class Graph:
 
     def _build(self) -> None:
         p = self.problem
-        cases, ndim = range(len(p.cases)), range(p.ndim)
+        ncase, nd = len(p.cases), p.ndim
         start: State = (tuple(tuple(tuple(c) for c in p.cases) for _ in self.layouts[0].tensors), ())
         level = [start]
         for node in p.nodes:
@@ -266,6 +277,38 @@ class Graph:
             t_out, fn, sets = node.index + 1, self.fns[node.index], self.sets[node.index + 1]
             old = tuple(v for v in node.var_ids if v in lin.vars)
             new = tuple(v for v in node.var_ids if v not in lin.vars)
+            combos = list(itertools.product(*(self.domains[v] for v in new)))
+            raw: dict[Any, list[int]] = {}
+            columns: dict[Any, list[int | None]] = {}
+
+            def column(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> list[int | None]:
+                """Output on axis a of case c for every combo, None where refused or pruned.
+
+                Identical axes and cases (same class, size and bounds) share one column.
+                """
+                assert fn is not None
+                cls, ivs = fn.cls_of[a], sets[c][a]  # noqa: B023 - used within this iteration only
+                key = (cls, i, oldvals, tuple(ivs))
+                col = columns.get(key)
+                if col is None:
+                    outs = raw.get(key[:3])  # noqa: B023
+                    if outs is None:
+                        where = dict(zip(old, oldvals, strict=True))  # noqa: B023
+                        pick = [new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a)]  # noqa: B023
+                        if pick == list(range(len(new))):  # noqa: B023 - the usual case: the combo itself
+                            axis_combos = combos  # noqa: B023
+                        else:
+                            axis_combos = [tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick])  # noqa: B023
+                                           for cb in combos]  # noqa: B023
+                        outs = raw[key[:3]] = fn.outputs(cls, i, axis_combos)  # noqa: B023
+                    if len(ivs) == 1:
+                        lo, hi = ivs[0]
+                        col = [o if lo <= o <= hi else None for o in outs]
+                    else:
+                        col = [o if o != _NO_SIZE and _contains(ivs, o) else None for o in outs]
+                    columns[key] = col
+                return col
+
             memo: dict[Any, list[tuple[tuple[Any, ...], Any]]] = {}
             edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
             nxt: dict[State, None] = {}
@@ -274,24 +317,30 @@ class Graph:
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 ins = tuple(sizes[t] for t in node.inputs)
-                key = (ins, tuple(vals[v] for v in old))
+                oldvals = tuple(vals[v] for v in old)
+                key = (ins, oldvals)
                 results = memo.get(key)
                 if results is None:
                     results = []
-                    for combo in itertools.product(*(self.domains[v] for v in new)):
-                        allv = {**vals, **dict(zip(new, combo, strict=True))}
-                        if fn is None:
-                            out = ins[0] if all(x == ins[0] for x in ins) else None
-                        else:
-                            out = tuple(tuple(fn(a, ins[0][c][a], allv) for a in ndim) for c in cases)
-                        if out is not None and all(_contains(sets[c][a], out[c][a]) for c in cases for a in ndim):
-                            results.append((combo, out))
+                    if fn is None:  # a join: every input the same size
+                        out = ins[0]
+                        if all(x == out for x in ins) and all(
+                                _contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
+                            results.append(((), out))
+                    else:
+                        cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
+                        for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
+                            if None not in outs:
+                                results.append((combo, tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase))))
                     memo[key] = results
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
                 for combo, out in results:
-                    allv = {**vals, **dict(zip(new, combo, strict=True))}
-                    ns: State = (tuple(out if t == t_out else sizes[t] for t in lout.tensors),
-                                 tuple(allv[v] for v in lout.vars))
+                    if lout.vars:
+                        allv = {**vals, **dict(zip(new, combo, strict=True))}
+                        kept = tuple(allv[v] for v in lout.vars)
+                    else:
+                        kept = ()
+                    ns: State = (tuple(out if t == t_out else sizes[t] for t in lout.tensors), kept)
                     out_edges.setdefault(ns, []).append(combo)
                     nxt[ns] = None
                 if out_edges:

@@ -42,6 +42,8 @@ def parse(model: type[BaseModel], document: Any) -> Any:
 
 def per_axis(value: Any, ndim: int, where: tuple[str | int, ...]) -> tuple[Any, ...]:
     """An int (or bool, float, None) for every axis, or one per axis, as a tuple of ndim."""
+    if type(value) is int:  # the common case, and the cheap one
+        return (value,) * ndim
     if isinstance(value, Range | Choices) or (
         isinstance(value, list) and any(isinstance(v, Range | Choices) for v in value)
     ):
@@ -124,6 +126,21 @@ def _channels(ctx: _Context, layer: Conv | ConvTranspose, incoming: int | None) 
     return cin, cout
 
 
+# Receptive field and jump are exact rationals, kept as ints while they are integers
+# (nearly always): Fraction arithmetic costs microseconds per operation.
+Exact = int | Fraction
+
+
+def _ratio(n: int, m: int) -> Exact:
+    """n/m exactly: an int when m divides n."""
+    return n // m if n % m == 0 else Fraction(n, m)
+
+
+def _exact(x: Exact) -> Exact:
+    """x as an int when it is an integer."""
+    return x if type(x) is int or x.denominator != 1 else x.numerator
+
+
 def _adaptive_window(i: int, o: int) -> int:
     """The largest window an adaptive pool uses from i inputs to o outputs."""
     return max(-(-((j + 1) * i) // o) - (j * i) // o for j in range(o)) if o <= 4096 else -(-i // o) + 1
@@ -131,15 +148,15 @@ def _adaptive_window(i: int, o: int) -> int:
 
 def forward_layer(
     index: int, layer: Layer, size: tuple[int, ...], channels: int | None,
-    rf: tuple[Fraction, ...] | None, jump: tuple[Fraction, ...] | None,
-) -> tuple[LayerReport, tuple[Fraction, ...] | None, tuple[Fraction, ...] | None]:
+    rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None,
+) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """Apply one layer; returns its report and the receptive field and jump after it."""
     ctx = _Context(index, layer)
     ndim = len(size)
     where = ("layers", index)
     out: list[int] = []
     pads: list[list[int]] | None = []
-    windows: list[tuple[Fraction, Fraction]] | None = []  # (span, stride) per axis, for the RF
+    windows: list[tuple[Exact, Exact]] | None = []  # (span, stride) per axis, for the RF
     params = macs = None
     cin, cout = channels, channels
 
@@ -170,7 +187,7 @@ def forward_layer(
                 sides = [(p[a], p[a]) for a in range(ndim)]
             for a in range(ndim):
                 out.append(axis(a, A.conv, size[a], k[a], s[a], sides[a][0], sides[a][1], d[a]))
-                windows.append((Fraction(A.effective_kernel(k[a], d[a])), Fraction(s[a])))
+                windows.append((A.effective_kernel(k[a], d[a]), s[a]))
             pads = [list(x) for x in sides]
             if cin is not None and cout is not None:
                 per_out = cin // layer.groups * math.prod(k)
@@ -183,7 +200,7 @@ def forward_layer(
                 out.append(axis(a, A.conv_transpose, size[a], k[a], s[a], p[a], d[a], op[a]))
                 e = A.effective_kernel(k[a], d[a])
                 # An output sees at most floor((e-1)/s)+1 inputs; outputs are 1/s apart.
-                windows.append((Fraction((e - 1) // s[a] + 1), Fraction(1, s[a])))
+                windows.append(((e - 1) // s[a] + 1, _ratio(1, s[a])))
             pads = [[x, x] for x in p]
             if cin is not None and cout is not None:
                 per_in = cout // layer.groups * math.prod(k)
@@ -202,7 +219,7 @@ def forward_layer(
                 out.append(axis(a, A.pool, size[a], k[a], s[a], p[a], d[a], ceil))
             else:
                 out.append(axis(a, A.avg_pool, size[a], k[a], s[a], p[a], ceil, ndim))
-            windows.append((Fraction(A.effective_kernel(k[a], d[a])), Fraction(s[a])))
+            windows.append((A.effective_kernel(k[a], d[a]), s[a]))
         pads = [[x, x] for x in p]
         params, macs = 0, 0
     elif isinstance(layer, Upsample):
@@ -216,7 +233,7 @@ def forward_layer(
                 out.append(axis(a, A.upsample, size[a], sc[a], None))
         # Each output reads one input (nearest) and outputs are i/o input pixels apart.
         windows = None if layer.mode != "nearest" else [
-            (Fraction(1), Fraction(size[a], out[a])) for a in range(ndim)
+            (1, _ratio(size[a], out[a])) for a in range(ndim)
         ]
         pads, params, macs = None, 0, 0
     else:
@@ -224,12 +241,12 @@ def forward_layer(
         osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
         for a in range(ndim):
             out.append(axis(a, A.adaptive_pool, size[a], osz[a]))
-            windows.append((Fraction(_adaptive_window(size[a], out[a])), Fraction(size[a], out[a])))
+            windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
         pads, params, macs = None, 0, 0
 
     if rf is not None and jump is not None and windows is not None:
         steps = [A.receptive_step(rf[a], jump[a], *windows[a]) for a in range(ndim)]
-        rf, jump = tuple(x for x, _ in steps), tuple(y for _, y in steps)
+        rf, jump = tuple([_exact(x) for x, _ in steps]), tuple([_exact(y) for _, y in steps])
     else:
         rf = jump = None
     report = LayerReport(
@@ -241,7 +258,7 @@ def forward_layer(
     return report, rf, jump
 
 
-def _numbers(xs: tuple[Fraction, ...] | None) -> list[float] | None:
+def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
     return None if xs is None else [int(x) if x.denominator == 1 else float(x) for x in xs]
 
 
@@ -261,9 +278,9 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     channels = doc.in_channels
     if channels is not None and channels < 1:
         raise DocumentError(f"in_channels must be at least 1, got {channels}", loc=("in_channels",))
-    one = tuple(Fraction(1) for _ in size)
-    rf: tuple[Fraction, ...] | None = one
-    jump: tuple[Fraction, ...] | None = one
+    one = (1,) * len(size)
+    rf: tuple[Exact, ...] | None = one
+    jump: tuple[Exact, ...] | None = one
     reports = []
     for index, layer in enumerate(doc.layers):
         report, rf, jump = forward_layer(index, layer, size, channels, rf, jump)

@@ -76,8 +76,16 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
         positions = math.prod(fn(a, i[a], vals) for a in nd) if node.type == "conv" else math.prod(i)
         return per * positions
 
+    # Only MACs depend on sizes; every other term is cached by the layer's values.
+    by_size = Goal.FEWEST_MACS in goals
+    memo: dict[Any, Cost] = {}
+
     def cost(node: Node, vals: dict[int, Any], ins: Any, _next: Any) -> Cost:
-        return tuple(term(g, node, vals, ins) for g in goals)
+        key = (node.index, tuple([vals[v] for v in node.var_ids]), ins if by_size else None)
+        c = memo.get(key)
+        if c is None:
+            c = memo[key] = tuple(term(g, node, vals, ins) for g in goals)
+        return c
 
     return cost
 

@@ -33,10 +33,14 @@ def read_document(path: str) -> Any:
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
         raise ConvsolveError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConvsolveError(f"cannot read {path}: not UTF-8 text ({exc.reason})") from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConvsolveError(f"{path} is neither JSON nor YAML: {exc}") from exc
+    except RecursionError as exc:  # PyYAML's parser recurses once per nesting level
+        raise ConvsolveError(f"{path} is nested too deeply to read") from exc
 
 
 def _fail(exc: ConvsolveError) -> typer.Exit:

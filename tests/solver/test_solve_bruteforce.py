@@ -1,0 +1,122 @@
+"""The solver is sound and complete: on small random problems its solution set is
+exactly what brute force over the domains, judged by the forward engine, finds."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import solver
+from solver._problem import SEARCHABLE
+
+# Ranges of valid-looking values; choices may also hold one below (0 kernels and
+# strides, which PyTorch refuses) so that refused settings are searched too.
+VALUES = {
+    "kernel_size": (1, 5), "stride": (1, 3), "padding": (0, 3), "dilation": (1, 3),
+    "output_padding": (0, 2),
+}
+
+
+@st.composite
+def domain(draw: Any, field: str) -> Any:
+    if field == "ceil_mode":
+        return draw(st.sampled_from([False, True, {"choices": [False, True]}]))
+    lo, hi = VALUES[field]
+    kind = draw(st.sampled_from(["value", "range", "choices"]))
+    if kind == "value":
+        return draw(st.integers(lo, hi))
+    if kind == "range":
+        a = draw(st.integers(lo, hi))
+        return {"min": a, "max": draw(st.integers(a, min(hi, a + 3)))}
+    return {"choices": draw(st.lists(st.integers(max(lo - 1, 0), hi), min_size=1, max_size=3, unique=True))}
+
+
+def _choices(value: Any, ndim: int) -> list[Any]:
+    """Every concrete value a document field can take: one shared value, or one per axis."""
+    def values(d: Any) -> list[Any]:
+        if isinstance(d, dict):
+            return d["choices"] if "choices" in d else list(range(d["min"], d["max"] + 1))
+        return [d]
+    if isinstance(value, list):
+        return [list(v) for v in itertools.product(*(values(d) for d in value))]
+    return values(value)
+
+
+@st.composite
+def problems(draw: Any) -> dict[str, Any]:
+    ndim = draw(st.integers(1, 2))
+    layers = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(sorted(SEARCHABLE)))
+        layer: dict[str, Any] = {"type": kind}
+        for field in SEARCHABLE[kind]:
+            if field == "stride" and kind.endswith("pool") and draw(st.booleans()):
+                continue  # PyTorch's default: stride = kernel_size
+            if ndim > 1 and field != "ceil_mode" and draw(st.integers(0, 4)) == 0:
+                layer[field] = [draw(domain(field)) for _ in range(ndim)]  # per-axis search
+            else:
+                layer[field] = draw(domain(field))
+        layers.append(layer)
+    size = draw(st.lists(st.integers(1, 12), min_size=ndim, max_size=ndim))
+    target = [draw(st.integers(1, 14)) for _ in range(ndim)]
+    # Mostly aim at the output of a setting drawn from the domains, so that most
+    # problems have solutions; when every drawn setting is refused, keep the random target.
+    for _ in range(draw(st.sampled_from([0, 12, 12, 12]))):
+        witness = [{"type": layer["type"]} | {f: draw(st.sampled_from(_choices(v, ndim)))
+                                              for f, v in layer.items() if f != "type"} for layer in layers]
+        try:
+            target = solver.forward({"input_size": size, "layers": witness}).output_size
+            break
+        except solver.LayerRejected:
+            pass
+    return {"input_size": size, "target_size": target, "layers": layers, "limit": 10_000}
+
+
+def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
+    """A solution as a hashable tuple: every searchable field per axis, defaults filled."""
+    out = []
+    for layer in layers:
+        row = []
+        for field in SEARCHABLE[layer["type"]]:
+            v = layer.get(field, layer["kernel_size"] if field == "stride" else None)
+            row.append(v if field == "ceil_mode" else tuple(v if isinstance(v, list) else [v] * ndim))
+        out.append((layer["type"], *row))
+    return tuple(out)
+
+
+def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
+    ndim = len(doc["input_size"])
+    per_layer = []
+    for layer in doc["layers"]:
+        fields = [f for f in SEARCHABLE[layer["type"]] if f in layer]
+        per_layer.append([dict(zip(fields, combo, strict=True)) | {"type": layer["type"]}
+                          for combo in itertools.product(*(_choices(layer[f], ndim) for f in fields))])
+    found = set()
+    for layers in itertools.product(*per_layer):
+        try:
+            out = solver.forward({"input_size": doc["input_size"], "layers": list(layers)})
+        except solver.LayerRejected:
+            continue
+        if out.output_size == doc["target_size"]:
+            found.add(canonical(list(layers), ndim))
+    return found
+
+
+@settings(max_examples=400, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(problems())
+def test_solutions_equal_brute_force(doc: dict[str, Any]) -> None:
+    ndim = len(doc["input_size"])
+    expected = brute_force(doc)
+    result = solver.solve(doc)
+    got = [canonical(s.layers, ndim) for s in result.solutions]
+    assert len(got) == len(set(got)), "a solution is listed twice"
+    assert set(got) == expected
+    assert result.count == len(expected)
+    assert result.status == ("infeasible" if not expected else "complete")
+    for s in result.solutions:  # every solution is a valid forward document with its sizes
+        fwd = solver.forward({"input_size": doc["input_size"], "layers": s.layers})
+        assert [r.output_size for r in fwd.layers] == s.sizes[0]
