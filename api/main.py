@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 import solver
 
-from .routes import forward, health
+from .routes import forward, health, solve
 from .settings import settings
 
 app = FastAPI(
@@ -19,6 +19,7 @@ app = FastAPI(
 )
 app.include_router(health.router)
 app.include_router(forward.router)
+app.include_router(solve.router)
 
 
 @app.exception_handler(solver.ConvsolveError)

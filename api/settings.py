@@ -10,6 +10,8 @@ class Settings(BaseSettings):
 
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 256 * 1024
+    #: Cap on any solve's time_limit_s, in seconds.
+    max_solve_seconds: float = 30.0
 
 
 settings = Settings()

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ._errors import ConvsolveError
 from ._forward import forward as run_forward
+from ._solve import solve as run_solve
 
 app = typer.Typer(
     help="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
@@ -76,6 +77,99 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
     out.print(table)
     out.print(f"output {_axes(result.output_size)} x {_count(result.out_channels)} channels, "
               f"{_count(result.params)} parameters, {_count(result.macs)} MACs", highlight=False)
+
+
+_SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d",
+          "output_padding": "op", "ceil_mode": "ceil"}
+
+
+def _searched(layer: dict[str, Any]) -> list[str]:
+    """The fields of a document layer that hold a domain: what the table shows."""
+    def is_domain(v: Any) -> bool:
+        return isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
+    return [f for f in _SHORT if is_domain(layer.get(f))]
+
+
+def _settings(layer: dict[str, Any], fields: list[str]) -> str:
+    """A layer's searched settings in a few characters: 'k3 p1', 'k1x3 s2'."""
+    parts = []
+    for field in fields:
+        v = layer[field]
+        if isinstance(v, list):
+            v = v[0] if len(set(v)) == 1 else "x".join(map(str, v))
+        parts.append(f"{_SHORT[field]}={v}" if field == "ceil_mode" else f"{_SHORT[field]}{v}")
+    return " ".join(parts) or "·"
+
+
+#: Above this many layers the table turns: one row per layer, one column per solution.
+_WIDE = 6
+_COLUMNS = 8
+
+
+@app.command()
+def solve(
+    file: FileArg,
+    as_json: JsonOpt = False,
+    limit: Annotated[int | None, typer.Option(help="List at most this many solutions.")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most.")] = None,
+) -> None:
+    """Find, rank and count the layer settings that take input_size to target_size."""
+    try:
+        doc = read_document(file)
+        if isinstance(doc, dict):
+            doc = {**doc, **({"limit": limit} if limit is not None else {}),
+                   **({"time_limit_s": time_limit} if time_limit is not None else {})}
+        # A spinner with the elapsed time on a terminal, for searches that take a while.
+        with err.status("solving...", spinner="dots") if err.is_terminal else _nothing():
+            result = run_solve(doc)
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    count = "unknown" if result.count is None else f"{result.count:,}"
+    out.print(f"status: {result.status.value}   solutions: {count}   "
+              f"listed: {len(result.solutions)}   time: {result.elapsed_s:.3f} s", highlight=False)
+    if result.message:
+        out.print(result.message, highlight=False)
+    if result.solutions:
+        out.print(_solutions_table(doc["layers"], result.solutions))
+
+
+def _solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
+    fields = [_searched(layer) for layer in doc_layers]
+    names = [layer.get("name") or f"{i} {layer['type']}" for i, layer in enumerate(doc_layers)]
+    ranked = solutions[0].score is not None
+    rows = [[_settings(layer, f) for layer, f in zip(sol.layers, fields, strict=True)]
+            + [" / ".join(_axes(sizes[-1]) for sizes in sol.sizes)]
+            + ([", ".join(f"{x:,g}" for x in sol.score)] if ranked else [])
+            for sol in solutions]
+    heads = names + ["output"] + (["score"] if ranked else [])
+    table = Table()
+    if len(doc_layers) <= _WIDE:
+        table.add_column("#", justify="right")
+        for h in heads:
+            table.add_column(h)
+        for rank, row in enumerate(rows, 1):
+            table.add_row(str(rank), *row)
+        return table
+    shown = rows[:_COLUMNS]
+    table.add_column("layer")
+    for rank in range(1, len(shown) + 1):
+        table.add_column(f"#{rank}")
+    for i, h in enumerate(heads):
+        table.add_row(h, *(row[i] for row in shown))
+    if len(rows) > len(shown):
+        table.caption = f"the best {len(shown)} of {len(rows)} listed; --json shows all"
+    return table
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 @app.command()
