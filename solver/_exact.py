@@ -175,13 +175,19 @@ def _preimage(f: Callable[[int], int], ivs: Intervals, target: Intervals) -> Int
     return out
 
 
-def bounds(problem: Problem, fns: list[AxisFn | None], domains: dict[int, tuple[Any, ...]]) -> list[list[list[Intervals]]]:
+def make_fns(problem: Problem) -> list[AxisFn | None]:
+    """Each node's memoized size rule; None for joins."""
+    return [None if n.type in ("concat", "add") else AxisFn(n, problem.ndim) for n in problem.nodes]
+
+
+def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[list[list[Intervals]]]:
     """Possible sizes of every tensor, per case and axis.
 
     Forward, only an upper bound (outputs grow with inputs, so one evaluation per
     assignment); then backward from the targets, by bisection on the forward rule.
     """
     ncase, nd = len(problem.cases), range(problem.ndim)
+    domains = {v: var.values for v, var in enumerate(problem.vars)}
     memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
 
     def highest(fn: AxisFn, a: int, i: int) -> int:
@@ -215,6 +221,8 @@ def bounds(problem: Problem, fns: list[AxisFn | None], domains: dict[int, tuple[
                 want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
                 sets[t][c][a] = _intersect(sets[t][c][a], want)
     for node in reversed(problem.nodes):
+        if time.monotonic() > deadline:
+            raise Timeout
         t, fn = node.index + 1, fns[node.index]
         for s in node.inputs:
             for c in range(ncase):
@@ -242,14 +250,15 @@ class Step:
 
 
 class Graph:
-    def __init__(self, problem: Problem, deadline: float, objective: Callable[..., Cost] | None = None) -> None:
+    """The levels of states and their transitions, pruned to those that reach the end."""
+
+    def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+                 deadline: float) -> None:
         self.problem = problem
         self.deadline = deadline
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
-        self.fns: list[AxisFn | None] = [
-            None if n.type in ("concat", "add") else AxisFn(n, problem.ndim) for n in problem.nodes
-        ]
-        self.sets = bounds(problem, self.fns, self.domains)
+        self.fns = fns
+        self.sets = sets
         self.layouts = self._layouts()
         self.steps: list[Step] = []
         self._build()

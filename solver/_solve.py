@@ -9,7 +9,7 @@ from typing import Any
 from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
 from ._errors import DocumentError
-from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge
+from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns
 from ._problem import Node, Problem, build_problem
 
 #: Goals that are maximized; their cost is negated inside the engines.
@@ -136,25 +136,57 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         return SolveResponse(status=status, count=count, solutions=solutions, engine=engine,
                              elapsed_s=round(time.monotonic() - started, 6), message=message)
 
+    def listed(fns: list[AxisFn | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
+        return [
+            Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
+                     score=[sign * x for sign, x in zip(signs, c, strict=True)] if problem.objective else None)
+            for c, values in found
+        ]
+
+    fns = make_fns(problem)
     try:
-        graph = Graph(problem, deadline)
-        cost = make_cost(problem, graph.fns)
+        sets = bounds(problem, fns, deadline)
+        cost = make_cost(problem, fns)
+        graph = Graph(problem, fns, sets, deadline)
         count = graph.count
         found = graph.best(problem.limit, cost)
     except Timeout:
-        return answer(Status.TIMEOUT, None, [], "exact",
-                      f"no answer within the time limit of {budget:g} s")
+        return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s")
     except TooLarge as exc:
-        from ._cpsat import enumerate_solutions
-
-        return enumerate_solutions(problem, deadline, started, reason=str(exc))
-    solutions = [
-        Solution(layers=solution_layers(problem, values),
-                 sizes=solution_sizes(problem, graph.fns, values),
-                 score=[sign * x for sign, x in zip(signs, c, strict=True)] if problem.objective else None)
-        for c, values in found
-    ]
+        return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc))
     if count == 0:
         return answer(Status.INFEASIBLE, 0, [], "exact", "no setting in the domains reaches the targets")
     status = Status.COMPLETE if count <= problem.limit else Status.LIMIT
-    return answer(status, count, solutions, "exact")
+    return answer(status, count, listed(fns, found), "exact")
+
+
+def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: float,
+                    listed: Any, answer: Any, reason: str) -> SolveResponse:
+    """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
+    from ._cpsat import enumerate_solutions
+
+    try:
+        run = enumerate_solutions(problem, fns, sets, limit=problem.limit, deadline=deadline)
+    except TooLarge as exc:
+        return answer(Status.TIMEOUT, None, [], "cpsat", f"too large to search: {exc}")
+    found = sorted(
+        ((sum_cost(problem, fns, cost, values), values) for values in run.solutions), key=lambda x: x[0])
+    if run.complete:
+        status = Status.INFEASIBLE if not found else Status.COMPLETE
+        count: int | None = len(found)
+    else:
+        status, count = (Status.TIMEOUT if run.timed_out else Status.LIMIT), None
+    return answer(status, count, listed(fns, found), "cpsat",
+                  f"{reason}: solutions were enumerated by CP-SAT"
+                  + ("" if run.complete else ", so they are not counted and ranked only among those listed"))
+
+
+def sum_cost(problem: Problem, fns: list[AxisFn | None], cost: Any, values: dict[int, Any]) -> Cost:
+    """A full solution's cost: the sum of its layers' costs."""
+    sizes = solution_sizes(problem, fns, values)[0]
+    total: Cost = tuple(0 for _ in problem.objective)
+    inputs = [problem.cases[0], *map(tuple, sizes)]
+    for node in problem.nodes:
+        ins = tuple((tuple(inputs[t]),) for t in node.inputs)
+        total = tuple(a + b for a, b in zip(total, cost(node, values, ins, None), strict=True))
+    return total

@@ -1,0 +1,124 @@
+"""The CP-SAT model of a Problem: the only module that talks to ortools.
+
+Each layer's rule on each axis becomes a table constraint whose rows are produced by
+the forward arithmetic itself (through AxisFn), so the model accepts exactly what
+PyTorch accepts.  Variables are encoded by their index in the domain, which also
+covers "same"/"valid" paddings and ceil_mode booleans.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from ._exact import _NO_SIZE, AxisFn, Intervals, TooLarge
+from ._problem import Problem
+
+#: Largest input-size set turned into table rows, per tensor and axis.
+MAX_TABLE_SIZES = 5000
+
+
+def _domain(ivs: Intervals) -> cp_model.Domain:
+    return cp_model.Domain.from_intervals([[lo, hi] for lo, hi in ivs])
+
+
+@dataclass
+class Model:
+    model: cp_model.CpModel
+    #: problem variable id -> CP-SAT index variable
+    vars: dict[int, cp_model.IntVar]
+    #: (tensor, case, axis) -> CP-SAT size variable
+    sizes: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+
+
+def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]]) -> Model:
+    """The CP-SAT model: index variables, size variables, one table per layer, case and axis."""
+    m = cp_model.CpModel()
+    x = {v: m.new_int_var(0, len(var.values) - 1, f"v{v}") for v, var in enumerate(problem.vars)}
+    model = Model(m, x)
+    for t, per_case in enumerate(sets):
+        for c, axes in enumerate(per_case):
+            for a, ivs in enumerate(axes):
+                model.sizes[t, c, a] = m.new_int_var_from_domain(_domain(ivs), f"t{t}c{c}a{a}")
+    for node in problem.nodes:
+        fn, t_out = fns[node.index], node.index + 1
+        for c in range(len(problem.cases)):
+            for a in range(problem.ndim):
+                out = model.sizes[t_out, c, a]
+                if fn is None:
+                    for s in node.inputs:
+                        m.add(model.sizes[s, c, a] == out)
+                    continue
+                src = node.inputs[0]
+                ids = tuple(dict.fromkeys(fn.vars_of(a)))
+                rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a])
+                m.add_allowed_assignments([model.sizes[src, c, a], *(x[v] for v in ids), out], rows)
+    return model
+
+
+def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
+          ins: Intervals, outs: Intervals) -> list[list[int]]:
+    """Table rows (input, value indices..., output) for every accepted setting."""
+    if sum(hi - lo + 1 for lo, hi in ins) > MAX_TABLE_SIZES:
+        raise TooLarge(f"more than {MAX_TABLE_SIZES} possible input sizes for a table")
+    cls, order = fn.cls_of[a], fn.vars_of(a)
+    domains = [problem.vars[v].values for v in ids]
+    rows = []
+    for lo, hi in ins:
+        for i in range(lo, hi + 1):
+            for index in _product(domains):
+                value = dict(zip(ids, index, strict=True))
+                combo = tuple(problem.vars[v].values[value[v]] for v in order)
+                o = fn.eval(cls, i, combo)
+                if o != _NO_SIZE and any(olo <= o <= ohi for olo, ohi in outs):
+                    rows.append([i, *index, o])
+    return rows
+
+
+def _product(domains: list[tuple[Any, ...]]) -> list[tuple[int, ...]]:
+    import itertools
+
+    return list(itertools.product(*(range(len(d)) for d in domains)))
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Stores each solution's variable indices; stops at the limit.  Never prints."""
+
+    def __init__(self, variables: dict[int, cp_model.IntVar], limit: int) -> None:
+        super().__init__()
+        self.variables = variables
+        self.limit = limit
+        self.found: list[dict[int, int]] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append({v: self.value(x) for v, x in self.variables.items()})
+        if len(self.found) >= self.limit:
+            self.stop_search()
+
+
+@dataclass
+class Enumeration:
+    solutions: list[dict[int, Any]]  # problem variable id -> value
+    complete: bool  # every solution is listed
+    timed_out: bool
+
+
+def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+                        *, limit: int, deadline: float, workers: int = 1) -> Enumeration:
+    """Every solution, up to `limit`, in CP-SAT's order, through a solution callback."""
+    model = build(problem, fns, sets)
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True
+    solver.parameters.num_workers = workers
+    solver.parameters.max_time_in_seconds = max(0.001, deadline - time.monotonic())
+    collector = _Collector(model.vars, max(limit, 1))
+    status = solver.solve(model.model, collector)
+    found = collector.found[:limit]
+    values = [{v: problem.vars[v].values[i] for v, i in sol.items()} for sol in found]
+    stopped = len(collector.found) >= max(limit, 1)
+    complete = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) and not stopped
+    timed_out = status == cp_model.UNKNOWN or (status == cp_model.FEASIBLE and not stopped)
+    return Enumeration(values, complete, timed_out)
