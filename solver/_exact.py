@@ -318,7 +318,8 @@ class Graph:
                     columns[key] = col
                 return col
 
-            memo: dict[Any, list[tuple[tuple[Any, ...], Any]]] = {}
+            # Per input key: the outputs reached, each with the (shared) list of combos.
+            memo: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}
             edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
             nxt: dict[State, None] = {}
             for state in level:
@@ -330,28 +331,34 @@ class Graph:
                 key = (ins, oldvals)
                 results = memo.get(key)
                 if results is None:
-                    results = []
+                    groups: dict[Any, list[tuple[Any, ...]]] = {}
                     if fn is None:  # a join: every input the same size
                         out = ins[0]
                         if all(x == out for x in ins) and all(
                                 _contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
-                            results.append(((), out))
+                            groups[out] = [()]
                     else:
                         cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
+                        flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
                         for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
                             if None not in outs:
-                                results.append((combo, tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase))))
-                    memo[key] = results
+                                flat.setdefault(outs, []).append(combo)
+                        groups = {tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase)): g
+                                  for outs, g in flat.items()}
+                    results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
-                for combo, out in results:
-                    if lout.vars:
-                        allv = {**vals, **dict(zip(new, combo, strict=True))}
-                        kept = tuple(allv[v] for v in lout.vars)
+                rest = tuple(sizes[t] if t != t_out else None for t in lout.tensors)
+                for out, group in results:
+                    tensors = tuple(out if t == t_out else x for t, x in zip(lout.tensors, rest, strict=True))
+                    if lout.vars:  # live variables split the group by their values
+                        for combo in group:
+                            allv = {**vals, **dict(zip(new, combo, strict=True))}
+                            ns: State = (tensors, tuple(allv[v] for v in lout.vars))
+                            out_edges.setdefault(ns, []).append(combo)
                     else:
-                        kept = ()
-                    ns: State = (tuple(out if t == t_out else sizes[t] for t in lout.tensors), kept)
-                    out_edges.setdefault(ns, []).append(combo)
-                    nxt[ns] = None
+                        ns = (tensors, ())
+                        out_edges[ns] = out_edges[ns] + group if ns in out_edges else group
+                nxt.update(dict.fromkeys(out_edges))
                 if out_edges:
                     edges[state] = out_edges
             if len(nxt) > MAX_STATES:
@@ -380,10 +387,15 @@ class Graph:
     def count(self) -> int:
         return sum(self.counts[0].values())
 
-    def best(self, k: int, cost: Callable[[Node, dict[int, Any], Any, Any], Cost]) -> list[tuple[Cost, dict[int, Any]]]:
-        """The k cheapest solutions as (cost, values of every variable), cheapest first."""
+    def best(self, k: int, cost: Callable[[Node, dict[int, Any], Any, Any], Cost],
+             by_size: bool = True) -> list[tuple[Cost, dict[int, Any]]]:
+        """The k cheapest solutions as (cost, values of every variable), cheapest first.
+
+        by_size: the cost depends on the tensor sizes, not only on the layer's values.
+        """
         if k == 0 or not self.counts[0]:
             return []
+        sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}
         # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
         best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {((), ()): [((), 0, None, None, -1)]}
         tables = [best]
@@ -391,18 +403,22 @@ class Graph:
             self._check_time()
             cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
             lin = self.layouts[step.node.index]
+            by_state = by_size or any(v in lin.vars for v in step.node.var_ids)
             for state, out in step.edges.items():
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
                 ins = tuple(sizes[t] for t in step.node.inputs)
                 streams = []
                 for ns, combos in out.items():
-                    tail = best[ns]
-                    local = sorted(
-                        (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, ns), n, c)
-                        for n, c in enumerate(combos)
-                    )
-                    streams.append(_pair_sums(local, tail, ns))
+                    # A group shared by many states is sorted once, unless its cost
+                    # depends on the state (sizes, or variables fixed before this layer).
+                    key = (id(combos), state if by_state else None)
+                    local = sorted_groups.get(key)
+                    if local is None:
+                        local = sorted_groups[key] = sorted(
+                            (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, ns), n, c)
+                            for n, c in enumerate(combos))
+                    streams.append(_pair_sums(local, best[ns], ns))
                 merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))
                 cur[state] = [(c, n, combo, ns, j) for n, (c, _, combo, ns, j) in enumerate(itertools.islice(merged, k))]
             best = cur

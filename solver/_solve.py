@@ -149,7 +149,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         cost = make_cost(problem, fns)
         graph = Graph(problem, fns, sets, deadline)
         count = graph.count
-        found = graph.best(problem.limit, cost)
+        found = graph.best(problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)
     except Timeout:
         return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s")
     except TooLarge as exc:
