@@ -349,7 +349,8 @@ class Solution(BaseModel):
     layers: list[dict[str, Any]]
     #: Output size of every layer, for each input size (one list per input size).
     sizes: list[list[list[int]]]
-    #: The objective's value, one number per goal (lexicographic), when ranked.
+    #: The objective's value, one number per goal (lexicographic), when ranked; sums
+    #: over axes (a 7x7 receptive field scores 14).
     score: list[int | float] | None = None
 
 

@@ -22,12 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_output
+from ._arith import Rejected, axis_output, window
 from ._forward import per_axis
 from ._problem import Node, Problem
 
 Intervals = list[tuple[int, int]]  # sorted, disjoint, inclusive
-State = tuple[tuple[Any, ...], tuple[Any, ...]]  # (sizes of live tensors, values of live vars)
+# (sizes of live tensors, values of live variables, jump per axis when it is tracked)
+State = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+_END: State = ((), (), ())
 Cost = tuple[float, ...]
 
 #: Above this many states in one level the problem is handed to CP-SAT instead.
@@ -117,6 +119,13 @@ class AxisFn:
         for combo in itertools.product(*(domains[v] for v in distinct)):
             value = dict(zip(distinct, combo))
             yield tuple(value[v] for v in ids)
+
+
+def next_jump(node: Node, vals: dict[int, Any], jump: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The jump (cumulative stride) after a conv, transposed conv or pool of a chain."""
+    s, k, d = node.slots["stride"], node.slots["kernel_size"], node.slots.get("dilation")
+    return tuple(j * window(node.type, vals[k[a]], vals[s[a]], vals[d[a]] if d else 1)[1]
+                 for a, j in enumerate(jump))
 
 
 # --- interval bounds ------------------------------------------------------------------
@@ -253,8 +262,10 @@ class Graph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
     def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
-                 deadline: float) -> None:
+                 deadline: float, *, track_jump: bool = False) -> None:
+        """track_jump: keep each chain state's cumulative stride (for the receptive field)."""
         self.problem = problem
+        self.track_jump = track_jump
         self.deadline = deadline
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
         self.fns = fns
@@ -279,7 +290,8 @@ class Graph:
     def _build(self) -> None:
         p = self.problem
         ncase, nd = len(p.cases), p.ndim
-        start: State = (tuple(tuple(tuple(c) for c in p.cases) for _ in self.layouts[0].tensors), ())
+        start: State = (tuple(tuple(tuple(c) for c in p.cases) for _ in self.layouts[0].tensors), (),
+                        (1,) * nd if self.track_jump else ())
         level = [start]
         for node in p.nodes:
             lin, lout = self.layouts[node.index], self.layouts[node.index + 1]
@@ -348,15 +360,17 @@ class Graph:
                     results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
                 rest = tuple(sizes[t] if t != t_out else None for t in lout.tensors)
+                jump = state[2] if node.index + 1 < len(p.nodes) else ()
                 for out, group in results:
                     tensors = tuple(out if t == t_out else x for t, x in zip(lout.tensors, rest, strict=True))
-                    if lout.vars:  # live variables split the group by their values
+                    if lout.vars or jump:  # live variables or the jump split the group
                         for combo in group:
                             allv = {**vals, **dict(zip(new, combo, strict=True))}
-                            ns: State = (tensors, tuple(allv[v] for v in lout.vars))
+                            ns: State = (tensors, tuple(allv[v] for v in lout.vars),
+                                         jump and next_jump(node, allv, jump))
                             out_edges.setdefault(ns, []).append(combo)
                     else:
-                        ns = (tensors, ())
+                        ns = (tensors, (), ())
                         out_edges[ns] = out_edges[ns] + group if ns in out_edges else group
                 nxt.update(dict.fromkeys(out_edges))
                 if out_edges:
@@ -369,7 +383,7 @@ class Graph:
 
     def _prune(self) -> None:
         """Drop states that cannot reach the end, and count paths on the way."""
-        alive: dict[State, int] = {((), ()): 1}
+        alive: dict[State, int] = {_END: 1}
         self.counts: list[dict[State, int]] = [alive]
         for step in reversed(self.steps):
             counts: dict[State, int] = {}
@@ -397,13 +411,13 @@ class Graph:
             return []
         sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}
         # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
-        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {((), ()): [((), 0, None, None, -1)]}
+        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {_END: [((), 0, None, None, -1)]}
         tables = [best]
         for step in reversed(self.steps):
             self._check_time()
             cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
             lin = self.layouts[step.node.index]
-            by_state = by_size or any(v in lin.vars for v in step.node.var_ids)
+            by_state = by_size or self.track_jump or any(v in lin.vars for v in step.node.var_ids)
             for state, out in step.edges.items():
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
@@ -416,7 +430,7 @@ class Graph:
                     local = sorted_groups.get(key)
                     if local is None:
                         local = sorted_groups[key] = sorted(
-                            (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, ns), n, c)
+                            (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, state), n, c)
                             for n, c in enumerate(combos))
                     streams.append(_pair_sums(local, best[ns], ns))
                 merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))

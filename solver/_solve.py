@@ -9,7 +9,7 @@ from typing import Any
 from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
 from ._errors import DocumentError
-from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns
+from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns, next_jump
 from ._problem import Node, Problem, build_problem
 
 #: Goals that are maximized; their cost is negated inside the engines.
@@ -39,13 +39,17 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
     nd = range(problem.ndim)
     for g in goals:
         if g == Goal.LARGEST_RECEPTIVE_FIELD:
-            raise DocumentError("largest_receptive_field ranking is not available yet", loc=("objective",))
+            for n in problem.nodes:
+                if n.inputs != (n.index,) or n.type not in ("conv", "conv_transpose", "max_pool", "avg_pool"):
+                    raise DocumentError(
+                        f"largest_receptive_field ranks chains of conv, conv_transpose and pool layers; "
+                        f"{problem.layer_label(n.index)} is not one", loc=("objective",))
         if g in (Goal.FEWEST_PARAMS, Goal.FEWEST_MACS):
             for n in problem.nodes:
                 if n.type in ("conv", "conv_transpose"):
                     _weights(problem, n)
 
-    def term(goal: Goal | Prefer, node: Node, vals: dict[int, Any], ins: Any) -> float:
+    def term(goal: Goal | Prefer, node: Node, vals: dict[int, Any], ins: Any, state: Any) -> float:
         s = node.slots
         if isinstance(goal, Prefer):
             total = 0
@@ -59,6 +63,12 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
             return sum(sum(_pads(node, vals, a)) for a in nd)
         if goal == Goal.SMALLEST_KERNELS:
             return sum(vals[s["kernel_size"][a]] for a in nd)
+        if goal == Goal.LARGEST_RECEPTIVE_FIELD:
+            # The receptive field grows by (span - 1) * jump on each axis (summed over axes),
+            # with the jump of this layer's input, which the state carries.
+            d = s.get("dilation")
+            return -sum((A.window(node.type, vals[s["kernel_size"][a]], vals[s["stride"][a]],
+                                  vals[d[a]] if d else 1)[0] - 1) * state[2][a] for a in nd)
         if goal == Goal.SMALLEST_DILATION:
             return sum(vals[s["dilation"][a]] for a in nd) if "dilation" in s else problem.ndim
         if node.type not in ("conv", "conv_transpose"):
@@ -76,18 +86,26 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
         positions = math.prod(fn(a, i[a], vals) for a in nd) if node.type == "conv" else math.prod(i)
         return per * positions
 
-    # Only MACs depend on sizes; every other term is cached by the layer's values.
+    # Only MACs depend on sizes and the receptive field on the jump; every other term
+    # is cached by the layer's values.
     by_size = Goal.FEWEST_MACS in goals
+    by_jump = Goal.LARGEST_RECEPTIVE_FIELD in goals
     memo: dict[Any, Cost] = {}
 
-    def cost(node: Node, vals: dict[int, Any], ins: Any, _next: Any) -> Cost:
-        key = (node.index, tuple([vals[v] for v in node.var_ids]), ins if by_size else None)
+    def cost(node: Node, vals: dict[int, Any], ins: Any, state: Any) -> Cost:
+        key = (node.index, tuple([vals[v] for v in node.var_ids]), ins if by_size else None,
+               state[2] if by_jump else None)
         c = memo.get(key)
         if c is None:
-            c = memo[key] = tuple(term(g, node, vals, ins) for g in goals)
+            c = memo[key] = tuple(term(g, node, vals, ins, state) for g in goals)
         return c
 
     return cost
+
+
+def _number(x: Any) -> int | float:
+    """A score as JSON shows it: an int when whole (jumps may be fractions)."""
+    return int(x) if x == int(x) else float(x)
 
 
 def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
@@ -136,10 +154,14 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         return SolveResponse(status=status, count=count, solutions=solutions, engine=engine,
                              elapsed_s=round(time.monotonic() - started, 6), message=message)
 
+    # A receptive field is 1 + its growth on each axis; costs hold only the growth.
+    offsets = [problem.ndim if g == Goal.LARGEST_RECEPTIVE_FIELD else 0 for g in problem.objective]
+
     def listed(fns: list[AxisFn | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
         return [
             Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
-                     score=[sign * x for sign, x in zip(signs, c, strict=True)] if problem.objective else None)
+                     score=[_number(sign * x + off) for sign, x, off in zip(signs, c, offsets, strict=True)]
+                     if problem.objective else None)
             for c, values in found
         ]
 
@@ -147,7 +169,8 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     try:
         sets = bounds(problem, fns, deadline)
         cost = make_cost(problem, fns)
-        graph = Graph(problem, fns, sets, deadline)
+        graph = Graph(problem, fns, sets, deadline,
+                      track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
         count = graph.count
         found = graph.best(problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)
     except Timeout:
@@ -186,7 +209,10 @@ def sum_cost(problem: Problem, fns: list[AxisFn | None], cost: Any, values: dict
     sizes = solution_sizes(problem, fns, values)[0]
     total: Cost = tuple(0 for _ in problem.objective)
     inputs = [problem.cases[0], *map(tuple, sizes)]
+    jump: tuple[Any, ...] = (1,) * problem.ndim
     for node in problem.nodes:
         ins = tuple((tuple(inputs[t]),) for t in node.inputs)
-        total = tuple(a + b for a, b in zip(total, cost(node, values, ins, None), strict=True))
+        total = tuple(a + b for a, b in zip(total, cost(node, values, ins, (None, None, jump)), strict=True))
+        if Goal.LARGEST_RECEPTIVE_FIELD in problem.objective:
+            jump = next_jump(node, values, jump)
     return total

@@ -120,3 +120,60 @@ def test_solutions_equal_brute_force(doc: dict[str, Any]) -> None:
     for s in result.solutions:  # every solution is a valid forward document with its sizes
         fwd = solver.forward({"input_size": doc["input_size"], "layers": s.layers})
         assert [r.output_size for r in fwd.layers] == s.sizes[0]
+
+
+def _score(goal: str, doc: dict[str, Any], layers: list[dict[str, Any]]) -> float:
+    """A goal's value for one concrete stack, from the forward engine's report alone."""
+    fwd = solver.forward({"input_size": doc["input_size"], "in_channels": doc.get("in_channels"),
+                          "layers": layers})
+    weighted = [r for r in fwd.layers if r.type in ("conv", "conv_transpose", "max_pool", "avg_pool")]
+    ndim = len(doc["input_size"])
+    def axes(layer: dict[str, Any], field: str, default: int) -> list[int]:
+        v = layer.get(field, default)
+        return v if isinstance(v, list) else [v] * ndim
+    if goal == "least_padding":
+        return sum(sum(side) for r in weighted for side in r.padding or [])
+    if goal == "smallest_kernels":
+        return sum(sum(axes(layer, "kernel_size", 1)) for layer in layers)
+    if goal == "smallest_dilation":
+        return sum(sum(axes(layer, "dilation", 1)) for layer in layers)
+    if goal == "fewest_params":
+        return fwd.params
+    if goal == "fewest_macs":
+        return fwd.macs
+    assert goal == "largest_receptive_field"
+    return sum(fwd.receptive_field)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(problems(), st.sampled_from(["least_padding", "smallest_kernels", "smallest_dilation",
+                                    "fewest_params", "fewest_macs", "largest_receptive_field"]),
+       st.integers(1, 6))
+def test_ranking_equals_sorted_brute_force(doc: dict[str, Any], goal: str, limit: int) -> None:
+    """The best `limit` come back in order: their scores are brute force's, sorted."""
+    doc = {**doc, "objective": goal, "limit": limit, "in_channels": 4}
+    for layer in doc["layers"]:
+        if layer["type"].startswith("conv"):
+            layer["out_channels"] = 4
+    ndim = len(doc["input_size"])
+    expected = brute_force(doc)
+    result = solver.solve(doc)
+    sign = -1 if goal == "largest_receptive_field" else 1
+    truth = sorted(sign * _score(goal, doc, _layers(sol, doc)) for sol in expected)[:limit]
+    got = [sign * s.score[0] for s in result.solutions]
+    assert got == truth
+    assert [sign * _score(goal, doc, s.layers) for s in result.solutions] == got
+    assert len({canonical(s.layers, ndim) for s in result.solutions}) == len(result.solutions)
+
+
+def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A canonical solution back into document layers (with the document's channels)."""
+    out = []
+    for row, layer in zip(canon, doc["layers"], strict=True):
+        kind, *values = row
+        d = {k: v for k, v in layer.items() if k in ("type", "out_channels")}
+        for field, v in zip(SEARCHABLE[kind], values, strict=True):
+            d[field] = v if field == "ceil_mode" else list(v)
+        out.append(d)
+    return out
