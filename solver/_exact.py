@@ -270,6 +270,7 @@ class Graph:
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
         self.fns = fns
         self.sets = sets
+        self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
         self.layouts = self._layouts()
         self.steps: list[Step] = []
         self._build()
@@ -298,8 +299,8 @@ class Graph:
             t_out, fn, sets = node.index + 1, self.fns[node.index], self.sets[node.index + 1]
             old = tuple(v for v in node.var_ids if v in lin.vars)
             new = tuple(v for v in node.var_ids if v not in lin.vars)
-            combos = list(itertools.product(*(self.domains[v] for v in new)))
-            raw: dict[Any, list[int]] = {}
+            new_domains = tuple(self.domains[v] for v in new)
+            combos = list(itertools.product(*new_domains))
             columns: dict[Any, list[int | None]] = {}
 
             def column(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> list[int | None]:
@@ -312,16 +313,21 @@ class Graph:
                 key = (cls, i, oldvals, tuple(ivs))
                 col = columns.get(key)
                 if col is None:
-                    outs = raw.get(key[:3])  # noqa: B023
+                    where = dict(zip(old, oldvals, strict=True))  # noqa: B023
+                    pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))  # noqa: B023
+                    # Layers with the same rule, domains and input share their outputs:
+                    # a stack of identical blocks is worked out once.
+                    names, _, fixed = fn.classes[cls]
+                    shared = (fn.kind, names, tuple(sorted(fixed.items())), pick, new_domains,  # noqa: B023
+                              tuple(where[old[-1 - x]] for x in pick if x < 0), i)
+                    outs = self._raw.get(shared)
                     if outs is None:
-                        where = dict(zip(old, oldvals, strict=True))  # noqa: B023
-                        pick = [new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a)]  # noqa: B023
-                        if pick == list(range(len(new))):  # noqa: B023 - the usual case: the combo itself
+                        if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
                             axis_combos = combos  # noqa: B023
                         else:
                             axis_combos = [tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick])  # noqa: B023
                                            for cb in combos]  # noqa: B023
-                        outs = raw[key[:3]] = fn.outputs(cls, i, axis_combos)  # noqa: B023
+                        outs = self._raw[shared] = fn.outputs(cls, i, axis_combos)
                     if len(ivs) == 1:
                         lo, hi = ivs[0]
                         col = [o if lo <= o <= hi else None for o in outs]
@@ -418,10 +424,20 @@ class Graph:
             cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
             lin = self.layouts[step.node.index]
             by_state = by_size or self.track_jump or any(v in lin.vars for v in step.node.var_ids)
+            by_combo: dict[tuple[Any, ...], Cost] = {}  # when the cost depends on the combo alone
             for state, out in step.edges.items():
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
                 ins = tuple(sizes[t] for t in step.node.inputs)
+
+                def local_cost(c: tuple[Any, ...]) -> Cost:
+                    if not by_state and c in by_combo:  # noqa: B023
+                        return by_combo[c]  # noqa: B023
+                    value = cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, state)  # noqa: B023
+                    if not by_state:  # noqa: B023
+                        by_combo[c] = value  # noqa: B023
+                    return value
+
                 streams = []
                 for ns, combos in out.items():
                     # A group shared by many states is sorted once, unless its cost
@@ -429,9 +445,7 @@ class Graph:
                     key = (id(combos), state if by_state else None)
                     local = sorted_groups.get(key)
                     if local is None:
-                        local = sorted_groups[key] = sorted(
-                            (cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, state), n, c)
-                            for n, c in enumerate(combos))
+                        local = sorted_groups[key] = sorted((local_cost(c), n, c) for n, c in enumerate(combos))
                     streams.append(_pair_sums(local, best[ns], ns))
                 merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))
                 cur[state] = [(c, n, combo, ns, j) for n, (c, _, combo, ns, j) in enumerate(itertools.islice(merged, k))]

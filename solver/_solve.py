@@ -92,8 +92,10 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
     by_jump = Goal.LARGEST_RECEPTIVE_FIELD in goals
     memo: dict[Any, Cost] = {}
 
+    var_ids = [n.var_ids for n in problem.nodes]
+
     def cost(node: Node, vals: dict[int, Any], ins: Any, state: Any) -> Cost:
-        key = (node.index, tuple([vals[v] for v in node.var_ids]), ins if by_size else None,
+        key = (node.index, tuple([vals[v] for v in var_ids[node.index]]), ins if by_size else None,
                state[2] if by_jump else None)
         c = memo.get(key)
         if c is None:
