@@ -1,0 +1,62 @@
+"""Shared test helpers that live beside the tests: `import strategies`, `import torch_ref`;
+and golden files for CLI output (the `golden` fixture), rewritten with `pytest --overwrite`.
+
+pytest runs with --import-mode=importlib and there are no __init__.py files, so nothing
+puts tests/ on sys.path.  It must not be put there either: tests/solver and tests/api
+would then shadow the real `solver` and `api` packages (as namespace packages found
+before the editable install's finder).  So the helper modules are loaded by file, here,
+once, under their own names.
+"""
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+HELPERS = ("strategies", "torch_ref")
+
+
+def _load(name: str) -> None:
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+for _name in HELPERS:
+    _load(_name)
+
+
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--overwrite",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files under tests/golden/ with the current output.",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with tests/golden/<name>, or rewrite that file under --overwrite."""
+    overwrite = request.config.getoption("--overwrite")
+
+    def check(name: str, actual: str) -> None:
+        # Trailing spaces (rich pads centred titles) would not survive editors and hooks.
+        actual = "".join(line.rstrip() + "\n" for line in actual.splitlines())
+        path = GOLDEN / name
+        if overwrite:
+            path.write_text(actual)
+            return
+        assert path.exists(), f"{path} does not exist yet: run pytest --overwrite and review it"
+        assert actual == path.read_text(), f"output differs from {path} (pytest --overwrite rewrites it)"
+
+    return check

@@ -1,0 +1,130 @@
+"""The command-line front door: `convsolve forward FILE [--json]`, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import solver
+from solver.cli import app
+
+# Plain, deterministic output whatever the terminal or CI sets: no colour, a fixed width.
+runner = CliRunner(env={"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": None, "COLUMNS": "160"})
+
+# ResNet-50 stem.  conv1: floor((224 + 2*3 - 7)/2) + 1 = 112, 64*3*7*7 = 9408 weights (no bias),
+# 112*112*64*147 = 118,013,952 MACs.  pool1: floor((112 + 2*1 - 3)/2) + 1 = 56; receptive field
+# 1 + 6 = 7 then 7 + 2*2 = 11.
+STEM: dict[str, Any] = {
+    "input_size": [224, 224],
+    "in_channels": 3,
+    "layers": [
+        {"type": "conv", "kernel_size": 7, "stride": 2, "padding": 3, "out_channels": 64,
+         "bias": False, "name": "conv1"},
+        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1, "name": "pool1"},
+    ],
+}
+# The same stem with pool1's padding 2 > floor(3/2): torch.nn.MaxPool2d(3, 2, padding=2) refuses it.
+REJECTED: dict[str, Any] = {**STEM, "layers": [STEM["layers"][0], {**STEM["layers"][1], "padding": 2}]}
+
+
+def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc) if name.endswith(".yaml") else json.dumps(doc))
+    return path
+
+
+@pytest.fixture(params=["yaml", "json", "stdin-yaml", "stdin-json"])
+def invoke_with(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Any]:
+    """Run `convsolve forward <document> [args]`, the document given as a file or on stdin."""
+    kind = request.param
+
+    def invoke(doc: dict[str, Any], *args: str) -> Any:
+        if kind.startswith("stdin"):
+            text = yaml.safe_dump(doc) if kind == "stdin-yaml" else json.dumps(doc)
+            return runner.invoke(app, ["forward", "-", *args], input=text)
+        return runner.invoke(app, ["forward", str(_write(tmp_path, f"doc.{kind}", doc)), *args])
+
+    return invoke
+
+
+def test_table_shows_the_sizes(invoke_with: Callable[..., Any]) -> None:
+    result = invoke_with(STEM)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    conv1 = next(line for line in lines if "conv1 (conv)" in line)
+    pool1 = next(line for line in lines if "pool1 (max_pool)" in line)
+    for cell in ("112 x 112", "64", "9,408", "118,013,952", "7 x 7", "2 x 2"):
+        assert cell in conv1
+    for cell in ("56 x 56", "11 x 11", "4 x 4"):
+        assert cell in pool1
+    assert "output 56 x 56 x 64 channels, 9,408 parameters, 118,013,952 MACs" in result.stdout
+
+
+def test_table_matches_golden(tmp_path: Path, golden: Callable[[str, str], None]) -> None:
+    result = runner.invoke(app, ["forward", str(_write(tmp_path, "stem.yaml", STEM))])
+    assert result.exit_code == 0, result.output
+    golden("forward_resnet_stem.txt", result.stdout)
+
+
+def test_json_equals_library_output(invoke_with: Callable[..., Any]) -> None:
+    result = invoke_with(STEM, "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer == solver.forward(STEM).model_dump(mode="json")
+    assert (answer["output_size"], answer["out_channels"], answer["params"]) == ([56, 56], 64, 9408)
+    assert [layer["output_size"] for layer in answer["layers"]] == [[112, 112], [56, 56]]
+
+
+def test_rejected_layer_is_a_clear_error(invoke_with: Callable[..., Any]) -> None:
+    result = invoke_with(REJECTED)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: layer 1 'pool1' (max_pool), axis 0: padding 2")
+    assert "Traceback" not in result.output
+
+
+def test_rejected_layer_with_json_flag_is_the_same_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["forward", str(_write(tmp_path, "bad.json", REJECTED)), "--json"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "layer 1 'pool1'" in result.stderr
+
+
+def _bytes_file(tmp_path: Path, data: bytes) -> str:
+    path = tmp_path / "doc.yaml"
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        pytest.param(lambda tmp: [str(tmp / "missing.yaml")], "cannot read", id="missing-file"),
+        pytest.param(lambda tmp: [str(tmp)], "cannot read", id="directory"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"\xff\xfe{")], "not UTF-8", id="not-utf8"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [1, 2")], "neither JSON nor YAML",
+                     id="broken-yaml"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"[" * 5000)], "nested too deeply", id="deep-nesting"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"")], "document", id="empty"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: dense}]\n")],
+                     "layers.0", id="unknown-type"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: conv, kernel_size: true}]\n")],
+                     "layers.0.conv.kernel_size", id="bool-kernel"),
+        pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: conv, kernel_size: {min: 1, max: 3}}]\n")],
+                     "a domain is only allowed in a solve document", id="domain-in-forward"),
+    ],
+)
+def test_bad_input_is_a_clear_error(
+    tmp_path: Path, make_args: Callable[[Path], list[str]], message: str
+) -> None:
+    result = runner.invoke(app, ["forward", *make_args(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.output

@@ -1,0 +1,58 @@
+"""Every example runs: problem files through the CLI (and the API), scripts with python."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import solver
+from api.main import app as api_app
+from solver.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PROBLEMS = sorted(p for p in EXAMPLES.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+runner = CliRunner()
+
+
+def test_there_are_examples() -> None:
+    assert PROBLEMS, f"no problem files found in {EXAMPLES}"
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.name)
+def test_problem_file(path: Path) -> None:
+    doc = yaml.safe_load(path.read_text())
+    command = "solve" if "target_size" in doc else "forward"
+    if command not in typer.main.get_command(app).commands:
+        pytest.skip(f"{path.name} is a solve document and the CLI has no `{command}` command yet")
+    result = runner.invoke(app, [command, str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    if command == "forward":
+        assert answer == solver.forward(doc).model_dump(mode="json")
+        # The REST front door gives the same answer for the same document.
+        assert TestClient(api_app).post("/v1/forward", json=doc).json() == answer
+    else:
+        api_answer = TestClient(api_app).post("/v1/solve", json=doc).json()
+        assert {**api_answer, "elapsed_s": None} == {**answer, "elapsed_s": None}
+        # DESIGN.md: every returned solution is itself a valid forward document reaching target_size.
+        for solution in answer["solutions"]:
+            reached = solver.forward({"input_size": doc["input_size"], "layers": solution["layers"]})
+            assert reached.output_size == doc["target_size"], solution
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_script(path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(path)], cwd=path.parent, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"{path.name} failed:\n{result.stdout}\n{result.stderr}"
