@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import math
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 import solver
 
+from .limits import BodyLimit
 from .routes import forward, health, solve
 from .settings import settings
 
@@ -30,13 +34,21 @@ async def _convsolve_error(_: Request, exc: solver.ConvsolveError) -> JSONRespon
     return JSONResponse(status_code=422, content={"detail": [body]})
 
 
-@app.middleware("http")
-async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-        return JSONResponse(
-            status_code=413,
-            content={"detail": [{"type": "limit_exceeded", "loc": ["body"],
-                                 "msg": f"request body is larger than {settings.max_body_bytes} bytes"}]},
-        )
-    return await call_next(request)
+@app.exception_handler(RequestValidationError)
+async def _invalid_document(_: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's own body echoes the input, which may hold NaN or Infinity: JSON has neither.
+    return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
+
+
+def _finite(x: Any) -> Any:
+    """Non-finite floats as strings, anywhere in a JSON-like value."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+app.add_middleware(BodyLimit, settings=settings)

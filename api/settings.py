@@ -6,7 +6,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONVSOLVE_")
+    model_config = SettingsConfigDict(env_prefix="CONVSOLVE_", env_ignore_empty=True)
 
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 256 * 1024

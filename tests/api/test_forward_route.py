@@ -99,11 +99,6 @@ REJECTED: list[Any] = [
         0, "down", 0, "output_positive", "scale_factor",
         lambda: _torch_run(nn.Upsample(scale_factor=0.1), (1, 1, 5)),
         id="upsample-to-zero",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="solver/_forward.py: a rule missing from _RULE_FIELD falls back to 'kernel_size', "
-            "a field upsample does not have",
-        ),
     ),
 ]
 
@@ -198,19 +193,12 @@ def test_body_limit_follows_settings(client: TestClient, monkeypatch: pytest.Mon
     assert client.post("/v1/forward", json=STEM).status_code == 413
 
 
-@pytest.mark.xfail(strict=True, reason="api/main.py checks Content-Length only; a chunked body is read whole")
 def test_chunked_body_over_the_limit_answers_413(client: TestClient) -> None:
     def chunks() -> Any:
         yield _padded(settings.max_body_bytes + 1)
 
     r = client.post("/v1/forward", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
-
-
-_NAN = pytest.mark.xfail(
-    strict=True,
-    reason="api: FastAPI's 422 body echoes the input, and JSONResponse refuses to encode NaN/Infinity",
-)
 
 
 @pytest.mark.parametrize(
@@ -233,9 +221,9 @@ _NAN = pytest.mark.xfail(
         pytest.param(b'{"input_size": [5], "in_channels": 4, "layers": [{"type": "conv", "kernel_size": 1,'
                      b' "groups": 3}]}', id="groups-not-dividing"),
         pytest.param(b'{"input_size": [5], "layers": [{"type": "upsample", "scale_factor": NaN}]}',
-                     id="nan", marks=_NAN),
+                     id="nan"),
         pytest.param(b'{"input_size": [5], "layers": [{"type": "upsample", "scale_factor": [Infinity]}]}',
-                     id="infinity", marks=_NAN),
+                     id="infinity"),
     ],
 )
 def test_nothing_answers_500(client: TestClient, body: bytes) -> None:
