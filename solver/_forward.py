@@ -99,7 +99,18 @@ _RULE_FIELD = {
     A.Rule.POOL_PADDING_HALF_KERNEL: "padding",
     A.Rule.AVG_POOL3D_INPUT_FITS_KERNEL: "kernel_size",
     A.Rule.SCALE_POSITIVE: "scale_factor",
+    A.Rule.UPSAMPLE_MODE_NDIM: "mode",
+    A.Rule.ADAPTIVE_KEEP_NEEDS_2D: "output_size",
 }
+
+
+def _size_field(layer: Any) -> str:
+    """The field that sets a layer's output size, blamed when the size is refused."""
+    if isinstance(layer, Upsample):
+        return "size" if layer.size is not None else "scale_factor"
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        return "output_size"
+    return "kernel_size"
 
 
 def _channels(ctx: _Context, layer: Conv | ConvTranspose, incoming: int | None) -> tuple[int | None, int | None]:
@@ -164,7 +175,7 @@ def forward_layer(
         try:
             return int(fn(*args))
         except A.Rejected as r:
-            raise ctx.reject(r.rule, r.message, a, _RULE_FIELD.get(r.rule, "kernel_size")) from None
+            raise ctx.reject(r.rule, r.message, a, _RULE_FIELD.get(r.rule, _size_field(layer))) from None
 
     if isinstance(layer, Conv | ConvTranspose):
         k = per_axis(layer.kernel_size, ndim, (*where, "kernel_size"))
@@ -223,6 +234,10 @@ def forward_layer(
         pads = [[x, x] for x in p]
         params, macs = 0, 0
     elif isinstance(layer, Upsample):
+        try:
+            A.upsample_mode(layer.mode, ndim)
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, r.message, None, "mode") from None
         if layer.size is not None:
             sz = per_axis(layer.size, ndim, (*where, "size"))
             for a in range(ndim):
@@ -240,7 +255,7 @@ def forward_layer(
         assert isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool)
         osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
         for a in range(ndim):
-            out.append(axis(a, A.adaptive_pool, size[a], osz[a]))
+            out.append(axis(a, A.adaptive_pool, size[a], osz[a], ndim))
             windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
         pads, params, macs = None, 0, 0
 
