@@ -109,6 +109,8 @@ class Enumeration:
 def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
                         *, limit: int, deadline: float, workers: int = 1) -> Enumeration:
     """Every solution, up to `limit`, in CP-SAT's order, through a solution callback."""
+    if any(not ivs for per_case in sets for axes in per_case for ivs in axes):
+        return Enumeration([], complete=True, timed_out=False)  # a size with no possible value
     model = build(problem, fns, sets)
     solver = cp_model.CpSolver()
     solver.parameters.enumerate_all_solutions = True
@@ -116,6 +118,7 @@ def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[l
     solver.parameters.max_time_in_seconds = max(0.001, deadline - time.monotonic())
     collector = _Collector(model.vars, max(limit, 1))
     status = solver.solve(model.model, collector)
+    assert status != cp_model.MODEL_INVALID, model.model.validate()
     found = collector.found[:limit]
     values = [{v: problem.vars[v].values[i] for v, i in sol.items()} for sol in found]
     stopped = len(collector.found) >= max(limit, 1)

@@ -184,3 +184,43 @@ def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]
             d[field] = v if field == "ceil_mode" else list(v)
         out.append(d)
     return out
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(problems())
+def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
+    """The CP-SAT model (tables from the same arithmetic) and the exact engine agree."""
+    import time
+
+    from solver._cpsat import enumerate_solutions
+    from solver._exact import bounds, make_fns
+    from solver._problem import build_problem
+    from solver._solve import solution_layers
+
+    ndim = len(doc["input_size"])
+    problem = build_problem(doc)
+    fns = make_fns(problem)
+    sets = bounds(problem, fns, time.monotonic() + 60)
+    run = enumerate_solutions(problem, fns, sets, limit=10_000, deadline=time.monotonic() + 60)
+    assert run.complete
+    got = [canonical(solution_layers(problem, values), ndim) for values in run.solutions]
+    assert len(got) == len(set(got))
+    exact = solver.solve(doc)
+    assert set(got) == {canonical(s.layers, ndim) for s in exact.solutions}
+
+
+def test_too_many_states_falls_back_to_cpsat(monkeypatch: Any) -> None:
+    """Past the exact engine's state limit, CP-SAT lists the solutions and says so."""
+    import solver._exact
+
+    doc = {"input_size": [64], "target_size": [16], "limit": 10_000,
+           "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 4}, "stride": {"min": 1, "max": 2},
+                       "padding": {"min": 0, "max": 2}}] * 2}
+    exact = solver.solve(doc)
+    monkeypatch.setattr(solver._exact, "MAX_STATES", 1)
+    fallback = solver.solve(doc)
+    assert (exact.engine, fallback.engine) == ("exact", "cpsat")
+    assert fallback.status == "complete" and fallback.count == exact.count > 1
+    assert {canonical(s.layers, 1) for s in fallback.solutions} == {canonical(s.layers, 1) for s in exact.solutions}
+    assert "CP-SAT" in (fallback.message or "")
