@@ -11,6 +11,7 @@ Each function returns the output size or raises `Rejected` with the rule broken.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from enum import StrEnum, unique
 
 
@@ -141,6 +142,21 @@ def avg_pool(i: int, k: int, s: int, p: int, ceil_mode: bool, ndim: int) -> int:
     return out
 
 
+#: The spatial rank each interpolation mode works in; "nearest" works in all three.
+_MODE_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def upsample_mode(mode: str, ndim: int) -> None:
+    """Upsample's mode must fit the input: linear 1d, bilinear and bicubic 2d, trilinear 3d."""
+    need = _MODE_NDIM.get(mode)
+    if need is not None and need != ndim:
+        raise Rejected(
+            Rule.UPSAMPLE_MODE_NDIM,
+            f"mode '{mode}' needs {need} spatial axes, got {ndim} "
+            f"(PyTorch: Got {ndim + 2}D input, but {mode} mode needs {need + 2}D input)",
+        )
+
+
 def upsample(i: int, scale: float | None, size: int | None) -> int:
     """Upsample / F.interpolate: the given size, or floor(i * scale_factor)."""
     if size is not None:
@@ -153,9 +169,28 @@ def upsample(i: int, scale: float | None, size: int | None) -> int:
     return _positive(out, i)
 
 
-def adaptive_pool(i: int, size: int | None) -> int:
-    """AdaptiveAvgPool / AdaptiveMaxPool: the given size (None keeps the input size)."""
-    return i if size is None else _positive(size, i)
+def adaptive_pool(i: int, size: int | None, ndim: int) -> int:
+    """AdaptiveAvgPool / AdaptiveMaxPool: the given size (None keeps the input size, 2d/3d)."""
+    if size is None:
+        if ndim == 1:
+            raise Rejected(
+                Rule.ADAPTIVE_KEEP_NEEDS_2D,
+                "output_size None (keep the input size) needs 2 or 3 spatial axes; "
+                "AdaptiveAvgPool1d and AdaptiveMaxPool1d take an int "
+                "(PyTorch: output_size must be tuple of ints, but found element of type NoneType)",
+            )
+        return i
+    return _positive(size, i)
+
+
+def window(kind: str, k: int, s: int, d: int) -> tuple[int, Fraction | int]:
+    """(span, step) of one axis: how many inputs one output sees, and how far apart
+    neighbouring outputs are, in inputs.  A transposed conv's output sees at most
+    floor((e-1)/s)+1 inputs, and its outputs are 1/s input apart."""
+    e = effective_kernel(k, d)
+    if kind == "conv_transpose":
+        return (e - 1) // s + 1, Fraction(1, s)
+    return e, s
 
 
 def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float]:
@@ -189,5 +224,5 @@ def axis_output(
     if kind == "upsample":
         return upsample(i, scale, size)
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
-        return adaptive_pool(i, size)
+        return adaptive_pool(i, size, ndim)
     raise ValueError(f"no size rule for layer type {kind!r}")

@@ -10,8 +10,8 @@ message and the index of the layer torch refused.
 ...      "bias": False},
 ...     {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1}]}):
 ...     print(layer)
-TorchLayer(output_size=(112, 112), out_channels=64, params=9408)
-TorchLayer(output_size=(56, 56), out_channels=64, params=0)
+TorchLayer(output_size=(112, 112), out_channels=64, params=9408, macs=118013952)
+TorchLayer(output_size=(56, 56), out_channels=64, params=0, macs=0)
 >>> try:
 ...     run({"input_size": [5], "layers": [{"type": "max_pool", "kernel_size": 6}]})
 ... except TorchRejected as exc:
@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 # The tensors here are tiny: thread start-up would cost 10x the work (measured, 2 cores).
 torch.set_num_threads(1)
@@ -67,6 +68,8 @@ class TorchLayer:
     output_size: tuple[int, ...]
     out_channels: int
     params: int
+    #: Multiply-accumulates: half of what torch's FlopCounterMode counts (0 for pools).
+    macs: int
 
 
 def _arg(value: Any) -> Any:
@@ -115,12 +118,18 @@ def quiet(fn: Callable[..., T], *args: Any) -> T:
 def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) -> TorchLayer:
     """Build one layer and run it on zeros(1, channels, *size); raises what torch raises."""
     module = quiet(build, layer, len(size), channels)
+    x = torch.zeros(1, channels, *size)
     with torch.no_grad():
-        y = quiet(module, torch.zeros(1, channels, *size))
+        y = quiet(module, x)
+        # Counted on a second run: under the counter's dispatch mode torch skips some of
+        # its checks (Upsample to size 0 runs), so the first run must be a plain one.
+        with FlopCounterMode(display=False) as flops:
+            quiet(module, x)
     return TorchLayer(
         output_size=tuple(y.shape[2:]),
         out_channels=int(y.shape[1]),
         params=sum(p.numel() for p in module.parameters()),
+        macs=flops.get_total_flops() // 2,
     )
 
 
