@@ -354,6 +354,33 @@ class Solution(BaseModel):
     score: list[int | float] | None = None
 
 
+class Conflict(BaseModel):
+    """One constraint among those that cannot hold together."""
+
+    #: Index of the layer in the document; null for a target or the input.
+    layer: int | None
+    name: str | None = None
+    #: The spatial axis; null when the conflict is not about one axis.
+    axis: int | None
+    #: A stable id: a solver.Rule value, or target_unreachable, join_sizes_differ, ...
+    rule: str
+    message: str
+
+
+class Repair(BaseModel):
+    """A change to the document that makes it solvable (checked by solving it)."""
+
+    message: str
+    #: The changed solve document; it has solutions.
+    document: dict[str, Any]
+
+
+class Explanation(BaseModel):
+    message: str
+    conflicts: list[Conflict]
+    repairs: list[Repair]
+
+
 class SolveResponse(BaseModel):
     status: Status
     #: Exact number of solutions in the domains; null when it could not be counted.
@@ -363,3 +390,5 @@ class SolveResponse(BaseModel):
     engine: str
     elapsed_s: float
     message: str | None = None
+    #: With status "infeasible": why, and the smallest changes that work.
+    explanation: Explanation | None = None

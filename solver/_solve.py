@@ -180,7 +180,13 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     except TooLarge as exc:
         return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc))
     if count == 0:
-        return answer(Status.INFEASIBLE, 0, [], "exact", "no setting in the domains reaches the targets")
+        from ._explain import explain
+
+        # The explanation gets what is left of the time limit, at most 5 s.
+        why = explain(problem.document, min(deadline, time.monotonic() + 5))
+        response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)
+        response.explanation = why
+        return response
     status = Status.COMPLETE if count <= problem.limit else Status.LIMIT
     return answer(status, count, listed(fns, found), "exact")
 

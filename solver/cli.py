@@ -131,7 +131,14 @@ def solve(
     out.print(f"status: {result.status.value}   solutions: {count}   "
               f"listed: {len(result.solutions)}   time: {result.elapsed_s:.3f} s", highlight=False)
     if result.message:
-        out.print(result.message, highlight=False)
+        out.print(result.message, highlight=False, markup=False)
+    if result.explanation is not None:
+        for c in result.explanation.conflicts:
+            out.print(f"  conflict: {c.message}  [{c.rule}]", highlight=False, markup=False)
+        if result.explanation.repairs:
+            out.print("what would work (each checked by solving it; --json has the documents):")
+            for i, r in enumerate(result.explanation.repairs, 1):
+                out.print(f"  {i}. {r.message}", highlight=False, markup=False)
     if result.solutions:
         out.print(_solutions_table(doc["layers"], result.solutions))
 

@@ -1,0 +1,89 @@
+"""Infeasible problems are explained in the user's terms, and every repair works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import solver
+
+DOWN_UP = [{"name": "down", "type": "conv", "kernel_size": 2, "stride": 2},
+           {"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 2}]
+
+CASES = [
+    pytest.param(
+        {"input_size": [25], "target_size": "input", "layers": DOWN_UP},
+        {(None, 0, "target_unreachable"), (1, 0, "domain_too_narrow")}, ["25", "12", "24", "'up'"],
+        id="odd-size-stride-2-round-trip"),
+    pytest.param(
+        {"input_size": [32], "target_size": [200],
+         "layers": [{"name": "c", "type": "conv", "kernel_size": {"min": 1, "max": 3},
+                     "padding": {"min": 0, "max": 1}}]},
+        {(None, 0, "target_unreachable")}, ["200", "34"],
+        id="target-larger-than-reachable"),
+    pytest.param(
+        {"input_size": [64], "target_size": [64],
+         "layers": [{"name": "e1", "type": "conv", "kernel_size": 3, "padding": 1},
+                    {"name": "pool", "type": "max_pool", "kernel_size": 2},
+                    {"name": "e2", "type": "conv", "kernel_size": 3},
+                    {"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 2},
+                    {"name": "skip", "type": "concat", "inputs": ["e1", "up"]}]},
+        {(4, 0, "join_sizes_differ")}, ["'skip'", "'e1' can be 64", "'up' can be 60"],
+        id="skip-cannot-match"),
+    pytest.param(
+        {"input_size": [33, 33], "target_size": [33, 33],
+         "layers": [{"name": "aspp18", "type": "conv", "kernel_size": 3, "dilation": 18,
+                     "padding": {"min": 0, "max": 6}}]},
+        {(None, 0, "target_unreachable"), (None, 1, "target_unreachable"), (0, None, "domain_too_narrow")},
+        ["On every axis", "33", "dilation 18"],
+        id="aspp-padding-cannot-reach-dilation"),
+    pytest.param(
+        {"input_size": [8], "target_size": [9],
+         "layers": [{"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 1,
+                     "output_padding": 1}]},
+        {(0, 0, "output_padding_smaller_than_stride_or_dilation")}, ["'up'", "output_padding 1"],
+        id="output-padding-forbidden"),
+    pytest.param(
+        {"input_size": [7], "target_size": [4],
+         "layers": [{"name": "p", "type": "max_pool", "kernel_size": 2, "padding": {"min": 2, "max": 3}}]},
+        {(0, 0, "pool_padding_at_most_half_kernel")}, ["'p'", "half the kernel"],
+        id="pool-padding-above-half-kernel"),
+    pytest.param(
+        {"input_size": [25, 24], "target_size": "input", "layers": DOWN_UP},
+        {(None, 0, "target_unreachable"), (1, 0, "domain_too_narrow")}, ["axis 0", "axes (1) are fine"],
+        id="2d-only-one-axis-fails"),
+]
+
+
+@pytest.mark.parametrize(("doc", "conflicts", "words"), CASES)
+def test_explanation_names_layer_axis_rule_and_repairs_work(
+    doc: dict[str, Any], conflicts: set[tuple[Any, ...]], words: list[str],
+) -> None:
+    result = solver.solve(doc)
+    assert result.status == "infeasible" and result.count == 0
+    why = result.explanation
+    assert why is not None
+    got = {(c.layer, c.axis, c.rule) for c in why.conflicts}
+    assert conflicts <= got, got
+    text = why.message + " " + " ".join(c.message for c in why.conflicts)
+    for word in words:
+        assert word in text, (word, text)
+    assert why.repairs, "no repair suggested"
+    for repair in why.repairs:  # every suggested document solves
+        fixed = solver.solve(repair.document)
+        assert fixed.status in ("complete", "limit") and fixed.count, repair.message
+
+
+def test_repairs_come_smallest_first() -> None:
+    doc = {"input_size": [33], "target_size": [33],
+           "layers": [{"name": "b", "type": "conv", "kernel_size": 3, "dilation": 12,
+                       "padding": {"min": 0, "max": 6}}]}
+    repairs = solver.solve(doc).explanation.repairs
+    assert any("padding 12" in r.message for r in repairs)
+    assert "kernel_size 2" in repairs[0].message  # 3 -> 2 is a change of 1
+
+
+def test_a_feasible_problem_has_no_explanation() -> None:
+    result = solver.solve({"input_size": [24], "target_size": "input", "layers": DOWN_UP})
+    assert result.status == "complete" and result.explanation is None
