@@ -262,9 +262,11 @@ class Graph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
     def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
-                 deadline: float, *, track_jump: bool = False) -> None:
-        """track_jump: keep each chain state's cumulative stride (for the receptive field)."""
+                 deadline: float, *, track_jump: bool = False, open_end: bool = False) -> None:
+        """track_jump: keep each chain state's cumulative stride (for the receptive field).
+        open_end: keep the last tensor's size in the final states (see `ends`)."""
         self.problem = problem
+        self.open_end = open_end
         self.track_jump = track_jump
         self.deadline = deadline
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
@@ -280,6 +282,8 @@ class Graph:
         last_read = {t: max((m.index for m in nodes if t in m.inputs), default=-1) for t in range(n + 1)}
         first = {v: min(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
         last = {v: max(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
+        if self.open_end:
+            last_read[n] = n
         return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
                        tuple(v for v in sorted(first) if first[v] < lvl <= last[v]))
                 for lvl in range(n + 1)]
@@ -385,11 +389,13 @@ class Graph:
                 raise TooLarge(f"{len(nxt):,} intermediate states after layer {node.index}")
             self.steps.append(Step(node, new, edges))
             level = list(nxt)
+        #: The final states, each ending one path: just _END, or (open_end) one per last size.
+        self.ends = dict.fromkeys(level, 1)
         self._prune()
 
     def _prune(self) -> None:
         """Drop states that cannot reach the end, and count paths on the way."""
-        alive: dict[State, int] = {_END: 1}
+        alive: dict[State, int] = dict(self.ends)
         self.counts: list[dict[State, int]] = [alive]
         for step in reversed(self.steps):
             counts: dict[State, int] = {}
@@ -407,6 +413,10 @@ class Graph:
     def count(self) -> int:
         return sum(self.counts[0].values())
 
+    def end_sizes(self) -> list[tuple[tuple[int, ...], ...]]:
+        """With open_end: every size the last tensor reaches, per case, sorted."""
+        return sorted(state[0][0] for state in self.counts[-1])
+
     def best(self, k: int, cost: Callable[[Node, dict[int, Any], Any, Any], Cost],
              by_size: bool = True) -> list[tuple[Cost, dict[int, Any]]]:
         """The k cheapest solutions as (cost, values of every variable), cheapest first.
@@ -417,7 +427,8 @@ class Graph:
             return []
         sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}
         # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
-        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {_END: [((), 0, None, None, -1)]}
+        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {
+            end: [((), 0, None, None, -1)] for end in self.ends}
         tables = [best]
         for step in reversed(self.steps):
             self._check_time()

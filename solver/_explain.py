@@ -250,7 +250,7 @@ class _Explainer:
             parts.append(f"'{name}' can be {shown}")
         return Conflict(layer=index, name=layer.get("name"), axis=a, rule="join_sizes_differ",
                         message=f"{prefix}{_label(doc, index)} ({layer['type']}) needs equal sizes, but "
-                                + " and ".join(parts) + "; they never match")
+                                + " and ".join(parts) + "; they never match.")
 
     def _unreachable(self, doc: dict[str, Any], t: int, want: tuple[int, int], sizes: list[int],
                      a: int, prefix: str) -> Conflict:
