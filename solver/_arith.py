@@ -37,6 +37,7 @@ class Rule(StrEnum):
     CHANNELS_MATCH = "channels_match"
     CHANNELS_POSITIVE = "channels_positive"
     UPSAMPLE_MODE_NDIM = "upsample_mode_matches_ndim"
+    JOIN_SIZES_MATCH = "join_sizes_match"
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
 
 
@@ -181,6 +182,16 @@ def adaptive_pool(i: int, size: int | None, ndim: int) -> int:
             )
         return i
     return _positive(size, i)
+
+
+def join(sizes: list[int]) -> int:
+    """torch.cat / add of tensors: one axis' sizes must all be equal."""
+    if any(x != sizes[0] for x in sizes):
+        raise Rejected(
+            Rule.JOIN_SIZES_MATCH,
+            f"sizes {', '.join(map(str, sizes))} differ (PyTorch: sizes of tensors must match)",
+        )
+    return sizes[0]
 
 
 def window(kind: str, k: int, s: int, d: int) -> tuple[int, Fraction | int]:

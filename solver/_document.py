@@ -362,7 +362,7 @@ class Conflict(BaseModel):
     name: str | None = None
     #: The spatial axis; null when the conflict is not about one axis.
     axis: int | None
-    #: A stable id: a solver.Rule value, or target_unreachable, join_sizes_differ, ...
+    #: A stable id: a solver.Rule value, target_unreachable, domain_too_narrow, ...
     rule: str
     message: str
 

@@ -248,7 +248,7 @@ class _Explainer:
                 [(doc.get("input_size") or doc["input_sizes"][0])[0]]
             shown = ", ".join(map(str, sizes[:6])) + (", ..." if len(sizes) > 6 else "")
             parts.append(f"'{name}' can be {shown}")
-        return Conflict(layer=index, name=layer.get("name"), axis=a, rule="join_sizes_differ",
+        return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.JOIN_SIZES_MATCH.value,
                         message=f"{prefix}{_label(doc, index)} ({layer['type']}) needs equal sizes, but "
                                 + " and ".join(parts) + "; they never match.")
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from . import _arith as A
 from ._document import (
+    Add,
+    Concat,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
     AvgPool,
@@ -20,7 +22,6 @@ from ._document import (
     ForwardResponse,
     Layer,
     LayerReport,
-    LayerType,
     MaxPool,
     Range,
     Upsample,
@@ -261,11 +262,12 @@ def forward_layer(
 
     if rf is not None and jump is not None and windows is not None:
         steps = [A.receptive_step(rf[a], jump[a], *windows[a]) for a in range(ndim)]
-        rf, jump = tuple([_exact(x) for x, _ in steps]), tuple([_exact(y) for _, y in steps])
+        rf = tuple([x if type(x) is int else _exact(x) for x, _ in steps])
+        jump = tuple([y if type(y) is int else _exact(y) for _, y in steps])
     else:
         rf = jump = None
     report = LayerReport(
-        index=index, name=layer.name, type=LayerType(layer.type),
+        index=index, name=layer.name, type=layer.type,  # pydantic makes it a LayerType
         input_size=list(size), output_size=out, padding=pads,
         in_channels=cin, out_channels=cout, params=params, macs=macs,
         receptive_field=_numbers(rf), jump=_numbers(jump),
@@ -274,7 +276,48 @@ def forward_layer(
 
 
 def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
-    return None if xs is None else [int(x) if x.denominator == 1 else float(x) for x in xs]
+    if xs is None:
+        return None
+    return [x if type(x) is int else int(x) if x.denominator == 1 else float(x) for x in xs]
+
+
+def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
+    if name not in names:
+        raise DocumentError(
+            f"layers.{index}.{field}: no tensor named '{name}' before this layer "
+            f"(known: {', '.join(names)})", loc=("layers", index, field))
+    return names[name]
+
+
+def _join(
+    index: int, layer: Concat | Add, sizes: list[tuple[int, ...]], channels: list[int | None],
+    rfs: list[tuple[Exact, ...] | None], jumps: list[tuple[Exact, ...] | None],
+) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
+    """torch.cat on channels, or a sum: spatial sizes (and, to add, channels) must match."""
+    ctx = _Context(index, layer)
+    for a in range(len(sizes[0])):
+        try:
+            A.join([s[a] for s in sizes])
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, f"{r.message} (inputs {', '.join(layer.inputs)})", a, "inputs") from None
+    known = [c for c in channels if c is not None]
+    if isinstance(layer, Add) and len(set(known)) > 1:
+        raise ctx.reject(A.Rule.CHANNELS_MATCH, f"add needs equal channels, got {known}", None, "inputs")
+    if None in channels:
+        out_c = None
+    else:
+        out_c = sum(channels) if isinstance(layer, Concat) else channels[0]  # type: ignore[arg-type]
+    # The receptive field of a join is the largest of its inputs'; with equal jumps only.
+    exact = None not in rfs and None not in jumps and all(j == jumps[0] for j in jumps)
+    rf = tuple(max(r[a] for r in rfs) for a in range(len(sizes[0]))) if exact else None  # type: ignore[index]
+    jump = jumps[0] if exact else None
+    report = LayerReport(
+        index=index, name=layer.name, type=layer.type, input_size=list(sizes[0]),
+        output_size=list(sizes[0]), padding=None, in_channels=None if None in channels else sum(
+            c for c in channels if c is not None), out_channels=out_c, params=0, macs=0,
+        receptive_field=_numbers(rf), jump=_numbers(jump),
+    )
+    return report, rf, jump
 
 
 def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
@@ -289,23 +332,42 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     Raises LayerRejected (which layer, axis and rule) for what PyTorch would refuse.
     """
     doc: ForwardRequest = parse(ForwardRequest, document)
-    size = tuple(doc.input_size)
-    channels = doc.in_channels
-    if channels is not None and channels < 1:
-        raise DocumentError(f"in_channels must be at least 1, got {channels}", loc=("in_channels",))
-    one = (1,) * len(size)
-    rf: tuple[Exact, ...] | None = one
-    jump: tuple[Exact, ...] | None = one
+    if doc.in_channels is not None and doc.in_channels < 1:
+        raise DocumentError(f"in_channels must be at least 1, got {doc.in_channels}", loc=("in_channels",))
+    one = (1,) * len(doc.input_size)
+    # Tensor t: 0 is the input, t + 1 the output of layer t; a layer reads the one
+    # before it unless its `input` (or a join's `inputs`) names another.
+    sizes: list[tuple[int, ...]] = [tuple(doc.input_size)]
+    channels: list[int | None] = [doc.in_channels]
+    rfs: list[tuple[Exact, ...] | None] = [one]
+    jumps: list[tuple[Exact, ...] | None] = [one]
+    names = {"input": 0}
     reports = []
     for index, layer in enumerate(doc.layers):
-        report, rf, jump = forward_layer(index, layer, size, channels, rf, jump)
+        if isinstance(layer, Concat | Add):
+            ins = [_tensor(names, n, index, "inputs") for n in layer.inputs]
+            report, rf, jump = _join(index, layer, [sizes[t] for t in ins], [channels[t] for t in ins],
+                                     [rfs[t] for t in ins], [jumps[t] for t in ins])
+        else:
+            t = index if layer.input is None else _tensor(names, layer.input, index, "input")
+            report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t])
         reports.append(report)
-        size, channels = tuple(report.output_size), report.out_channels
+        sizes.append(tuple(report.output_size))
+        channels.append(report.out_channels)
+        rfs.append(rf)
+        jumps.append(jump)
+        if layer.name is not None:
+            if layer.name in names:
+                raise DocumentError(f"layers.{index}.name: '{layer.name}' is used twice",
+                                    loc=("layers", index, "name"))
+            names[layer.name] = index + 1
+    size, rf = sizes[-1], rfs[-1]
+    channels_out = channels[-1]
     total = [r.params for r in reports]
     total_macs = [r.macs for r in reports]
     return ForwardResponse(
         input_size=list(doc.input_size), output_size=list(size),
-        in_channels=doc.in_channels, out_channels=channels,
+        in_channels=doc.in_channels, out_channels=channels_out,
         params=None if None in total else sum(t for t in total if t is not None),
         macs=None if None in total_macs else sum(t for t in total_macs if t is not None),
         receptive_field=_numbers(rf), layers=reports,

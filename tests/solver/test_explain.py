@@ -29,7 +29,7 @@ CASES = [
                     {"name": "e2", "type": "conv", "kernel_size": 3},
                     {"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 2},
                     {"name": "skip", "type": "concat", "inputs": ["e1", "up"]}]},
-        {(4, 0, "join_sizes_differ")}, ["'skip'", "'e1' can be 64", "'up' can be 60"],
+        {(4, 0, "join_sizes_match")}, ["'skip'", "'e1' can be 64", "'up' can be 60"],
         id="skip-cannot-match"),
     pytest.param(
         {"input_size": [33, 33], "target_size": [33, 33],

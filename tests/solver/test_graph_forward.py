@@ -1,0 +1,108 @@
+"""Graphs in the forward engine (named inputs, concat, add), against real torch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+import solver
+
+# A two-level U-Net: padding-1 convs, 2x2 pools, 2x2 up-convs, skips by concatenation.
+UNET = {
+    "input_size": [64, 48], "in_channels": 3,
+    "layers": [
+        {"name": "e1", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 8},
+        {"name": "p1", "type": "max_pool", "kernel_size": 2},
+        {"name": "e2", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 16},
+        {"name": "p2", "type": "max_pool", "kernel_size": 2},
+        {"name": "mid", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 32},
+        {"name": "u2", "type": "conv_transpose", "kernel_size": 2, "stride": 2, "out_channels": 16},
+        {"name": "c2", "type": "concat", "inputs": ["e2", "u2"]},
+        {"name": "d2", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 16},
+        {"name": "u1", "type": "conv_transpose", "kernel_size": 2, "stride": 2, "out_channels": 8},
+        {"name": "c1", "type": "concat", "inputs": ["e1", "u1"]},
+        {"name": "d1", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 8},
+        {"name": "res", "type": "add", "inputs": ["d1", "e1"]},
+    ],
+}
+
+
+def _unet_in_torch(x: torch.Tensor) -> list[torch.Tensor]:
+    """The same network written by hand in torch; every layer's output."""
+    torch.manual_seed(0)
+    e1 = nn.Conv2d(3, 8, 3, padding=1)(x)
+    p1 = nn.MaxPool2d(2)(e1)
+    e2 = nn.Conv2d(8, 16, 3, padding=1)(p1)
+    p2 = nn.MaxPool2d(2)(e2)
+    mid = nn.Conv2d(16, 32, 3, padding=1)(p2)
+    u2 = nn.ConvTranspose2d(32, 16, 2, stride=2)(mid)
+    c2 = torch.cat([e2, u2], dim=1)
+    d2 = nn.Conv2d(32, 16, 3, padding=1)(c2)
+    u1 = nn.ConvTranspose2d(16, 8, 2, stride=2)(d2)
+    c1 = torch.cat([e1, u1], dim=1)
+    d1 = nn.Conv2d(16, 8, 3, padding=1)(c1)
+    return [e1, p1, e2, p2, mid, u2, c2, d2, u1, c1, d1, d1 + e1]
+
+
+def test_unet_graph_matches_torch_at_every_layer() -> None:
+    report = solver.forward(UNET)
+    with torch.no_grad():
+        outs = _unet_in_torch(torch.zeros(1, 3, 64, 48))
+    assert [r.output_size for r in report.layers] == [list(t.shape[2:]) for t in outs]
+    assert [r.out_channels for r in report.layers] == [t.shape[1] for t in outs]
+    assert report.output_size == [64, 48] and report.out_channels == 8
+    assert report.layers[6].in_channels == 32  # the concat's inputs: 16 + 16
+
+
+@pytest.mark.parametrize("join", ["concat", "add"])
+def test_mismatched_join_is_refused_like_torch(join: str) -> None:
+    doc: dict[str, Any] = {"input_size": [9, 8], "in_channels": 2, "layers": [
+        {"name": "a", "type": "conv", "kernel_size": 3, "out_channels": 2},
+        {"name": "j", "type": join, "inputs": ["input", "a"]}]}
+    with pytest.raises(solver.LayerRejected) as refused:
+        solver.forward(doc)
+    assert (refused.value.layer, refused.value.name, refused.value.axis, refused.value.rule) == (
+        1, "j", 0, "join_sizes_match")
+    x = torch.zeros(1, 2, 9, 8)
+    a = nn.Conv2d(2, 2, 3)(x)
+    with pytest.raises(RuntimeError, match="must match"):
+        torch.cat([x, a], dim=1) if join == "concat" else x + a
+
+
+def test_add_refuses_different_channels() -> None:
+    doc = {"input_size": [8], "in_channels": 2, "layers": [
+        {"name": "a", "type": "conv", "kernel_size": 1, "out_channels": 3},
+        {"type": "add", "inputs": ["input", "a"]}]}
+    with pytest.raises(solver.LayerRejected, match="equal channels"):
+        solver.forward(doc)
+    with pytest.raises(RuntimeError, match="must match"):
+        torch.zeros(1, 2, 8) + torch.zeros(1, 3, 8)
+
+
+def test_unknown_tensor_name_is_a_document_error() -> None:
+    with pytest.raises(solver.DocumentError, match="no tensor named 'nope'"):
+        solver.forward({"input_size": [8], "layers": [{"type": "conv", "kernel_size": 1, "input": "nope"}]})
+
+
+def test_solved_graph_solutions_are_forward_documents() -> None:
+    """Each solution of a U-Net solve replays through forward() with the same sizes."""
+    doc = {"input_size": [96, 96], "target_size": "input", "limit": 50,
+           "ties": [{"layers": ["e1", "e2", "d1"], "params": ["kernel_size", "padding"]}],
+           "layers": [
+               {"name": "e1", "type": "conv", "kernel_size": {"min": 1, "max": 5}, "padding": {"min": 0, "max": 3}},
+               {"name": "p1", "type": "max_pool", "kernel_size": 2},
+               {"name": "e2", "type": "conv", "kernel_size": {"min": 1, "max": 5}, "padding": {"min": 0, "max": 3}},
+               {"name": "u1", "type": "conv_transpose", "kernel_size": {"min": 1, "max": 4}, "stride": 2,
+                "padding": {"min": 0, "max": 2}},
+               {"name": "c1", "type": "concat", "inputs": ["e1", "u1"]},
+               {"name": "d1", "type": "conv", "kernel_size": {"min": 1, "max": 5},
+                "padding": {"min": 0, "max": 3}}]}
+    result = solver.solve(doc)
+    assert result.status == "complete" and result.count == len(result.solutions) > 1
+    for s in result.solutions:
+        replay = solver.forward({"input_size": doc["input_size"], "layers": s.layers})
+        assert [r.output_size for r in replay.layers] == s.sizes[0]
+        assert s.layers[0]["kernel_size"][0] == 2 * s.layers[0]["padding"][0] + 1  # "same" convs
