@@ -212,7 +212,7 @@ def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float
 def axis_output(
     kind: str, i: int, *, k: int = 1, s: int = 1, padding: int | str = 0, d: int = 1,
     op: int = 0, ceil_mode: bool = False, ndim: int = 1,
-    scale: float | None = None, size: int | None = None,
+    scale: float | None = None, size: int | None = None, mode: str = "nearest",
 ) -> int:
     """One axis of one layer, by layer type; padding may be an int, "same" or "valid"."""
     if kind == "conv":
@@ -233,6 +233,7 @@ def axis_output(
     if kind == "avg_pool":
         return avg_pool(i, k, s, int(padding), ceil_mode, ndim)
     if kind == "upsample":
+        upsample_mode(mode, ndim)
         return upsample(i, scale, size)
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return adaptive_pool(i, size, ndim)

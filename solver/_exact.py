@@ -63,6 +63,8 @@ class AxisFn:
         fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
         where = ("layers", node.index)
         if self.kind == "upsample":
+            for a in range(ndim):
+                fixed[a]["mode"] = layer.mode
             key = "size" if layer.size is not None else "scale"
             for a, v in enumerate(per_axis(getattr(layer, "size" if key == "size" else "scale_factor"), ndim, where)):
                 fixed[a][key] = v
