@@ -151,6 +151,14 @@ class _Explainer:
     # --- diagnosis ---------------------------------------------------------------------
 
     def diagnose(self) -> tuple[list[Conflict], str]:
+        for index, layer in enumerate(self.doc["layers"]):  # rules about a whole layer first
+            if layer["type"] == "upsample":
+                try:
+                    A.upsample_mode(layer.get("mode", "nearest"), self.ndim)
+                except A.Rejected as r:
+                    c = Conflict(layer=index, name=layer.get("name"), axis=None, rule=r.rule.value,
+                                 message=f"{_label(self.doc, index)}: {r.message}.")
+                    return [c], c.message
         if self.ndim == 1:
             failing = [0]
         else:

@@ -87,3 +87,12 @@ def test_repairs_come_smallest_first() -> None:
 def test_a_feasible_problem_has_no_explanation() -> None:
     result = solver.solve({"input_size": [24], "target_size": "input", "layers": DOWN_UP})
     assert result.status == "complete" and result.explanation is None
+
+
+def test_a_layer_rule_is_named_before_axes() -> None:
+    result = solver.solve({"input_size": [8, 8], "target_size": [16, 16],
+                           "layers": [{"type": "upsample", "scale_factor": 2, "mode": "linear", "name": "up"}]})
+    assert result.status == "infeasible"
+    [conflict] = result.explanation.conflicts
+    assert (conflict.layer, conflict.axis, conflict.rule) == (0, None, "upsample_mode_matches_ndim")
+    assert "'up'" in result.message and "linear" in result.message
