@@ -479,3 +479,50 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "(" + ", ".join(_show(v) for v in value) + ")"
     return str(value)
+
+
+#: How far from a refused layer's values its nearest valid settings are looked for.
+_NEAR = 3
+
+
+def nearest_settings(layer: dict[str, Any], input_size: list[int], limit: int = 3) -> list[dict[str, Any]]:
+    """The valid settings of one refused layer nearest to its own (fewest changes first).
+
+    Each searchable value v becomes the domain v-3..v+3 (kept apart per axis when it
+    was given per axis); the cost is the total distance to the original values.
+    """
+    fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer and f != "ceil_mode"]
+    lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0}
+
+    def around(v: Any, field: str) -> Any:
+        if isinstance(v, list):
+            return [around(x, field) for x in v]
+        if not isinstance(v, int):
+            return v  # "same", "valid"
+        return {"min": max(lows[field], v - _NEAR), "max": max(lows[field], v + _NEAR)}
+
+    doc = {"input_size": list(input_size), "limit": limit,
+           "layers": [{**{k: v for k, v in layer.items() if k != "input"},
+                       **{f: around(layer[f], f) for f in fields}}]}
+    try:
+        problem = build_problem(doc)
+        fns = make_fns(problem)
+        deadline = time.monotonic() + 1
+        graph = Graph(problem, fns, bounds(problem, fns, deadline), deadline)
+    except (ConvsolveError, Timeout, TooLarge):
+        return []
+    node = problem.nodes[0]
+    original = {f: layer[f] for f in fields}
+
+    def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float]:
+        total = 0
+        for f, want in original.items():
+            wants = want if isinstance(want, list) else [want] * problem.ndim
+            for a, w in enumerate(wants):
+                v = vals[node.slots[f][a]]
+                total += abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
+        return (total,)
+
+    from ._solve import solution_layers
+
+    return [solution_layers(problem, values)[0] for _, values in graph.best(limit, cost, by_size=False)]

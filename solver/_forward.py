@@ -281,6 +281,16 @@ def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
     return [x if type(x) is int else int(x) if x.denominator == 1 else float(x) for x in xs]
 
 
+def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected) -> list[dict[str, Any]]:
+    """The refused layer's nearest valid settings, for sizes rules (channels have none)."""
+    if exc.rule in (A.Rule.CHANNELS_MATCH, A.Rule.CHANNELS_POSITIVE, A.Rule.GROUPS_POSITIVE,
+                    A.Rule.GROUPS_DIVIDE_CHANNELS, A.Rule.UPSAMPLE_MODE_NDIM):
+        return []
+    from ._explain import nearest_settings  # the solver, run on this one layer
+
+    return nearest_settings(layer.model_dump(exclude_none=True), list(size))
+
+
 def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
     if name not in names:
         raise DocumentError(
@@ -350,7 +360,11 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
                                      [rfs[t] for t in ins], [jumps[t] for t in ins])
         else:
             t = index if layer.input is None else _tensor(names, layer.input, index, "input")
-            report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t])
+            try:
+                report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t])
+            except LayerRejected as exc:
+                exc.suggestions = _nearest(layer, sizes[t], exc)
+                raise
         reports.append(report)
         sizes.append(tuple(report.output_size))
         channels.append(report.out_channels)

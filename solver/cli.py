@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._errors import ConvsolveError
@@ -44,8 +45,18 @@ def read_document(path: str) -> Any:
         raise ConvsolveError(f"{path} is nested too deeply to read") from exc
 
 
+def _is_default(field: str, value: Any) -> bool:
+    """PyTorch's default dilation, output_padding or ceil_mode: not worth showing."""
+    if field == "ceil_mode":
+        return value is False
+    return (field, set(value)) in (("dilation", {1}), ("output_padding", {0}))
+
+
 def _fail(exc: ConvsolveError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+    for layer in getattr(exc, "suggestions", [])[:3]:
+        fields = [f for f in _SHORT if f in layer and not _is_default(f, layer[f])]
+        err.print(f"  nearest valid: {_settings(layer, fields)}", highlight=False, markup=False)
     return typer.Exit(code=2)
 
 

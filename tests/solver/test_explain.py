@@ -96,3 +96,28 @@ def test_a_layer_rule_is_named_before_axes() -> None:
     [conflict] = result.explanation.conflicts
     assert (conflict.layer, conflict.axis, conflict.rule) == (0, None, "upsample_mode_matches_ndim")
     assert "'up'" in result.message and "linear" in result.message
+
+
+@pytest.mark.parametrize(("doc", "changed"), [
+    ({"input_size": [5], "layers": [{"type": "max_pool", "kernel_size": 3, "padding": 2, "name": "p"}]},
+     "padding"),
+    ({"input_size": [4, 9], "layers": [{"type": "conv", "kernel_size": 5, "name": "c"}]}, "padding"),
+    ({"input_size": [8], "layers": [{"type": "conv_transpose", "kernel_size": 3, "stride": 1,
+                                     "output_padding": 1, "name": "t"}]}, "output_padding"),
+])
+def test_forward_error_offers_the_nearest_valid_settings(doc: dict[str, Any], changed: str) -> None:
+    with pytest.raises(solver.LayerRejected) as refused:
+        solver.forward(doc)
+    suggestions = refused.value.suggestions
+    assert suggestions, "no suggestion"
+    for layer in suggestions:  # each is accepted by the forward engine, on the same input
+        solver.forward({"input_size": doc["input_size"], "layers": [layer]})
+    first = suggestions[0]
+    layer = doc["layers"][0]
+    stride = layer["kernel_size"] if layer["type"] == "max_pool" else 1  # PyTorch's defaults
+    original = {"stride": stride, "padding": 0, "dilation": 1, "output_padding": 0} | layer
+    ndim = len(doc["input_size"])
+    differ = [f for f in ("kernel_size", "stride", "padding", "dilation", "output_padding")
+              if f in first and first[f] != [original[f]] * ndim]
+    assert differ == [changed]  # the nearest changes one parameter, by one step
+    assert all(abs(v - original[changed]) == 1 for v in first[changed])
