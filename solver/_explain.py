@@ -482,21 +482,23 @@ def _show(value: Any) -> str:
 
 
 #: How far from a refused layer's values its nearest valid settings are looked for.
-_NEAR = 3
+_NEAR = 2
 
 
-def nearest_settings(layer: dict[str, Any], input_size: list[int], limit: int = 3) -> list[dict[str, Any]]:
+def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | None,
+                     limit: int = 3) -> list[dict[str, Any]]:
     """The valid settings of one refused layer nearest to its own (fewest changes first).
 
-    Each searchable value v becomes the domain v-3..v+3 (kept apart per axis when it
-    was given per axis); the cost is the total distance to the original values.
+    Each searchable value v becomes the domain v-2..v+2: a value shared by all axes
+    stays shared; of a value given per axis, only the refused axis moves.  The cost
+    is the total distance to the original values.
     """
     fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer and f != "ceil_mode"]
     lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0}
 
     def around(v: Any, field: str) -> Any:
         if isinstance(v, list):
-            return [around(x, field) for x in v]
+            return [around(x, field) if a == axis or axis is None else x for a, x in enumerate(v)]
         if not isinstance(v, int):
             return v  # "same", "valid"
         return {"min": max(lows[field], v - _NEAR), "max": max(lows[field], v + _NEAR)}

@@ -288,7 +288,7 @@ def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected) -> list[dict
         return []
     from ._explain import nearest_settings  # the solver, run on this one layer
 
-    return nearest_settings(layer.model_dump(exclude_none=True), list(size))
+    return nearest_settings(layer.model_dump(exclude_none=True), list(size), exc.axis)
 
 
 def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:

@@ -1,0 +1,112 @@
+"""POST /v1/solve: the same answers as solver.solve, honest statuses, clear limits."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import solver
+from api.main import app
+from api.settings import settings
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(app)
+
+
+SINGLE = {"input_size": [28, 28], "target_size": [14, 14], "objective": "smallest_kernels", "limit": 3,
+          "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 4}, "stride": {"min": 1, "max": 2},
+                      "padding": {"min": 0, "max": 1}, "name": "c"}]}
+
+
+def _without_time(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "elapsed_s"}
+
+
+def test_solve_ranks_counts_and_matches_the_library(client: TestClient) -> None:
+    r = client.post("/v1/solve", json=SINGLE)
+    assert r.status_code == 200
+    body = r.json()
+    # 28 -> 14 with stride 2: k1/k2 with padding 0, k3/k4 with padding 1 (hand-checked).
+    assert (body["status"], body["count"]) == ("limit", 4)
+    assert [s["layers"][0]["kernel_size"] for s in body["solutions"]] == [[1, 1], [2, 2], [3, 3]]
+    assert [s["score"] for s in body["solutions"]] == [[2], [4], [6]]
+    assert _without_time(body) == _without_time(solver.solve(SINGLE).model_dump(mode="json"))
+
+
+def test_every_solution_is_a_forward_document(client: TestClient) -> None:
+    body = client.post("/v1/solve", json={**SINGLE, "limit": 10}).json()
+    assert body["status"] == "complete"
+    for s in body["solutions"]:
+        fwd = client.post("/v1/forward", json={"input_size": SINGLE["input_size"], "layers": s["layers"]})
+        assert fwd.status_code == 200 and fwd.json()["output_size"] == SINGLE["target_size"]
+
+
+def test_count_is_exact_past_2_to_the_53(client: TestClient) -> None:
+    free = {"kernel_size": {"min": 1, "max": 7}, "stride": {"min": 1, "max": 2}, "padding": {"min": 0, "max": 3}}
+    doc = {"input_size": [256, 256], "target_size": "input", "limit": 0,
+           "layers": [{"type": "conv", **free}] * 6
+           + [{"type": "conv_transpose", **free, "output_padding": {"min": 0, "max": 1}}] * 6}
+    body = client.post("/v1/solve", json=doc).json()
+    assert body["count"] == solver.solve(doc).count > 2**53  # JSON keeps every digit
+
+
+def test_infeasible_answers_200_with_an_explanation(client: TestClient) -> None:
+    doc = {"input_size": [25], "target_size": "input",
+           "layers": [{"name": "down", "type": "conv", "kernel_size": 2, "stride": 2},
+                      {"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 2}]}
+    r = client.post("/v1/solve", json=doc)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "infeasible" and body["count"] == 0
+    why = body["explanation"]
+    assert {"layer", "axis", "rule"} <= set(why["conflicts"][0])
+    assert why["repairs"] and all(
+        client.post("/v1/solve", json=rep["document"]).json()["count"] > 0 for rep in why["repairs"])
+
+
+def test_a_domain_past_the_limit_answers_422_naming_it(client: TestClient) -> None:
+    doc = {**SINGLE, "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 10_000}}]}
+    r = client.post("/v1/solve", json=doc)
+    assert r.status_code == 422
+    [detail] = r.json()["detail"]
+    assert detail["type"] == "limit_exceeded" and "4096" in detail["msg"]
+
+
+def test_too_many_combinations_in_one_layer_answers_422(client: TestClient) -> None:
+    big = {"min": 1, "max": 4000}
+    doc = {**SINGLE, "layers": [{"type": "conv", "kernel_size": big, "padding": big}]}
+    r = client.post("/v1/solve", json=doc)
+    assert r.status_code == 422 and "1,000,000" in r.json()["detail"][0]["msg"]
+
+
+def test_time_limit_is_honoured(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    free = {"kernel_size": {"min": 1, "max": 7}, "stride": {"min": 1, "max": 2}, "padding": {"min": 0, "max": 3}}
+    doc = {"input_size": [256, 256], "target_size": "input", "limit": 10, "objective": "smallest_kernels",
+           "time_limit_s": 0.05,
+           "layers": [{"type": "conv", **free}] * 8
+           + [{"type": "conv_transpose", **free, "output_padding": {"min": 0, "max": 1}}] * 8}
+    start = time.monotonic()
+    body = client.post("/v1/solve", json=doc).json()
+    assert body["status"] == "timeout" and body["count"] is None
+    assert time.monotonic() - start < 2
+    monkeypatch.setattr(settings, "max_solve_seconds", 0.05)  # the server's cap wins
+    body = client.post("/v1/solve", json={**doc, "time_limit_s": 60}).json()
+    assert body["status"] == "timeout"
+
+
+def test_malformed_solve_documents_answer_422(client: TestClient) -> None:
+    for doc, where in [
+        ({**SINGLE, "input_sizes": [[8, 8]]}, "input_size"),
+        ({**SINGLE, "layers": [{"type": "conv", "kernel_size": {"min": 3, "max": 1}}]}, "kernel_size"),
+        ({**SINGLE, "ties": [{"layers": ["c", "nope"], "params": ["padding"]}]}, "ties"),
+        ({**SINGLE, "targets": {"nope": 3}}, "targets"),
+        ({**SINGLE, "limit": 10**6}, "limit"),
+    ]:
+        r = client.post("/v1/solve", json=doc)
+        assert r.status_code == 422, doc
+        assert where in str(r.json()["detail"][0]), r.json()
