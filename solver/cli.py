@@ -145,7 +145,8 @@ def solve(
         out.print(result.message, highlight=False, markup=False)
     if result.explanation is not None:
         for c in result.explanation.conflicts:
-            out.print(f"  conflict: {c.message}  [{c.rule}]", highlight=False, markup=False)
+            if c.message not in (result.message or ""):  # the message already said it
+                out.print(f"  also: {c.message}  [{c.rule}]", highlight=False, markup=False)
         if result.explanation.repairs:
             out.print("what would work (each checked by solving it; --json has the documents):")
             for i, r in enumerate(result.explanation.repairs, 1):
