@@ -99,12 +99,15 @@ class AxisFn:
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
         """eval() for many combos at once, without the per-item memo."""
         names, _, fixed = self.classes[cls]
-        kind, ndim, outs = self.kind, self.ndim, []
+        kind, ndim, outs, cache = self.kind, self.ndim, [], self.cache
         for combo in combos:
-            try:
-                outs.append(axis_output(kind, i, ndim=ndim, **dict(zip(names, combo)), **fixed))
-            except Rejected:
-                outs.append(_NO_SIZE)
+            out = cache.get((cls, i, combo))  # the bounds may have worked it out already
+            if out is None:
+                try:
+                    out = axis_output(kind, i, ndim=ndim, **dict(zip(names, combo)), **fixed)
+                except Rejected:
+                    out = _NO_SIZE
+            outs.append(out)
         return outs
 
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
@@ -236,6 +239,8 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[
             raise Timeout
         t, fn = node.index + 1, fns[node.index]
         for s in node.inputs:
+            if s == 0:
+                continue  # the input's size is known; the levels will test it
             for c in range(ncase):
                 for a in nd:
                     pre = sets[t][c][a] if fn is None else preimage(fn, a, sets[s][c][a], sets[t][c][a])

@@ -1,0 +1,35 @@
+"""The README's examples are real: its Python snippet prints what the README says, and
+the CLI table it shows is what `convsolve solve` prints for that file."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from solver.cli import app
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_python_snippet_prints_what_the_readme_says() -> None:
+    [code] = re.findall(r"```python\n(.*?)```", README, re.S)
+    expected = [line.removeprefix("# ") for line in code.splitlines() if line.startswith("# ")]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own README
+    assert out.getvalue().splitlines() == expected
+
+
+def test_solve_table_is_the_real_output() -> None:
+    block = README.split("$ convsolve solve examples/single_layer.yaml\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(app, ["solve", str(ROOT / "examples/single_layer.yaml")])
+    assert result.exit_code == 0
+    shown = block.splitlines()[1:]  # the status line carries a time
+    assert result.output.splitlines()[1:len(shown) + 1] == shown
+    assert re.sub(r"time: \S+ s", "", result.output.splitlines()[0]) == re.sub(
+        r"time: \S+ s", "", block.splitlines()[0])
