@@ -94,6 +94,8 @@ class Problem:
     time_limit_s: float
     document: SolveRequest
     tensor_names: dict[str, int] = field(default_factory=dict)
+    #: The layers as plain dicts, made once when solutions are written out.
+    dumped: list[dict[str, Any]] | None = None
 
     def layer_label(self, index: int) -> str:
         layer = self.nodes[index].layer

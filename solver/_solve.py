@@ -112,9 +112,11 @@ def _number(x: Any) -> int | float:
 
 def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
     """Every layer as a forward document layer, every searched parameter explicit per axis."""
+    if problem.dumped is None:  # the fixed fields, dumped once for every solution
+        problem.dumped = [node.layer.model_dump(exclude_none=True) for node in problem.nodes]
     layers = []
-    for node in problem.nodes:
-        d = node.layer.model_dump(exclude_none=True)
+    for node, fixed in zip(problem.nodes, problem.dumped, strict=True):
+        d = dict(fixed)
         for f, ids in node.slots.items():
             vs = [values[v] for v in ids]
             d[f] = vs[0] if f == "ceil_mode" or vs[0] in ("same", "valid") else vs
