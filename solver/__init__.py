@@ -4,6 +4,12 @@ Modules:
     _arith      PyTorch's per-axis size formulas and rejection rules, written once
     _document   the JSON contract (pydantic models) shared by REST, CLI and Python
     _forward    the forward engine: sizes, channels, params, MACs, receptive field
+    _problem    a solve document checked and normalized into variables and tensors
+    _exact      the exact engine: dynamic programming over intermediate sizes
+    _cpsat      the CP-SAT model (the only module importing ortools)
+    _explain    why a problem has no solution, and repairs that work
+    _solve      solve(): engines, ranking, statuses
+    _export     a forward document as PyTorch code
     _errors     the exception tree
     cli         the `convsolve` command
 """
@@ -20,6 +26,7 @@ from ._document import (
     Status,
 )
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
+from ._export import to_torch
 from ._forward import forward
 from ._solve import solve
 
@@ -42,4 +49,5 @@ __all__ = [
     "__version__",
     "forward",
     "solve",
+    "to_torch",
 ]

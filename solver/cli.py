@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ._errors import ConvsolveError
+from ._export import to_torch
 from ._forward import forward as run_forward
 from ._solve import solve as run_solve
 
@@ -123,6 +124,8 @@ def solve(
     as_json: JsonOpt = False,
     limit: Annotated[int | None, typer.Option(help="List at most this many solutions.")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most.")] = None,
+    export_to: Annotated[Path | None, typer.Option(
+        "--export", help="Write the best solution as PyTorch code to this file.")] = None,
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
@@ -153,6 +156,11 @@ def solve(
                 out.print(f"  {i}. {r.message}", highlight=False, markup=False)
     if result.solutions:
         out.print(_solutions_table(doc["layers"], result.solutions))
+    if export_to is not None and result.solutions:
+        sizes = doc.get("input_size") or doc["input_sizes"][0]
+        best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers}
+        export_to.write_text(to_torch(best))
+        out.print(f"wrote the best solution as PyTorch code to {export_to}", highlight=False)
 
 
 def _solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
@@ -189,6 +197,24 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@app.command()
+def export(
+    file: FileArg,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the code here.")] = None,
+    class_name: Annotated[str, typer.Option(help="Name of the nn.Module class.")] = "Net",
+) -> None:
+    """A forward document (a solution's layers) as a runnable PyTorch nn.Module."""
+    try:
+        code = to_torch(read_document(file), class_name=class_name)
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    if output is None:
+        sys.stdout.write(code)
+    else:
+        output.write_text(code)
+        err.print(f"wrote {output}", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,78 @@
+"""Exported PyTorch code runs, and every layer's output has the planned size."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+import strategies as S
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import solver
+from solver._export import to_torch
+
+torch.set_num_threads(1)
+
+
+def run_exported(document: dict[str, Any]) -> tuple[list[list[int]], list[int], int]:
+    """Exec the exported code; sizes of every layer module's output, in call order."""
+    namespace: dict[str, Any] = {}
+    exec(compile(to_torch(document), "<exported>", "exec"), namespace)  # noqa: S102 - our output
+    net = namespace["Net"]()
+    seen: list[list[int]] = []
+    for module in net.children():
+        module.register_forward_hook(lambda _m, _i, out: seen.append(list(out.shape[2:])))
+    channels = document.get("in_channels") or 1
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. torch's note on padding='same' with even kernels
+        out = net(torch.zeros(1, channels, *document["input_size"]))
+    return seen, list(out.shape[2:]), out.shape[1]
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.integers(1, 3).flatmap(lambda n: S.stacks(n)))
+def test_exported_stack_matches_the_forward_engine(document: dict[str, Any]) -> None:
+    try:
+        report = solver.forward(document)
+    except solver.ConvsolveError:
+        with pytest.raises(solver.ConvsolveError):
+            to_torch(document)  # nothing is exported for what PyTorch refuses
+        return
+    seen, out, channels = run_exported(document)
+    assert seen == [r.output_size for r in report.layers]
+    assert out == report.output_size
+    if report.out_channels is not None:
+        assert channels == report.out_channels
+
+
+def test_exported_graph_wires_skips_and_sums() -> None:
+    doc = {"input_size": [32, 24], "in_channels": 3, "layers": [
+        {"name": "e1", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 8},
+        {"name": "down", "type": "max_pool", "kernel_size": 2},
+        {"name": "mid", "type": "conv", "kernel_size": 3, "padding": "same", "out_channels": 8},
+        {"name": "up", "type": "conv_transpose", "kernel_size": 2, "stride": 2, "out_channels": 8},
+        {"name": "skip", "type": "concat", "inputs": ["e1", "up"]},
+        {"name": "fuse", "type": "conv", "kernel_size": 1, "out_channels": 8},
+        {"name": "res", "type": "add", "inputs": ["fuse", "e1"]},
+        {"name": "class", "type": "conv", "kernel_size": 1, "out_channels": 2, "input": "res"}]}
+    code = to_torch(doc)
+    assert "torch.cat([e1, up], dim=1)" in code and "res = fuse + e1" in code
+    assert "self.layer_class" in code  # a Python keyword is not an attribute name
+    seen, out, channels = run_exported(doc)
+    report = solver.forward(doc)
+    assert seen == [r.output_size for r in report.layers if r.type not in ("concat", "add")]
+    assert (out, channels) == ([32, 24], 2)
+
+
+def test_a_solution_exports_as_is() -> None:
+    result = solver.solve({"input_size": [64, 64], "target_size": [16, 16], "limit": 1,
+                           "objective": "smallest_kernels", "layers": [
+                               {"type": "conv", "kernel_size": {"min": 1, "max": 5},
+                                "stride": {"min": 1, "max": 2}, "padding": {"min": 0, "max": 2}},
+                               {"type": "max_pool", "kernel_size": {"choices": [2, 3]}}]})
+    layers = result.solutions[0].layers
+    seen, out, _ = run_exported({"input_size": [64, 64], "layers": layers})
+    assert seen == result.solutions[0].sizes[0] and out == [16, 16]
