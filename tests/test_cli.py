@@ -128,3 +128,31 @@ def test_bad_input_is_a_clear_error(
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_export_writes_code_that_runs(tmp_path: Path) -> None:
+    import torch
+
+    doc = tmp_path / "stem.yaml"
+    doc.write_text(
+        "input_size: [64, 64]\nin_channels: 3\nlayers:\n"
+        "  - {name: conv1, type: conv, kernel_size: 7, stride: 2, padding: 3, out_channels: 8}\n"
+        "  - {name: pool1, type: max_pool, kernel_size: 3, stride: 2, padding: 1}\n")
+    out = tmp_path / "net.py"
+    result = runner.invoke(app, ["export", str(doc), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, Any] = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
+    assert list(namespace["Net"]()(torch.zeros(1, 3, 64, 64)).shape) == [1, 8, 16, 16]
+
+
+def test_solve_export_writes_the_best_solution(tmp_path: Path) -> None:
+    import torch
+
+    out = tmp_path / "best.py"
+    example = Path(__file__).parent.parent / "examples" / "single_layer.yaml"
+    result = runner.invoke(app, ["solve", str(example), "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, Any] = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
+    assert list(namespace["Net"]()(torch.zeros(1, 1, 224, 224)).shape) == [1, 1, 112, 112]
