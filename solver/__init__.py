@@ -10,6 +10,7 @@ Modules:
     _explain    why a problem has no solution, and repairs that work
     _solve      solve(): engines, ranking, statuses
     _export     a forward document as PyTorch code
+    _sizes      the input sizes a design accepts
     _errors     the exception tree
     cli         the `convsolve` command
 """
@@ -18,6 +19,8 @@ from ._arith import Rule
 from ._document import (
     ForwardRequest,
     ForwardResponse,
+    InputSizesRequest,
+    InputSizesResponse,
     LayerReport,
     LayerType,
     Solution,
@@ -28,6 +31,7 @@ from ._document import (
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from ._export import to_torch
 from ._forward import forward
+from ._sizes import input_sizes
 from ._solve import solve
 
 __version__ = "0.1.0"
@@ -37,6 +41,8 @@ __all__ = [
     "DocumentError",
     "ForwardRequest",
     "ForwardResponse",
+    "InputSizesRequest",
+    "InputSizesResponse",
     "LayerRejected",
     "LayerReport",
     "LayerType",
@@ -48,6 +54,7 @@ __all__ = [
     "Status",
     "__version__",
     "forward",
+    "input_sizes",
     "solve",
     "to_torch",
 ]

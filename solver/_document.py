@@ -392,3 +392,50 @@ class SolveResponse(BaseModel):
     message: str | None = None
     #: With status "infeasible": why, and the smallest changes that work.
     explanation: Explanation | None = None
+
+
+# --- valid input sizes ---------------------------------------------------------------
+
+class InputSizesRequest(_Strict):
+    """A concrete design and a range of input sizes to try, per axis."""
+
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
+    in_channels: Channels | None = None
+    #: Sizes to try on each axis: one range for every axis, or one per axis.
+    range: Range | Annotated[list[Range], Field(min_length=1, max_length=3)]
+    #: The size you have: the answer gives the nearest valid sizes around it.
+    input_size: InputSize | None = None
+    #: Only sizes whose output equals the input (an autoencoder, a U-Net).
+    round_trip: bool = False
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "input_size": [500, 500], "range": {"min": 64, "max": 1024}, "round_trip": True,
+            "layers": [{"type": "max_pool", "kernel_size": 2}, {"type": "max_pool", "kernel_size": 2},
+                       {"type": "upsample", "scale_factor": 4}]}]},
+    )
+
+
+class Nearest(BaseModel):
+    requested: int
+    #: The largest valid size not above the request, and how much to crop to reach it.
+    below: int | None
+    crop: int | None
+    #: The smallest valid size not below the request, and how much to pad to reach it.
+    above: int | None
+    pad: int | None
+
+
+class AxisSizes(BaseModel):
+    axis: int
+    count: int
+    #: The valid sizes said compactly: "multiples of 16 from 64", "every size from 3", ...
+    pattern: str
+    sizes: list[int]
+    nearest: Nearest | None = None
+
+
+class InputSizesResponse(BaseModel):
+    axes: list[AxisSizes]
+    message: str

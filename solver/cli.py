@@ -15,6 +15,7 @@ from rich.table import Table
 from ._errors import ConvsolveError
 from ._export import to_torch
 from ._forward import forward as run_forward
+from ._sizes import input_sizes as run_input_sizes
 from ._solve import solve as run_solve
 
 app = typer.Typer(
@@ -215,6 +216,32 @@ def export(
     else:
         output.write_text(code)
         err.print(f"wrote {output}", highlight=False)
+
+
+@app.command("input-sizes")
+def input_sizes(
+    file: Annotated[str, typer.Argument(help="A forward document (the design); its input_size is the size you have.")],
+    low: Annotated[int, typer.Option("--min", help="Smallest size to try, every axis.")] = 1,
+    high: Annotated[int, typer.Option("--max", help="Largest size to try, every axis.")] = 1024,
+    round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.")] = False,
+    near: Annotated[int | None, typer.Option(help="The size you have, every axis (default: input_size).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which input sizes a design accepts, and the nearest ones to its input_size."""
+    try:
+        doc = read_document(file)
+        if not isinstance(doc, dict):
+            raise ConvsolveError(f"{file}: expected a forward document")
+        result = run_input_sizes({"layers": doc.get("layers"), "in_channels": doc.get("in_channels"),
+                                  "input_size": doc.get("input_size") if near is None else
+                                  [near] * len(doc.get("input_size") or [1]), "round_trip": round_trip,
+                                  "range": {"min": low, "max": high}})
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        out.print(result.message, highlight=False, markup=False)
 
 
 @app.command()

@@ -156,3 +156,11 @@ def test_solve_export_writes_the_best_solution(tmp_path: Path) -> None:
     namespace: dict[str, Any] = {}
     exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
     assert list(namespace["Net"]()(torch.zeros(1, 1, 224, 224)).shape) == [1, 1, 112, 112]
+
+
+def test_input_sizes_command() -> None:
+    example = Path(__file__).parent.parent / "examples" / "unet_same.yaml"
+    result = runner.invoke(app, ["input-sizes", str(example), "--min", "32", "--max", "1024", "--near", "500"])
+    assert result.exit_code == 0, result.output
+    assert "On every axis, the design runs for multiples of 16 from 32" in result.output
+    assert "crop 500 to 496 (-4) or pad it to 512 (+12)" in result.output

@@ -124,3 +124,14 @@ def test_export_route_returns_code_that_runs(client: TestClient) -> None:
     assert list(namespace["Net"]()(torch.zeros(1, 2, 32)).shape) == [1, 4, 16]
     bad = client.post("/v1/export/torch", json={**doc, "layers": [{"type": "conv", "kernel_size": 40}]})
     assert bad.status_code == 422 and bad.json()["detail"][0]["rule"] == "kernel_fits_input"
+
+
+def test_input_sizes_route(client: TestClient) -> None:
+    doc = {"input_size": [500], "range": {"min": 8, "max": 600}, "round_trip": True,
+           "layers": [{"type": "max_pool", "kernel_size": 2}] * 4 + [{"type": "upsample", "scale_factor": 16}]}
+    r = client.post("/v1/input-sizes", json=doc)
+    assert r.status_code == 200
+    [axis] = r.json()["axes"]
+    assert axis["pattern"] == "multiples of 16 from 16"
+    assert (axis["nearest"]["below"], axis["nearest"]["above"]) == (496, 512)
+    assert client.post("/v1/input-sizes", json={**doc, "range": {"min": 1, "max": 20_000}}).status_code == 422

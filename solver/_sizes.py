@@ -1,0 +1,119 @@
+"""Which input sizes a concrete design accepts, said compactly, and the nearest ones.
+
+A design's axes do not interact (every rule is per axis, given the number of axes),
+so each axis is swept on its own through the same per-axis rules the solver uses:
+the stack must run, every join must match, and (when asked) the output must equal
+the input.
+"""
+
+from __future__ import annotations
+
+from math import gcd
+from typing import Any
+
+from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest
+from ._errors import DocumentError, LimitExceeded
+from ._exact import _NO_SIZE, make_fns
+from ._forward import forward, parse
+from ._problem import build_problem
+
+#: Most candidate sizes swept on one axis.
+MAX_SWEEP = 1 << 14
+
+
+def describe(sizes: list[int], lo: int, hi: int) -> str:
+    """'multiples of 16 from 64', 'every size from 3', or the runs: '1-5, 8, 12-20'."""
+    if not sizes:
+        return "none"
+    if len(sizes) == 1:
+        return f"only {sizes[0]}"
+    if sizes == list(range(sizes[0], sizes[-1] + 1)):
+        return f"every size from {sizes[0]}" + ("" if sizes[-1] == hi else f" to {sizes[-1]}")
+    step = 0
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        step = gcd(step, b - a)
+    if sizes == list(range(sizes[0], hi + 1, step)):  # a progression up to the end of the range
+        if sizes[0] % step == 0:
+            return f"multiples of {step} from {sizes[0]}"
+        return f"{sizes[0]} and every {step}th size after it ({sizes[0]}, {sizes[0] + step}, ...)"
+    runs: list[str] = []
+    start = prev = sizes[0]
+    for s in [*sizes[1:], None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if s is not None:
+            start = prev = s
+    shown = runs[:12]
+    return ", ".join(shown) + (f", ... ({len(sizes)} sizes)" if len(runs) > len(shown) else "")
+
+
+def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesResponse:
+    """Valid input sizes of a design in a range, per axis, and the nearest to a request.
+
+    >>> r = input_sizes({"range": {"min": 8, "max": 64}, "round_trip": True, "layers": [
+    ...     {"type": "max_pool", "kernel_size": 2}, {"type": "max_pool", "kernel_size": 2},
+    ...     {"type": "upsample", "scale_factor": 4}]})
+    >>> r.axes[0].pattern
+    'multiples of 4 from 8'
+    """
+    req: InputSizesRequest = parse(InputSizesRequest, request)
+    ndim = len(req.input_size) if req.input_size is not None else (
+        len(req.range) if isinstance(req.range, list) else 1)
+    ranges = req.range if isinstance(req.range, list) else [req.range] * ndim
+    if len(ranges) != ndim:
+        raise DocumentError(f"range: has {len(ranges)} axes but input_size has {ndim}", loc=("range",))
+    for a, r in enumerate(ranges):
+        if r.min < 1 or r.max - r.min + 1 > MAX_SWEEP:
+            raise LimitExceeded(f"range[{a}]: sizes from 1, at most {MAX_SWEEP} of them", loc=("range", a))
+    layers = [layer.model_dump(exclude_none=True) for layer in req.layers]
+    problem = build_problem({"input_size": [r.min for r in ranges], "layers": layers})
+    fns = make_fns(problem)
+    values = {v: var.values[0] for v, var in enumerate(problem.vars)}
+
+    def runs(a: int, i: int) -> bool:
+        sizes = [i]
+        for node in problem.nodes:
+            fn = fns[node.index]
+            ins = [sizes[t] for t in node.inputs]
+            out = ins[0] if fn is None and all(x == ins[0] for x in ins) else (
+                _NO_SIZE if fn is None else fn(a, ins[0], values))
+            if out == _NO_SIZE:
+                return False
+            sizes.append(out)
+        return not req.round_trip or sizes[-1] == i
+
+    axes = []
+    for a, r in enumerate(ranges):
+        valid = [i for i in range(r.min, r.max + 1) if runs(a, i)]
+        nearest = None
+        if req.input_size is not None and valid:
+            want = req.input_size[a]
+            below = max((s for s in valid if s <= want), default=None)
+            above = min((s for s in valid if s >= want), default=None)
+            nearest = Nearest(requested=want, below=below, above=above,
+                              crop=None if below is None else want - below,
+                              pad=None if above is None else above - want)
+        axes.append(AxisSizes(axis=a, count=len(valid), pattern=describe(valid, r.min, r.max),
+                              sizes=valid, nearest=nearest))
+    if all(ax.sizes for ax in axes):  # channels and groups do not depend on sizes: check once
+        forward({"input_size": [ax.sizes[0] for ax in axes], "in_channels": req.in_channels,
+                 "layers": layers})
+    return InputSizesResponse(axes=axes, message=_message(axes, req.round_trip))
+
+
+def _message(axes: list[AxisSizes], round_trip: bool) -> str:
+    what = "round-trips exactly" if round_trip else "runs"
+    same = len(axes) > 1 and all((ax.sizes, ax.nearest) == (axes[0].sizes, axes[0].nearest) for ax in axes)
+    parts = []
+    for ax in axes[:1] if same else axes:
+        scope = "On every axis" if same else f"On axis {ax.axis}"
+        text = f"{scope}, the design {what} for {ax.pattern}"
+        n = ax.nearest
+        if n is not None and n.requested not in ax.sizes:
+            options = ([f"crop {n.requested} to {n.below} (-{n.crop})"] if n.below is not None else []) + (
+                [f"pad it to {n.above} (+{n.pad})"] if n.above is not None else [])
+            text += f"; {n.requested} does not: " + (" or ".join(options) or "no size in the range works")
+        parts.append(text + ".")
+    return " ".join(parts)
