@@ -1,7 +1,8 @@
 """The original U-Net (Ronneberger et al., 2015): 572 in, 388 out.
 
-The main path from examples/unet_original.yaml: 4 levels of two convs and a 2x2 max
-pool, two bottleneck convs, 4 levels of a 2x2 up-convolution and two convs; every
+examples/unet_original.yaml: 4 levels of two convs and a 2x2 max
+pool, two bottleneck convs, 4 levels of a 2x2 up-convolution, the encoder output cropped
+to its size and concatenated (the skip), and two convs; every
 conv shares one kernel size and padding.  The paper's valid 3x3 convs must be found.
 """
 

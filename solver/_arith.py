@@ -38,6 +38,7 @@ class Rule(StrEnum):
     CHANNELS_POSITIVE = "channels_positive"
     UPSAMPLE_MODE_NDIM = "upsample_mode_matches_ndim"
     JOIN_SIZES_MATCH = "join_sizes_match"
+    CROP_FITS = "crop_fits_input"
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
 
 
@@ -192,6 +193,13 @@ def join(sizes: list[int]) -> int:
             f"sizes {', '.join(map(str, sizes))} differ (PyTorch: sizes of tensors must match)",
         )
     return sizes[0]
+
+
+def crop(i: int, size: int) -> int:
+    """Centre crop of one axis to `size`: the input must be at least that large."""
+    if size > i:
+        raise Rejected(Rule.CROP_FITS, f"cannot crop {i} to the larger {size}")
+    return size
 
 
 def window(kind: str, k: int, s: int, d: int) -> tuple[int, Fraction | int]:

@@ -48,9 +48,12 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
         for c in range(len(problem.cases)):
             for a in range(problem.ndim):
                 out = model.sizes[t_out, c, a]
-                if fn is None:
-                    for s in node.inputs:
+                if fn is None:  # a join: all equal; a crop: the reference's size, from a larger input
+                    src, *refs = node.inputs
+                    for s in refs if node.type == "crop" else node.inputs:
                         m.add(model.sizes[s, c, a] == out)
+                    if node.type == "crop":
+                        m.add(model.sizes[src, c, a] >= out)
                     continue
                 src = node.inputs[0]
                 ids = tuple(dict.fromkeys(fn.vars_of(a)))

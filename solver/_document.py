@@ -69,6 +69,7 @@ class LayerType(StrEnum):
     ADAPTIVE_MAX_POOL = "adaptive_max_pool"
     CONCAT = "concat"
     ADD = "add"
+    CROP = "crop"
 
 
 TensorName = Annotated[str, Field(min_length=1, max_length=200)]
@@ -180,9 +181,17 @@ class Add(_Join):
     type: Literal["add"]
 
 
+class Crop(_LayerBase):
+    """Centre crop of `input` to the spatial size of the tensor `to` (the original U-Net's
+    skips): x[..., d//2 : d//2 + size] on each axis, d the difference of sizes."""
+
+    type: Literal["crop"]
+    to: TensorName
+
+
 Layer = Annotated[
     Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
-    | Concat | Add,
+    | Concat | Add | Crop,
     Field(discriminator="type"),
 ]
 

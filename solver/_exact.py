@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_output, window
+from ._arith import Rejected, axis_output, crop, join, window
 from ._forward import per_axis
 from ._problem import Node, Problem
 
@@ -189,9 +189,21 @@ def _preimage(f: Callable[[int], int], ivs: Intervals, target: Intervals) -> Int
     return out
 
 
+#: Layers with no parameters that only relate sizes of several tensors.
+STRUCTURAL = ("concat", "add", "crop")
+
+
 def make_fns(problem: Problem) -> list[AxisFn | None]:
-    """Each node's memoized size rule; None for joins."""
-    return [None if n.type in ("concat", "add") else AxisFn(n, problem.ndim) for n in problem.nodes]
+    """Each node's memoized size rule; None for the structural layers (see `structural`)."""
+    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim) for n in problem.nodes]
+
+
+def structural(kind: str, ins: list[int]) -> int:
+    """One axis of a join (all sizes equal) or a crop (to the second size); -1 if refused."""
+    try:
+        return crop(ins[0], ins[1]) if kind == "crop" else join(ins)
+    except Rejected:
+        return _NO_SIZE
 
 
 def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[list[list[Intervals]]]:
@@ -207,7 +219,9 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[
     def highest(fn: AxisFn, a: int, i: int) -> int:
         key = (id(fn), fn.cls_of[a], i)
         if key not in memo:
-            memo[key] = max([fn.eval(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)])
+            # No combo at all (a tie left an empty domain): nothing is reachable.
+            memo[key] = max([fn.eval(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)],
+                            default=_NO_SIZE)
         return memo[key]  # type: ignore[no-any-return]
 
     def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
@@ -221,8 +235,9 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[
     top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
     for node in problem.nodes:
         fn = fns[node.index]
-        if fn is None:
-            top.append([[min(top[s][c][a] for s in node.inputs) for a in nd] for c in range(ncase)])
+        if fn is None:  # a join's size is any of its inputs'; a crop's, its reference's
+            refs = node.inputs[1:] if node.type == "crop" else node.inputs
+            top.append([[min(top[s][c][a] for s in refs) for a in nd] for c in range(ncase)])
         else:
             src = top[node.inputs[0]]
             top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
@@ -243,7 +258,12 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[
                 continue  # the input's size is known; the levels will test it
             for c in range(ncase):
                 for a in nd:
-                    pre = sets[t][c][a] if fn is None else preimage(fn, a, sets[s][c][a], sets[t][c][a])
+                    if fn is None:
+                        out = sets[t][c][a]
+                        cropped = node.type == "crop" and s == node.inputs[0]  # at least the output
+                        pre = [(out[0][0], sets[s][c][a][-1][1])] if cropped and out and sets[s][c][a] else out
+                    else:
+                        pre = preimage(fn, a, sets[s][c][a], sets[t][c][a])
                     sets[s][c][a] = _intersect(sets[s][c][a], pre)
     return sets
 
@@ -361,10 +381,10 @@ class Graph:
                 results = memo.get(key)
                 if results is None:
                     groups: dict[Any, list[tuple[Any, ...]]] = {}
-                    if fn is None:  # a join: every input the same size
-                        out = ins[0]
-                        if all(x == out for x in ins) and all(
-                                _contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
+                    if fn is None:  # a join or a crop: no settings, one output (or none)
+                        out = tuple(tuple(structural(node.type, [x[c][a] for x in ins]) for a in range(nd))
+                                    for c in range(ncase))
+                        if all(_contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
                             groups[out] = [()]
                     else:
                         cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]

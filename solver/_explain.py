@@ -8,8 +8,8 @@ The diagnosis runs the exact engine on variants of the user's own document:
    never match; otherwise the target is out of reach, and the nearest reachable
    size is traced layer by layer ("... gives 12, and layer 'up' gives 24, not 25").
 3. Repairs, each checked by solving the changed document: widen one parameter's
-   domain (with its tied layers), move a target to the nearest reachable size, or
-   use the nearest input sizes that work (padding or cropping the input).
+   domain (with its tied layers), untie a parameter, move a target to the nearest
+   reachable size, or use the nearest input sizes that work (padding or cropping).
 """
 
 from __future__ import annotations
@@ -159,6 +159,9 @@ class _Explainer:
                     c = Conflict(layer=index, name=layer.get("name"), axis=None, rule=r.rule.value,
                                  message=f"{_label(self.doc, index)}: {r.message}.")
                     return [c], c.message
+        clash = self._disjoint_tie()
+        if clash is not None:
+            return [clash], clash.message
         if self.ndim == 1:
             failing = [0]
         else:
@@ -188,7 +191,7 @@ class _Explainer:
             if self.reachable(doc, t):
                 continue
             layer = doc["layers"][t - 1]
-            if layer["type"] in ("concat", "add"):
+            if layer["type"] in ("concat", "add", "crop"):
                 return [self._join(doc, t - 1, a, prefix)]
             return [self._dead_layer(doc, t - 1, a, prefix)]
         targets = self._targets(doc)
@@ -200,6 +203,27 @@ class _Explainer:
         names = ", ".join(f"'{self._tensor(doc, t)}'" for t in targets)
         return [Conflict(layer=None, axis=a, rule="targets_conflict",
                          message=f"{prefix}each target ({names}) can be reached, but not all at once")]
+
+    def _disjoint_tie(self) -> Conflict | None:
+        """A tie whose layers have no value of a parameter in common."""
+        names = {layer.get("name"): i for i, layer in enumerate(self.doc["layers"]) if layer.get("name")}
+        for tie in self.doc.get("ties", []):
+            members = [r if isinstance(r, int) else names.get(r, -1) for r in tie["layers"]]
+            for field in tie["params"]:
+                per_layer = []
+                for i in members:
+                    layer = self.doc["layers"][i]
+                    value = layer[field] if field in layer else _default(layer, field)
+                    items = value if isinstance(value, list) else [value] * self.ndim
+                    per_layer.append([set(_values(v)) for v in items])
+                for a in range(self.ndim):
+                    if not set.intersection(*(axes[a] for axes in per_layer)):
+                        allowed = ", ".join(f"{_label(self.doc, i)} allows {', '.join(map(str, sorted(p[a], key=str)))}"
+                                            for i, p in zip(members, per_layer, strict=True))
+                        return Conflict(layer=members[0], name=self.doc["layers"][members[0]].get("name"),
+                                        axis=a if self.ndim > 1 else 0, rule="tie_domains_disjoint",
+                                        message=f"the tie on {field} leaves no common value: {allowed}.")  # noqa: E501
+        return None
 
     def _tensor(self, doc: dict[str, Any], t: int) -> str:
         return doc["layers"][t - 1].get("name") or f"output of layer {t - 1}"
@@ -247,15 +271,19 @@ class _Explainer:
                                 f"{example.get(rule, 'every setting is refused')}.")
 
     def _join(self, doc: dict[str, Any], index: int, a: int, prefix: str) -> Conflict:
+        """A join whose inputs never match, or a crop whose input is never large enough."""
         layer = doc["layers"][index]
-        names = {lay.get("name"): i + 1 for i, lay in enumerate(doc["layers"]) if lay.get("name")}
+        node = build_problem({**doc, "targets": {}, "target_size": None}).nodes[index]
         parts = []
-        for name in layer["inputs"]:
-            t = names.get(name, 0)
+        for t in node.inputs:
             sizes = sorted({e[0][0] for e in self.reachable(doc, t)}) if t else \
                 [(doc.get("input_size") or doc["input_sizes"][0])[0]]
             shown = ", ".join(map(str, sizes[:6])) + (", ..." if len(sizes) > 6 else "")
-            parts.append(f"'{name}' can be {shown}")
+            parts.append(f"'{self._tensor(doc, t) if t else 'input'}' can be {shown}")
+        if layer["type"] == "crop":
+            return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.CROP_FITS.value,
+                            message=f"{prefix}{_label(doc, index)} (crop) needs its input at least as large as "
+                                    f"'{layer['to']}', but " + " and ".join(parts) + ".")
         return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.JOIN_SIZES_MATCH.value,
                         message=f"{prefix}{_label(doc, index)} ({layer['type']}) needs equal sizes, but "
                                 + " and ".join(parts) + "; they never match.")
@@ -276,7 +304,7 @@ class _Explainer:
         if sol is not None:
             layers, out = sol
             steps = [f"{_label(doc, i)} ({_settings(layer, 0)}) gives {out[i][0]}"
-                     for i, layer in enumerate(layers) if layer["type"] not in ("concat", "add")]
+                     for i, layer in enumerate(layers) if layer["type"] not in ("concat", "add", "crop")]
             path = ": " + ", then ".join(steps)
         what = "the output" if t == len(doc["layers"]) else f"'{self._tensor(doc, t)}'"
         return Conflict(layer=None, axis=a, rule="target_unreachable",
@@ -287,7 +315,7 @@ class _Explainer:
 
     def repairs(self) -> list[Repair]:
         found: list[tuple[float, int, Repair]] = []
-        for kind, finder in enumerate((self._widen, self._retarget, self._resize)):
+        for kind, finder in enumerate((self._widen, self._untie, self._retarget, self._resize)):
             try:
                 for cost, repair in finder():
                     found.append((cost, kind, repair))
@@ -339,6 +367,22 @@ class _Explainer:
                 value = [value] * self.ndim
             layer[field] = _wider(value, field, _reach(layer))
         return wide
+
+    def _untie(self) -> list[tuple[float, Repair]]:
+        """Each tied parameter let go (the layers may then differ)."""
+        out = []
+        for t, tie in enumerate(self.doc.get("ties", [])):
+            for field in tie["params"]:
+                fixed = copy.deepcopy(self.doc)
+                rest = [p for p in tie["params"] if p != field]
+                if rest:
+                    fixed["ties"][t]["params"] = rest
+                else:
+                    del fixed["ties"][t]
+                if self.count(fixed):
+                    who = ", ".join(f"'{r}'" if isinstance(r, str) else f"layer {r}" for r in tie["layers"])
+                    out.append((1, Repair(message=f"let {who} take different {field}", document=fixed)))
+        return out
 
     def _tied(self, index: int, field: str) -> list[int]:
         names = {layer.get("name"): i for i, layer in enumerate(self.doc["layers"]) if layer.get("name")}

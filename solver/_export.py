@@ -11,7 +11,7 @@ import keyword
 import re
 from typing import Any
 
-from ._document import Add, Concat, ForwardRequest
+from ._document import Add, Concat, Crop, ForwardRequest
 from ._forward import forward, parse, per_axis
 
 _CLASSES = {
@@ -19,6 +19,16 @@ _CLASSES = {
     "avg_pool": "AvgPool{n}d", "adaptive_avg_pool": "AdaptiveAvgPool{n}d",
     "adaptive_max_pool": "AdaptiveMaxPool{n}d",
 }
+
+
+_CENTER_CROP = [
+    "def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:",
+    '    """x cropped to the spatial size of `like`, keeping its centre (the U-Net paper\'s skips)."""',
+    "    crops = [slice((a - b) // 2, (a - b) // 2 + b) for a, b in zip(x.shape[2:], like.shape[2:])]",
+    "    return x[(slice(None), slice(None), *crops)]",
+    "",
+    "",
+]
 
 
 def _identifier(name: str | None, index: int, taken: set[str]) -> str:
@@ -54,10 +64,16 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
     channels = {"x": in_channels}
     init, body = [], []
     previous = "x"
+    helpers = False  # center_crop is written out only when used
     for index, (layer, rep) in enumerate(zip(doc.layers, report.layers, strict=True)):
         var = _identifier(layer.name, index, taken)
         where = ("layers", index)
-        if isinstance(layer, Concat | Add):
+        if isinstance(layer, Crop):
+            src = previous if layer.input is None else names[layer.input]
+            body.append(f"{var} = center_crop({src}, {names[layer.to]})  # {' x '.join(map(str, rep.output_size))}")
+            channels[var] = channels[src]
+            helpers = True
+        elif isinstance(layer, Concat | Add):
             ins = [names[n] for n in layer.inputs]
             if isinstance(layer, Concat):
                 body.append(f"{var} = torch.cat([{', '.join(ins)}], dim=1)")
@@ -114,6 +130,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         "from torch import nn",
         "",
         "",
+        *(_CENTER_CROP if helpers else []),
         f"class {class_name}(nn.Module):",
         f'    """{size} x {in_channels} channels in, {out} x {channels[previous]} channels out."""',
         "",

@@ -12,6 +12,7 @@ from . import _arith as A
 from ._document import (
     Add,
     Concat,
+    Crop,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
     AvgPool,
@@ -299,6 +300,20 @@ def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
     return names[name]
 
 
+def _crop(index: int, layer: Crop, size: tuple[int, ...], to: tuple[int, ...],
+          channels: int | None) -> LayerReport:
+    ctx = _Context(index, layer)
+    out = []
+    for a in range(len(size)):
+        try:
+            out.append(A.crop(size[a], to[a]))
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, f"{r.message} (the size of '{layer.to}')", a, "to") from None
+    return LayerReport(index=index, name=layer.name, type=layer.type, input_size=list(size), output_size=out,
+                       padding=None, in_channels=channels, out_channels=channels, params=0, macs=0,
+                       receptive_field=None, jump=None)
+
+
 def _join(
     index: int, layer: Concat | Add, sizes: list[tuple[int, ...]], channels: list[int | None],
     rfs: list[tuple[Exact, ...] | None], jumps: list[tuple[Exact, ...] | None],
@@ -358,6 +373,11 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
             ins = [_tensor(names, n, index, "inputs") for n in layer.inputs]
             report, rf, jump = _join(index, layer, [sizes[t] for t in ins], [channels[t] for t in ins],
                                      [rfs[t] for t in ins], [jumps[t] for t in ins])
+        elif isinstance(layer, Crop):
+            t = index if layer.input is None else _tensor(names, layer.input, index, "input")
+            report = _crop(index, layer, sizes[t], sizes[_tensor(names, layer.to, index, "to")], channels[t])
+            rf, jump = rfs[t], jumps[t]  # a crop keeps what each remaining pixel sees
+            report.receptive_field, report.jump = _numbers(rf), _numbers(jump)
         else:
             t = index if layer.input is None else _tensor(names, layer.input, index, "input")
             try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._document import (
     Add,
+    Crop,
     Choices,
     Concat,
     Conv,
@@ -172,6 +173,10 @@ class _Builder:
                 if isinstance(layer, Add) and None not in cs and len(set(cs)) > 1:
                     raise DocumentError(f"layers.{index}: add joins tensors of {cs} channels; they must match")
                 slots: dict[str, tuple[int, ...]] = {}
+            elif isinstance(layer, Crop):
+                src = index if layer.input is None else self.resolve(layer.input, index, "input")
+                inputs = (src, self.resolve(layer.to, index, "to"))
+                out_c, slots = channels[src], {}
             else:
                 inputs = (index if layer.input is None else self.resolve(layer.input, index, "input"),)
                 slots = {f: self.slots_of(index, layer, f) for f in SEARCHABLE.get(layer.type, ())
@@ -198,6 +203,7 @@ class _Builder:
             nodes.append(Node(index, layer, inputs, slots))
             channels.append(out_c)
         self.tie(nodes)
+        self.compact(nodes)
         problem = Problem(
             ndim=self.ndim, cases=self.cases, nodes=nodes, vars=self.vars,
             targets=self.targets(len(nodes)), channels=channels,
@@ -234,6 +240,16 @@ class _Builder:
                                 if v1 in ids:
                                     node.slots[g] = tuple(v0 if x == v1 else x for x in ids)
                     _ = a
+
+    def compact(self, nodes: list[Node]) -> None:
+        """Keep only the variables some slot still uses (a tie leaves the others behind),
+        numbered in order of use, so that every variable is a real choice."""
+        used = list(dict.fromkeys(v for node in nodes for ids in node.slots.values() for v in ids))
+        number = {old: new for new, old in enumerate(used)}
+        self.vars = [self.vars[v] for v in used]
+        for node in nodes:
+            for f, ids in node.slots.items():
+                node.slots[f] = tuple(number[v] for v in ids)
 
     def target(self, spec: Any, where: str) -> tuple[AxisTarget, ...]:
         if spec == "input":

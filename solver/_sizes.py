@@ -13,7 +13,7 @@ from typing import Any
 
 from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest
 from ._errors import DocumentError, LimitExceeded
-from ._exact import _NO_SIZE, make_fns
+from ._exact import _NO_SIZE, make_fns, structural
 from ._forward import forward, parse
 from ._problem import build_problem
 
@@ -77,8 +77,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
         for node in problem.nodes:
             fn = fns[node.index]
             ins = [sizes[t] for t in node.inputs]
-            out = ins[0] if fn is None and all(x == ins[0] for x in ins) else (
-                _NO_SIZE if fn is None else fn(a, ins[0], values))
+            out = structural(node.type, ins) if fn is None else fn(a, ins[0], values)
             if out == _NO_SIZE:
                 return False
             sizes.append(out)

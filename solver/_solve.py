@@ -9,7 +9,7 @@ from typing import Any
 from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
 from ._errors import DocumentError
-from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns, next_jump
+from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns, next_jump, structural
 from ._problem import Node, Problem, build_problem
 
 #: Goals that are maximized; their cost is negated inside the engines.
@@ -130,9 +130,9 @@ def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int,
     for case in problem.cases:
         sizes = [list(case)]
         for node in problem.nodes:
-            fn = fns[node.index]
-            i = sizes[node.inputs[0]]
-            sizes.append(list(i) if fn is None else [fn(a, i[a], values) for a in range(problem.ndim)])
+            fn, i = fns[node.index], sizes[node.inputs[0]]
+            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
+                          else fn(a, i[a], values) for a in range(problem.ndim)])
         per_case.append(sizes[1:])
     return per_case
 

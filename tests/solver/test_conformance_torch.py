@@ -347,7 +347,7 @@ def test_each_rule_is_named_as_torch_names_it(rule: Rule, size: list[int], layer
 
 
 #: Rules about several tensors, checked against torch in tests/solver/test_graph_forward.py.
-GRAPH_RULES = {Rule.JOIN_SIZES_MATCH}
+GRAPH_RULES = {Rule.JOIN_SIZES_MATCH, Rule.CROP_FITS}
 
 
 def test_every_rule_has_a_case() -> None:

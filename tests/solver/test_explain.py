@@ -121,3 +121,15 @@ def test_forward_error_offers_the_nearest_valid_settings(doc: dict[str, Any], ch
               if f in first and first[f] != [original[f]] * ndim]
     assert differ == [changed]  # the nearest changes one parameter, by one step
     assert all(abs(v - original[changed]) == 1 for v in first[changed])
+
+
+def test_a_tie_with_no_common_value_is_named_and_untied() -> None:
+    doc = {"input_size": [8], "target_size": [4], "ties": [{"layers": ["a", "b"], "params": ["kernel_size"]}],
+           "layers": [{"type": "avg_pool", "kernel_size": 2, "name": "a"},
+                      {"type": "avg_pool", "kernel_size": 1, "name": "b"}]}
+    why = solver.solve(doc).explanation
+    assert (why.conflicts[0].layer, why.conflicts[0].rule) == (0, "tie_domains_disjoint")
+    assert "'a' allows 2" in why.message and "'b' allows 1" in why.message
+    assert any("different kernel_size" in r.message for r in why.repairs)
+    for r in why.repairs:
+        assert solver.solve(r.document).count

@@ -106,3 +106,56 @@ def test_solved_graph_solutions_are_forward_documents() -> None:
         replay = solver.forward({"input_size": doc["input_size"], "layers": s.layers})
         assert [r.output_size for r in replay.layers] == s.sizes[0]
         assert s.layers[0]["kernel_size"][0] == 2 * s.layers[0]["padding"][0] + 1  # "same" convs
+
+
+def test_crop_keeps_the_centre_like_the_paper() -> None:
+    doc = {"input_size": [64, 63], "layers": [
+        {"name": "small", "type": "conv", "kernel_size": [9, 4], "out_channels": 1, "in_channels": 1},
+        {"name": "c", "type": "crop", "input": "input", "to": "small"}]}
+    report = solver.forward(doc)
+    assert report.output_size == [56, 60] == report.layers[0].output_size
+    with pytest.raises(solver.LayerRejected) as refused:
+        solver.forward({**doc, "layers": [doc["layers"][0], {"type": "crop", "input": "small", "to": "input"}]})
+    assert (refused.value.rule, refused.value.axis) == ("crop_fits_input", 0)
+
+
+def test_original_unet_with_cropped_skips_runs_in_torch() -> None:
+    """The paper's U-Net, solved, exported and run: 572 -> 388 with every size as planned."""
+    import yaml
+    from pathlib import Path
+
+    from solver._export import to_torch
+
+    doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "unet_original.yaml").read_text())
+    result = solver.solve(doc)
+    best = next(s for s in result.solutions if s.layers[0]["kernel_size"] == [3, 3])
+    assert best.layers[0]["padding"] == [0, 0]
+    namespace: dict[str, Any] = {}
+    exec(compile(to_torch({"input_size": [572, 572], "layers": best.layers}), "unet", "exec"), namespace)  # noqa: S102
+    net = namespace["Net"]()
+    seen: list[list[int]] = []
+    for module in net.children():
+        module.register_forward_hook(lambda _m, _i, out: seen.append(list(out.shape[2:])))
+    with torch.no_grad():
+        out = net(torch.zeros(1, 1, 572, 572))
+    modules = [s for s, layer in zip(best.sizes[0], best.layers, strict=True)
+               if layer["type"] not in ("concat", "add", "crop")]
+    assert seen == modules and list(out.shape[2:]) == [388, 388]
+    crops = [s for s, layer in zip(best.sizes[0], best.layers, strict=True) if layer["type"] == "crop"]
+    assert crops == [[56, 56], [104, 104], [200, 200], [392, 392]]  # the paper's Figure 1
+
+
+def test_cpsat_agrees_on_graphs_with_crops_and_joins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from pathlib import Path
+
+    import solver._exact
+
+    doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "unet_original.yaml").read_text())
+    doc = {**doc, "layers": doc["layers"], "objective": None, "limit": 100}
+    exact = solver.solve(doc)
+    monkeypatch.setattr(solver._exact, "MAX_STATES", 1)  # force the CP-SAT model
+    cpsat = solver.solve(doc)
+    assert (exact.engine, cpsat.engine) == ("exact", "cpsat")
+    key = lambda r: sorted(str(s.layers) for s in r.solutions)  # noqa: E731
+    assert exact.count == cpsat.count == 2 and key(exact) == key(cpsat)

@@ -62,19 +62,28 @@ def problems(draw: Any) -> dict[str, Any]:
             else:
                 layer[field] = draw(domain(field))
         layers.append(layer)
+    ties = []
+    if len(layers) > 1 and draw(st.integers(0, 2)) == 0:  # a tie between two layers
+        a, b = draw(st.sampled_from([(i, j) for i in range(len(layers)) for j in range(i + 1, len(layers))]))
+        shared = [f for f in SEARCHABLE[layers[a]["type"]] if f in SEARCHABLE[layers[b]["type"]]]
+        if shared:
+            for i, layer in enumerate(layers):
+                layer["name"] = f"l{i}"
+            ties = [{"layers": [f"l{a}", f"l{b}"], "params": [draw(st.sampled_from(shared))]}]
     size = draw(st.lists(st.integers(1, 12), min_size=ndim, max_size=ndim))
     target = [draw(st.integers(1, 14)) for _ in range(ndim)]
     # Mostly aim at the output of a setting drawn from the domains, so that most
     # problems have solutions; when every drawn setting is refused, keep the random target.
     for _ in range(draw(st.sampled_from([0, 12, 12, 12]))):
         witness = [{"type": layer["type"]} | {f: draw(st.sampled_from(_choices(v, ndim)))
-                                              for f, v in layer.items() if f != "type"} for layer in layers]
+                                              for f, v in layer.items() if f not in ("type", "name")}
+                   for layer in layers]
         try:
             target = solver.forward({"input_size": size, "layers": witness}).output_size
             break
         except solver.LayerRejected:
             pass
-    return {"input_size": size, "target_size": target, "layers": layers, "limit": 10_000}
+    return {"input_size": size, "target_size": target, "layers": layers, "limit": 10_000, "ties": ties}
 
 
 def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
@@ -91,6 +100,8 @@ def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
 
 def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
     ndim = len(doc["input_size"])
+    names = {layer.get("name"): i for i, layer in enumerate(doc["layers"])}
+    ties = [([names[n] for n in tie["layers"]], tie["params"]) for tie in doc.get("ties", [])]
     per_layer = []
     for layer in doc["layers"]:
         fields = [f for f in SEARCHABLE[layer["type"]] if f in layer]
@@ -102,8 +113,13 @@ def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
             out = solver.forward({"input_size": doc["input_size"], "layers": list(layers)})
         except solver.LayerRejected:
             continue
-        if out.output_size == doc["target_size"]:
-            found.add(canonical(list(layers), ndim))
+        if out.output_size != doc["target_size"]:
+            continue
+        canon = canonical(list(layers), ndim)
+        fields = {layer["type"]: SEARCHABLE[layer["type"]] for layer in layers}
+        if all(len({canon[i][1 + fields[layers[i]["type"]].index(f)] for i in members}) == 1
+               for members, params in ties for f in params):  # tied layers agree
+            found.add(canon)
     return found
 
 
