@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 import solver
 
 from .limits import BodyLimit
-from .routes import export, forward, health, sizes, solve
+from .routes import export, forward, health, plan, sizes, solve
 from .settings import settings
 
 app = FastAPI(
@@ -26,6 +26,7 @@ app.include_router(forward.router)
 app.include_router(solve.router)
 app.include_router(export.router)
 app.include_router(sizes.router)
+app.include_router(plan.router)
 
 
 @app.exception_handler(solver.ConvsolveError)

@@ -11,6 +11,7 @@ Modules:
     _solve      solve(): engines, ranking, statuses
     _export     a forward document as PyTorch code
     _sizes      the input sizes a design accepts
+    _plan       planners: U-Net, ASPP, ... turned into solve documents
     _errors     the exception tree
     cli         the `convsolve` command
 """
@@ -18,25 +19,30 @@ Modules:
 from ._arith import Rule
 from ._document import (
     ForwardRequest,
+    ASPPPlan,
     ForwardResponse,
     InputSizesRequest,
     InputSizesResponse,
     LayerReport,
     LayerType,
+    PlanResponse,
     Solution,
     SolveRequest,
     SolveResponse,
     Status,
+    UNetPlan,
 )
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from ._export import to_torch
 from ._forward import forward
+from ._plan import plan_aspp, plan_unet
 from ._sizes import input_sizes
 from ._solve import solve
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ASPPPlan",
     "ConvsolveError",
     "DocumentError",
     "ForwardRequest",
@@ -47,14 +53,18 @@ __all__ = [
     "LayerReport",
     "LayerType",
     "LimitExceeded",
+    "PlanResponse",
     "Rule",
     "Solution",
     "SolveRequest",
     "SolveResponse",
     "Status",
+    "UNetPlan",
     "__version__",
     "forward",
     "input_sizes",
+    "plan_aspp",
+    "plan_unet",
     "solve",
     "to_torch",
 ]

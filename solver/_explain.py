@@ -222,7 +222,7 @@ class _Explainer:
                                             for i, p in zip(members, per_layer, strict=True))
                         return Conflict(layer=members[0], name=self.doc["layers"][members[0]].get("name"),
                                         axis=a if self.ndim > 1 else 0, rule="tie_domains_disjoint",
-                                        message=f"the tie on {field} leaves no common value: {allowed}.")  # noqa: E501
+                                        message=f"the tie on {field} leaves no common value: {allowed}.")
         return None
 
     def _tensor(self, doc: dict[str, Any], t: int) -> str:

@@ -16,6 +16,7 @@ from ._errors import ConvsolveError
 from ._export import to_torch
 from ._forward import forward as run_forward
 from ._sizes import input_sizes as run_input_sizes
+from ._plan import plan_aspp, plan_unet
 from ._solve import solve as run_solve
 
 app = typer.Typer(
@@ -242,6 +243,104 @@ def input_sizes(
         out.print_json(result.model_dump_json())
     else:
         out.print(result.message, highlight=False, markup=False)
+
+
+def _ints(text: str | None) -> list[int] | None:
+    """'572,572' -> [572, 572]."""
+    return None if text is None else [int(x) for x in text.replace("x", ",").split(",") if x.strip()]
+
+
+def _plan_document(file: str | None, flags: dict[str, Any]) -> dict[str, Any]:
+    doc = read_document(file) if file else {}
+    if not isinstance(doc, dict):
+        raise ConvsolveError(f"{file}: expected a planner document (a mapping)")
+    return {**doc, **{k: v for k, v in flags.items() if v is not None}}
+
+
+def _print_plan(result: Any, kind: str) -> None:
+    count = "unknown" if result.count is None else f"{result.count:,}"
+    out.print(f"status: {result.status.value}   designs: {count}   listed: {len(result.designs)}", highlight=False)
+    for w in result.warnings:
+        out.print(f"warning: {w}", highlight=False, markup=False)
+    if result.message:
+        out.print(result.message, highlight=False, markup=False)
+    for rank, d in enumerate(result.designs, 1):
+        params = "-" if d.params is None else f"{d.params:,}"
+        table = Table(title=f"#{rank}: {_axes(d.input_size)} -> {_axes(d.output_size)}, {params} parameters")
+        if kind == "unet":
+            for col in ("level", "encoder", "decoder"):
+                table.add_column(col, justify="right")
+            for level in d.levels or []:
+                table.add_row(str(level.level), _axes(level.encoder), _axes(level.decoder))
+            conv = next(layer for layer in d.layers if layer["type"] == "conv")
+            table.caption = f"convs: {_settings(conv, ['kernel_size', 'padding'])}"
+        else:
+            for col in ("branch", "kernel", "dilation", "padding"):
+                table.add_column(col, justify="right")
+            for layer in d.layers:
+                if layer["type"] == "conv" and layer.get("input") == "input":
+                    table.add_row(layer["name"], _axes(layer["kernel_size"]), _axes(layer.get("dilation")),
+                                  _axes(layer["padding"]) if isinstance(layer["padding"], list) else layer["padding"])
+        out.print(table)
+
+
+@app.command()
+def unet(
+    file: Annotated[str | None, typer.Argument(help="A U-Net plan (JSON/YAML); flags override it.")] = None,
+    input_size: Annotated[str | None, typer.Option(help="e.g. 572,572 or 32,128,128")] = None,
+    depth: Annotated[int | None, typer.Option(help="Levels down (and up).")] = None,
+    conv: Annotated[str | None, typer.Option(help="same | valid | search")] = None,
+    down: Annotated[str | None, typer.Option(help="max_pool | avg_pool | strided_conv")] = None,
+    up: Annotated[str | None, typer.Option(help="conv_transpose | upsample")] = None,
+    factor: Annotated[str | None, typer.Option(help="Down/up factor: 2, or per axis: 1,2,2")] = None,
+    skip: Annotated[str | None, typer.Option(help="match | crop")] = None,
+    output_size: Annotated[str | None, typer.Option(help="same | none | e.g. 388,388")] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan a U-Net: ranked designs with the size of every level."""
+    sizes = {"same": "same", "none": None}
+    flags: dict[str, Any] = {
+        "input_size": _ints(input_size), "depth": depth, "conv": conv, "down": down, "up": up, "skip": skip,
+        "factor": None if factor is None else (_ints(factor) if "," in factor else int(factor)), "limit": limit}
+    try:
+        doc = _plan_document(file, flags)
+        if output_size is not None:
+            doc["output_size"] = sizes[output_size] if output_size in sizes else _ints(output_size)
+        result = plan_unet(doc)
+    except (ConvsolveError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        _print_plan(result, "unet")
+
+
+@app.command()
+def aspp(
+    file: Annotated[str | None, typer.Argument(help="An ASPP plan (JSON/YAML); flags override it.")] = None,
+    bottleneck_size: Annotated[str | None, typer.Option(help="e.g. 33,33")] = None,
+    input_size: Annotated[str | None, typer.Option(help="e.g. 513,513 (with --output-stride)")] = None,
+    output_stride: Annotated[int | None, typer.Option(help="8 or 16 in DeepLab")] = None,
+    rates: Annotated[str | None, typer.Option(help="e.g. 6,12,18, or a range to search: 1-40")] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan DeepLab's ASPP: the padding that keeps every dilated branch at the bottleneck size."""
+    rate_value: Any = None
+    if rates is not None:
+        lo, _, hi = rates.partition("-")
+        rate_value = {"min": int(lo), "max": int(hi)} if hi else _ints(rates)
+    flags = {"bottleneck_size": _ints(bottleneck_size), "input_size": _ints(input_size),
+             "output_stride": output_stride, "rates": rate_value, "limit": limit}
+    try:
+        result = plan_aspp(_plan_document(file, flags))
+    except (ConvsolveError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        _print_plan(result, "aspp")
 
 
 @app.command()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+import solver
+
+from ..settings import settings
+
+router = APIRouter(prefix="/v1/plan", tags=["plan"])
+
+
+@router.post("/unet", response_model=solver.PlanResponse)
+async def unet(request: solver.UNetPlan) -> solver.PlanResponse:
+    """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
+    upsampling, matched or cropped skips), ranked, with the size at every level."""
+    return await run_in_threadpool(solver.plan_unet, request, max_time_s=settings.max_solve_seconds)
+
+
+@router.post("/aspp", response_model=solver.PlanResponse)
+async def aspp(request: solver.ASPPPlan) -> solver.PlanResponse:
+    """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
+    needs, and a warning when a rate only lets the centre tap see the map."""
+    return await run_in_threadpool(solver.plan_aspp, request, max_time_s=settings.max_solve_seconds)

@@ -1,0 +1,192 @@
+"""Planners: architectures in a designer's terms, turned into solve documents.
+
+Each planner writes the solve document a designer would otherwise write by hand (named
+layers, skips, ties, targets), solves it, and returns the designs with what matters
+for that architecture: the size at every level, warnings about degenerate layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._document import (
+    ASPPPlan,
+    Design,
+    Level,
+    PlanResponse,
+    Range,
+    SolveResponse,
+    UNetPlan,
+)
+from ._errors import DocumentError
+from ._forward import forward, parse
+from ._solve import solve
+
+
+def _factors(plan: UNetPlan) -> list[list[int]]:
+    """The down/up factor of every level, per axis."""
+    ndim = len(plan.input_size)
+    per_level = plan.level_factors or [plan.factor] * plan.depth
+    if len(per_level) != plan.depth:
+        raise DocumentError(f"level_factors: {len(per_level)} levels given for depth {plan.depth}",
+                            loc=("level_factors",))
+    out = []
+    for level in per_level:
+        axes = level if isinstance(level, list) else [level] * ndim
+        if len(axes) != ndim:
+            raise DocumentError(f"factor {axes} has {len(axes)} axes, the input {ndim}", loc=("factor",))
+        out.append(axes)
+    return out
+
+
+def unet_document(plan: UNetPlan) -> dict[str, Any]:
+    """The solve document of a U-Net plan."""
+    factors = _factors(plan)
+    dump = plan.model_dump(mode="json")
+
+    def conv(name: str, channels: int, src: str | None = None) -> dict[str, Any]:
+        layer: dict[str, Any] = {"name": name, "type": "conv", "out_channels": channels,
+                                 "kernel_size": dump["kernel_size"]}
+        layer["padding"] = {"same": "same", "valid": 0, "search": dump["padding"]}[plan.conv]
+        return layer | ({"input": src} if src else {})
+
+    layers: list[dict[str, Any]] = []
+    convs: list[str] = []
+    ends: list[str] = []
+    channels = plan.base_channels
+    for level in range(1, plan.depth + 1):
+        for j in range(plan.convs_per_level):
+            layers.append(conv(f"enc{level}_{j + 1}", channels))
+            convs.append(layers[-1]["name"])
+        ends.append(layers[-1]["name"])
+        f = factors[level - 1]
+        if plan.down == "strided_conv":
+            layers.append({"name": f"down{level}", "type": "conv", "kernel_size": f, "stride": f,
+                           "out_channels": channels * 2})
+        else:
+            layers.append({"name": f"down{level}", "type": plan.down, "kernel_size": f})
+        channels *= 2
+    for j in range(plan.convs_per_level):
+        layers.append(conv(f"mid_{j + 1}", channels))
+        convs.append(layers[-1]["name"])
+    for level in range(plan.depth, 0, -1):
+        f = factors[level - 1]
+        channels //= 2
+        if plan.up == "conv_transpose":
+            layers.append({"name": f"up{level}", "type": "conv_transpose", "kernel_size": f, "stride": f,
+                           "out_channels": channels})
+        else:
+            layers.append({"name": f"up{level}_scale", "type": "upsample", "scale_factor": f})
+            layers.append(conv(f"up{level}", channels))
+            convs.append(layers[-1]["name"])
+        skip = ends[level - 1]
+        if plan.skip == "crop":
+            layers.append({"name": f"crop{level}", "type": "crop", "input": skip, "to": f"up{level}"})
+            skip = f"crop{level}"
+        layers.append({"name": f"skip{level}", "type": "concat", "inputs": [skip, f"up{level}"]})
+        for j in range(plan.convs_per_level):
+            layers.append(conv(f"dec{level}_{j + 1}", channels))
+            convs.append(layers[-1]["name"])
+    if plan.out_channels is not None:
+        layers.append({"name": "head", "type": "conv", "kernel_size": 1, "out_channels": plan.out_channels})
+    doc: dict[str, Any] = {"input_size": plan.input_size, "in_channels": plan.in_channels, "layers": layers,
+                           "limit": plan.limit, "time_limit_s": plan.time_limit_s,
+                           "ties": [{"layers": convs, "params": ["kernel_size", "padding"]}]}
+    if plan.output_size is not None:
+        doc["target_size"] = "input" if plan.output_size == "same" else plan.output_size
+    if plan.objective is not None:
+        doc["objective"] = dump["objective"]
+    return doc
+
+
+def _designs(doc: dict[str, Any], result: SolveResponse, levels: int = 0) -> list[Design]:
+    designs = []
+    for sol in result.solutions:
+        report = forward({"input_size": doc["input_size"], "in_channels": doc.get("in_channels"),
+                          "layers": sol.layers})
+        size = {layer.get("name"): out for layer, out in zip(sol.layers, sol.sizes[0], strict=True)}
+        names = [layer.get("name") for layer in sol.layers]
+        per_level = []
+        for level in range(1, levels + 1):
+            enc = [n for n in names if n and n.startswith(f"enc{level}_")][-1]
+            dec = [n for n in names if n and n.startswith(f"dec{level}_")]
+            per_level.append(Level(level=level, encoder=size[enc], decoder=size[dec[-1]] if dec else None))
+        designs.append(Design(layers=sol.layers, input_size=list(doc["input_size"]),
+                              output_size=report.output_size, params=report.params,
+                              levels=per_level or None, score=sol.score))
+    return designs
+
+
+def _response(doc: dict[str, Any], result: SolveResponse, levels: int = 0,
+              warnings: list[str] | None = None) -> PlanResponse:
+    return PlanResponse(status=result.status, count=result.count, designs=_designs(doc, result, levels),
+                        document=doc, warnings=warnings or [], message=result.message,
+                        explanation=result.explanation)
+
+
+def plan_unet(plan: UNetPlan | dict[str, Any], *, max_time_s: float | None = None) -> PlanResponse:
+    """U-Net designs with the size at every level, ranked.
+
+    >>> r = plan_unet({"input_size": [572, 572], "conv": "valid", "skip": "crop", "output_size": None})
+    >>> [level.encoder[0] for level in r.designs[0].levels], r.designs[0].output_size
+    ([568, 280, 136, 64], [388, 388])
+    """
+    plan = parse(UNetPlan, plan)
+    doc = unet_document(plan)
+    return _response(doc, solve(doc, max_time_s=max_time_s), plan.depth)
+
+
+def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
+    """The solve document of an ASPP plan, and the bottleneck size."""
+    if plan.bottleneck_size is not None:
+        size = list(plan.bottleneck_size)
+    else:
+        assert plan.input_size is not None and plan.output_stride is not None
+        # A backbone of stride-2 stages with "same" padding: (i - 1) // stride + 1.
+        size = [(i - 1) // plan.output_stride + 1 for i in plan.input_size]
+    rates: Any = plan.rates
+    branches: list[dict[str, Any]] = [{"name": "b1x1", "type": "conv", "input": "input", "kernel_size": 1,
+                                       "out_channels": plan.channels}]
+    pad = plan.padding.model_dump()
+    if isinstance(rates, Range):
+        branches.append({"name": "atrous", "type": "conv", "input": "input", "kernel_size": plan.kernel_size,
+                         "dilation": rates.model_dump(), "padding": pad, "out_channels": plan.channels})
+    else:
+        branches += [{"name": f"rate{r}", "type": "conv", "input": "input", "kernel_size": plan.kernel_size,
+                      "dilation": r, "padding": pad, "out_channels": plan.channels} for r in rates]
+    if plan.image_pooling:
+        branches += [{"name": "image_pool", "type": "adaptive_avg_pool", "input": "input", "output_size": 1},
+                     {"name": "image_1x1", "type": "conv", "kernel_size": 1, "out_channels": plan.channels},
+                     {"name": "image", "type": "upsample", "size": size}]
+    outputs = [b["name"] for b in branches if b["name"] not in ("image_pool", "image_1x1")]
+    layers = [*branches, {"name": "aspp", "type": "concat", "inputs": outputs},
+              {"name": "project", "type": "conv", "kernel_size": 1, "out_channels": plan.channels}]
+    doc = {"input_size": size, "in_channels": plan.in_channels, "layers": layers, "limit": plan.limit,
+           "target_size": "input", "objective": "least_padding",
+           "targets": {b["name"]: "input" for b in branches if b["type"] == "conv" and b["name"] != "image_1x1"}}
+    return doc, size
+
+
+def plan_aspp(plan: ASPPPlan | dict[str, Any], *, max_time_s: float | None = None) -> PlanResponse:
+    """ASPP designs whose every branch keeps the bottleneck size, with the padding each needs.
+
+    >>> r = plan_aspp({"input_size": [513, 513], "output_stride": 16, "rates": [6, 12, 18]})
+    >>> r.designs[0].input_size, [layer["padding"][0] for layer in r.designs[0].layers[1:4]]
+    ([33, 33], [6, 12, 18])
+    """
+    plan = parse(ASPPPlan, plan)
+    doc, size = aspp_document(plan)
+    result = solve(doc, max_time_s=max_time_s)
+    warnings = []
+    if isinstance(plan.rates, list):
+        rates = plan.rates
+    else:  # searched: the rates of the designs found
+        rates = sorted({d for s in result.solutions for layer in s.layers
+                        if layer.get("name") == "atrous" for d in layer["dilation"]})
+    degenerate = [r for r in rates if r >= min(size)]
+    if degenerate:
+        warnings.append(
+            f"rate{'s' if len(degenerate) > 1 else ''} {', '.join(map(str, degenerate))} on a "
+            f"{' x '.join(map(str, size))} map: every tap but the centre falls in the padding, so "
+            "the branch only sees the centre pixel and acts as a 1x1 conv (DeepLabv3, section 3.3)")
+    return _response(doc, result, warnings=warnings)

@@ -1,0 +1,116 @@
+"""Planners reproduce published designs from their sizes alone, and every design runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+import solver
+from solver._export import to_torch
+
+torch.set_num_threads(1)
+
+
+def _runs_in_torch(design: Any, channels: int) -> list[int]:
+    namespace: dict[str, Any] = {}
+    exec(compile(to_torch({"input_size": design.input_size, "in_channels": channels,  # noqa: S102
+                           "layers": design.layers}), "plan", "exec"), namespace)
+    with torch.no_grad():
+        return list(namespace["Net"]()(torch.zeros(1, channels, *design.input_size)).shape[2:])
+
+
+def test_original_unet_572_to_388() -> None:
+    """Ronneberger et al. 2015, Figure 1: valid 3x3 convs, 2x2 pools and up-convs, cropped skips."""
+    r = solver.plan_unet({"input_size": [572, 572], "conv": "valid", "skip": "crop", "output_size": None,
+                          "out_channels": 2})
+    assert (r.status, r.count) == ("complete", 1)
+    d = r.designs[0]
+    assert [lvl.encoder[0] for lvl in d.levels] == [568, 280, 136, 64]
+    assert [lvl.decoder[0] for lvl in d.levels] == [388, 196, 100, 52]
+    assert d.output_size == [388, 388]
+    # 64..1024 channels, two 3x3 convs a level, 2x2 up-convs, a 1x1 head to 2 classes.
+    assert d.params == 31_030_658
+    assert sum(p.numel() for p in _torch_unet().parameters()) == d.params
+
+
+def _torch_unet() -> torch.nn.Module:
+    """The paper's network written directly in torch, for its parameter count."""
+    nn = torch.nn
+    layers: list[nn.Module] = []
+    c_in, c = 1, 64
+    for _ in range(4):
+        layers += [nn.Conv2d(c_in, c, 3), nn.Conv2d(c, c, 3)]
+        c_in, c = c, c * 2
+    layers += [nn.Conv2d(c_in, c, 3), nn.Conv2d(c, c, 3)]
+    for _ in range(4):
+        layers += [nn.ConvTranspose2d(c, c // 2, 2, stride=2), nn.Conv2d(c, c // 2, 3), nn.Conv2d(c // 2, c // 2, 3)]
+        c //= 2
+    layers.append(nn.Conv2d(c, 2, 1))
+    return nn.ModuleList(layers)
+
+
+def test_3d_unet_with_anisotropic_first_level() -> None:
+    """Thin volumes: the first level pools only in-plane (1, 2, 2), the others in 3D."""
+    r = solver.plan_unet({"input_size": [16, 64, 64], "depth": 3, "level_factors": [[1, 2, 2], 2, 2],
+                          "base_channels": 4, "in_channels": 1, "out_channels": 2})
+    assert r.status == "complete"
+    d = r.designs[0]
+    assert [lvl.encoder for lvl in d.levels] == [[16, 64, 64], [16, 32, 32], [8, 16, 16]]
+    assert d.output_size == [16, 64, 64] == _runs_in_torch(d, 1)
+
+
+@pytest.mark.parametrize(("stride", "rates", "size"), [(16, [6, 12, 18], 33), (8, [12, 24, 36], 65)])
+def test_deeplabv3_aspp(stride: int, rates: list[int], size: int) -> None:
+    """Chen et al. 2017: 513x513 input; rates 6/12/18 at output stride 16, doubled at 8."""
+    r = solver.plan_aspp({"input_size": [513, 513], "output_stride": stride, "rates": rates,
+                          "in_channels": 16, "channels": 8})
+    assert r.status == "complete" and r.warnings == []
+    d = r.designs[0]
+    assert d.input_size == [size, size] == d.output_size
+    branches = {layer["name"]: layer for layer in d.layers}
+    assert [branches[f"rate{x}"]["padding"] for x in rates] == [[x, x] for x in rates]
+    assert _runs_in_torch(d, 16) == [size, size]
+
+
+def test_aspp_warns_when_a_rate_only_sees_the_centre() -> None:
+    r = solver.plan_aspp({"bottleneck_size": [9, 9], "rates": [6, 12, 18]})
+    assert len(r.warnings) == 1 and "rates 12, 18" in r.warnings[0] and "centre" in r.warnings[0]
+    # Indeed: with rate 12 on 9 pixels, only the centre tap of the 3x3 ever reads the map.
+    conv = torch.nn.Conv2d(1, 1, 3, dilation=12, padding=12, bias=False)
+    x = torch.randn(1, 1, 9, 9)
+    centre_only = torch.nn.functional.conv2d(x, conv.weight * _centre_mask(), padding=12, dilation=12)
+    assert torch.allclose(conv(x), centre_only)
+
+
+def _centre_mask() -> torch.Tensor:
+    mask = torch.zeros(1, 1, 3, 3)
+    mask[..., 1, 1] = 1
+    return mask
+
+
+def test_aspp_searched_rates_each_keep_the_size() -> None:
+    r = solver.plan_aspp({"bottleneck_size": [33, 33], "rates": {"min": 1, "max": 24},
+                          "padding": {"min": 0, "max": 24}, "limit": 100})
+    found = {(layer["dilation"][0], layer["padding"][0]) for d in r.designs for layer in d.layers
+             if layer.get("name") == "atrous"}
+    assert found == {(x, x) for x in range(1, 25)}  # padding = rate, for a 3x3 kernel
+
+
+@pytest.mark.parametrize(("down", "up"), [("max_pool", "conv_transpose"), ("strided_conv", "upsample"),
+                                          ("avg_pool", "upsample")])
+def test_unet_variants_round_trip_and_run(down: str, up: str) -> None:
+    r = solver.plan_unet({"input_size": [48, 40], "depth": 3, "down": down, "up": up, "base_channels": 2,
+                          "conv": "search", "kernel_size": {"min": 1, "max": 5}, "limit": 3,
+                          "objective": "fewest_params"})
+    assert r.status in ("complete", "limit") and r.designs
+    assert [d.params for d in r.designs] == sorted(d.params for d in r.designs)
+    for d in r.designs:
+        assert d.output_size == [48, 40] == _runs_in_torch(d, 1)
+
+
+def test_a_plan_that_cannot_work_is_explained() -> None:
+    r = solver.plan_unet({"input_size": [100, 100], "depth": 3})  # 100 is not a multiple of 8
+    assert r.status == "infeasible" and r.explanation is not None
+    assert any("pad the input to 104 x 104" in x.message for x in r.explanation.repairs)
