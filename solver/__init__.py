@@ -20,6 +20,7 @@ from ._arith import Rule
 from ._document import (
     ForwardRequest,
     ASPPPlan,
+    EncoderDecoderPlan,
     ForwardResponse,
     InputSizesRequest,
     InputSizesResponse,
@@ -35,7 +36,7 @@ from ._document import (
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from ._export import to_torch
 from ._forward import forward
-from ._plan import plan_aspp, plan_unet
+from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
 from ._sizes import input_sizes
 from ._solve import solve
 
@@ -43,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ASPPPlan",
+    "EncoderDecoderPlan",
     "ConvsolveError",
     "DocumentError",
     "ForwardRequest",
@@ -64,6 +66,7 @@ __all__ = [
     "forward",
     "input_sizes",
     "plan_aspp",
+    "plan_encoder_decoder",
     "plan_unet",
     "solve",
     "to_torch",

@@ -551,3 +551,29 @@ class PlanResponse(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     message: str | None = None
     explanation: Explanation | None = None
+
+
+class EncoderDecoderPlan(_Strict):
+    """An autoencoder (image -> latent -> image), a GAN generator (latent -> image) or a
+    GAN discriminator (image -> latent), in `depth` stages of one searched layer each."""
+
+    kind: Literal["autoencoder", "generator", "discriminator"] = "autoencoder"
+    image_size: InputSize
+    #: The latent's spatial size (1 for a GAN's 1x1 noise).
+    latent_size: InputSize | Annotated[int, Field(ge=1)] = 1
+    depth: Annotated[int, Field(ge=1, le=12)] = 4
+    in_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 1
+    kernel_size: Param = Field(default_factory=lambda: Range(min=1, max=5))
+    stride: Param = Field(default_factory=lambda: Range(min=1, max=2))
+    padding: Param = Field(default_factory=lambda: Range(min=0, max=2))
+    output_padding: Param = Field(default_factory=lambda: Range(min=0, max=1))
+    #: Every stage but the one at the latent shares its settings (as DCGAN's do).
+    tie: bool = True
+    objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
+    limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 10
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"kind": "generator", "image_size": [64, 64], "latent_size": 1, "depth": 5, "limit": 50},
+        {"kind": "autoencoder", "image_size": [28, 28], "latent_size": 7, "depth": 2},
+    ]})

@@ -12,6 +12,7 @@ from typing import Any
 from ._document import (
     ASPPPlan,
     Design,
+    EncoderDecoderPlan,
     Level,
     PlanResponse,
     Range,
@@ -190,3 +191,48 @@ def plan_aspp(plan: ASPPPlan | dict[str, Any], *, max_time_s: float | None = Non
             f"{' x '.join(map(str, size))} map: every tap but the centre falls in the padding, so "
             "the branch only sees the centre pixel and acts as a 1x1 conv (DeepLabv3, section 3.3)")
     return _response(doc, result, warnings=warnings)
+
+
+def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
+    """The solve document of an autoencoder, generator or discriminator plan."""
+    dump = plan.model_dump(mode="json")
+    ndim = len(plan.image_size)
+    latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size] * ndim
+    free = {f: dump[f] for f in ("kernel_size", "stride", "padding")}
+    down = [{"name": f"enc{i}", "type": "conv", **free} for i in range(1, plan.depth + 1)]
+    up = [{"name": f"dec{i}", "type": "conv_transpose", **free, "output_padding": dump["output_padding"]}
+          for i in range(1, plan.depth + 1)]
+    ties = []
+    if plan.tie and plan.depth > 2:  # all but the stage at the latent
+        if plan.kind != "generator":
+            ties.append({"layers": [f"enc{i}" for i in range(1, plan.depth)],
+                         "params": ["kernel_size", "stride", "padding"]})
+        if plan.kind != "discriminator":
+            ties.append({"layers": [f"dec{i}" for i in range(2, plan.depth + 1)],
+                         "params": ["kernel_size", "stride", "padding", "output_padding"]})
+    doc: dict[str, Any] = {"limit": plan.limit, "time_limit_s": plan.time_limit_s, "ties": ties,
+                           "in_channels": plan.in_channels}
+    if plan.kind == "autoencoder":
+        doc |= {"input_size": plan.image_size, "layers": down + up, "targets": {f"enc{plan.depth}": latent},
+                "target_size": "input"}
+    elif plan.kind == "generator":
+        doc |= {"input_size": latent, "layers": up, "target_size": plan.image_size}
+    else:
+        doc |= {"input_size": plan.image_size, "layers": down, "target_size": latent}
+    if plan.objective is not None:
+        doc["objective"] = dump["objective"]
+    return doc
+
+
+def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *,
+                         max_time_s: float | None = None) -> PlanResponse:
+    """Autoencoder, GAN generator or discriminator designs, output_padding included.
+
+    >>> r = plan_encoder_decoder({"kind": "generator", "image_size": [64, 64], "depth": 5,
+    ...                           "kernel_size": 4, "limit": 5})
+    >>> [(x["stride"][0], x["padding"][0]) for x in r.designs[0].layers[:2]]
+    [(1, 0), (2, 1)]
+    """
+    plan = parse(EncoderDecoderPlan, plan)
+    doc = encoder_decoder_document(plan)
+    return _response(doc, solve(doc, max_time_s=max_time_s))

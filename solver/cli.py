@@ -16,7 +16,7 @@ from ._errors import ConvsolveError
 from ._export import to_torch
 from ._forward import forward as run_forward
 from ._sizes import input_sizes as run_input_sizes
-from ._plan import plan_aspp, plan_unet
+from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
 from ._solve import solve as run_solve
 
 app = typer.Typer(
@@ -166,11 +166,16 @@ def solve(
 
 
 def _solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
+    """Solutions (or planned designs) side by side: the searched settings of each layer."""
     fields = [_searched(layer) for layer in doc_layers]
     names = [layer.get("name") or f"{i} {layer['type']}" for i, layer in enumerate(doc_layers)]
     ranked = solutions[0].score is not None
-    rows = [[_settings(layer, f) for layer, f in zip(sol.layers, fields, strict=True)]
-            + [" / ".join(_axes(sizes[-1]) for sizes in sol.sizes)]
+
+    def output(sol: Any) -> str:
+        sizes = [s[-1] for s in sol.sizes] if hasattr(sol, "sizes") else [sol.output_size]
+        return " / ".join(_axes(size) for size in sizes)
+
+    rows = [[_settings(layer, f) for layer, f in zip(sol.layers, fields, strict=True)] + [output(sol)]
             + ([", ".join(f"{x:,g}" for x in sol.score)] if ranked else [])
             for sol in solutions]
     heads = names + ["output"] + (["score"] if ranked else [])
@@ -341,6 +346,32 @@ def aspp(
         out.print_json(result.model_dump_json())
     else:
         _print_plan(result, "aspp")
+
+
+@app.command()
+def autoencoder(
+    file: Annotated[str | None, typer.Argument(help="A plan (JSON/YAML); flags override it.")] = None,
+    kind: Annotated[str | None, typer.Option(help="autoencoder | generator | discriminator")] = None,
+    image_size: Annotated[str | None, typer.Option(help="e.g. 64,64")] = None,
+    latent_size: Annotated[str | None, typer.Option(help="e.g. 1 or 7,7")] = None,
+    depth: Annotated[int | None, typer.Option(help="Stages (one layer each).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan an autoencoder round trip, or a GAN generator or discriminator."""
+    flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
+             "latent_size": _ints(latent_size)}
+    try:
+        result = plan_encoder_decoder(_plan_document(file, flags))
+    except (ConvsolveError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    count = "unknown" if result.count is None else f"{result.count:,}"
+    out.print(f"status: {result.status.value}   designs: {count}   listed: {len(result.designs)}", highlight=False)
+    if result.designs:
+        out.print(_solutions_table(result.document["layers"], result.designs))
 
 
 @app.command()

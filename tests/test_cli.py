@@ -164,3 +164,16 @@ def test_input_sizes_command() -> None:
     assert result.exit_code == 0, result.output
     assert "On every axis, the design runs for multiples of 16 from 32" in result.output
     assert "crop 500 to 496 (-4) or pad it to 512 (+12)" in result.output
+
+
+def test_planner_commands() -> None:
+    r = runner.invoke(app, ["unet", "--input-size", "572,572", "--conv", "valid", "--skip", "crop",
+                            "--output-size", "none", "--limit", "1"])
+    assert r.exit_code == 0, r.output
+    assert "388 x 388" in r.output and "31,030,528 parameters" in r.output
+    r = runner.invoke(app, ["aspp", "--input-size", "513,513", "--output-stride", "16"])
+    assert r.exit_code == 0 and "rate18" in r.output and "18 x 18" in r.output
+    r = runner.invoke(app, ["autoencoder", "--kind", "generator", "--image-size", "64,64", "--depth", "5"])
+    assert r.exit_code == 0 and "status: limit   designs: 20" in r.output
+    r = runner.invoke(app, ["aspp", "--input-size", "513,513"])
+    assert r.exit_code == 2 and "output_stride" in r.output

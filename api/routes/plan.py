@@ -22,3 +22,10 @@ async def aspp(request: solver.ASPPPlan) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
     return await run_in_threadpool(solver.plan_aspp, request, max_time_s=settings.max_solve_seconds)
+
+
+@router.post("/autoencoder", response_model=solver.PlanResponse)
+async def autoencoder(request: solver.EncoderDecoderPlan) -> solver.PlanResponse:
+    """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
+    image) or discriminator (image -> 1x1), with output_padding chosen where needed."""
+    return await run_in_threadpool(solver.plan_encoder_decoder, request, max_time_s=settings.max_solve_seconds)

@@ -114,3 +114,29 @@ def test_a_plan_that_cannot_work_is_explained() -> None:
     r = solver.plan_unet({"input_size": [100, 100], "depth": 3})  # 100 is not a multiple of 8
     assert r.status == "infeasible" and r.explanation is not None
     assert any("pad the input to 104 x 104" in x.message for x in r.explanation.repairs)
+
+
+@pytest.mark.parametrize(("kind", "published"), [
+    ("generator", [(4, 1, 0, 0)] + [(4, 2, 1, 0)] * 4),      # Radford et al. 2015: 1 -> 4 -> ... -> 64
+    ("discriminator", [(4, 2, 1, 0)] * 4 + [(4, 1, 0, 0)]),  # its mirror: 64 -> 32 -> ... -> 4 -> 1
+])
+def test_dcgan_at_64(kind: str, published: list[tuple[int, ...]]) -> None:
+    r = solver.plan_encoder_decoder({"kind": kind, "image_size": [64, 64], "depth": 5, "limit": 200})
+    assert r.status == "complete"
+    found = [[(x["kernel_size"][0], x["stride"][0], x["padding"][0], x.get("output_padding", [0])[0])
+              for x in d.layers] for d in r.designs]
+    assert published in found
+    for d in r.designs[:5]:
+        assert _runs_in_torch(d, 1) == d.output_size
+
+
+def test_autoencoder_round_trip_picks_output_padding() -> None:
+    r = solver.plan_encoder_decoder({"kind": "autoencoder", "image_size": [28, 28], "latent_size": 7,
+                                     "depth": 2, "stride": 2, "kernel_size": 3, "limit": 50})
+    assert r.status == "complete"
+    classic = [(3, 1, 0), (3, 1, 0), (3, 1, 1), (3, 1, 1)]  # conv p1 twice, then convT p1 op1 twice
+    found = [[(x["kernel_size"][0], x["padding"][0], x.get("output_padding", [0])[0]) for x in d.layers]
+             for d in r.designs]
+    assert classic in found
+    for d in r.designs:
+        assert _runs_in_torch(d, 1) == [28, 28]
