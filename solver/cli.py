@@ -271,7 +271,8 @@ def _print_plan(result: Any, kind: str) -> None:
         out.print(result.message, highlight=False, markup=False)
     for rank, d in enumerate(result.designs, 1):
         params = "-" if d.params is None else f"{d.params:,}"
-        table = Table(title=f"#{rank}: {_axes(d.input_size)} -> {_axes(d.output_size)}, {params} parameters")
+        out.print(f"#{rank}: {_axes(d.input_size)} -> {_axes(d.output_size)}, {params} parameters", highlight=False)
+        table = Table()
         if kind == "unet":
             for col in ("level", "encoder", "decoder"):
                 table.add_column(col, justify="right")
