@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -251,15 +252,31 @@ def input_sizes(
 
 
 def _ints(text: str | None) -> list[int] | None:
-    """'572,572' -> [572, 572]."""
-    return None if text is None else [int(x) for x in text.replace("x", ",").split(",") if x.strip()]
+    """'572,572' (or '572x572') -> [572, 572]."""
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.replace("x", ",").split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected sizes like 572,572, got {text!r}") from None
 
 
-def _plan_document(file: str | None, flags: dict[str, Any]) -> dict[str, Any]:
-    doc = read_document(file) if file else {}
-    if not isinstance(doc, dict):
-        raise ConvsolveError(f"{file}: expected a planner document (a mapping)")
-    return {**doc, **{k: v for k, v in flags.items() if v is not None}}
+def _run_plan(planner: Callable[[dict[str, Any]], Any], file: str | None, flags: dict[str, Any],
+              as_json: bool, kind: str, **forced: Any) -> None:
+    """Run a planner on a plan file (or none) with the given flags, and print its answer.
+
+    Flags left unset keep the file's values; `forced` values apply even when None."""
+    try:
+        doc = read_document(file) if file else {}
+        if not isinstance(doc, dict):
+            raise ConvsolveError(f"{file}: expected a planner document (a mapping)")
+        result = planner({**doc, **{k: v for k, v in flags.items() if v is not None}, **forced})
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        _print_plan(result, kind)
 
 
 def _print_plan(result: Any, kind: str) -> None:
@@ -269,6 +286,10 @@ def _print_plan(result: Any, kind: str) -> None:
         out.print(f"warning: {w}", highlight=False, markup=False)
     if result.message:
         out.print(result.message, highlight=False, markup=False)
+    if kind == "autoencoder":  # one searched layer a stage: the solutions table says it all
+        if result.designs:
+            out.print(_solutions_table(result.document["layers"], result.designs))
+        return
     for rank, d in enumerate(result.designs, 1):
         params = "-" if d.params is None else f"{d.params:,}"
         out.print(f"#{rank}: {_axes(d.input_size)} -> {_axes(d.output_size)}, {params} parameters", highlight=False)
@@ -305,21 +326,15 @@ def unet(
     as_json: JsonOpt = False,
 ) -> None:
     """Plan a U-Net: ranked designs with the size of every level."""
-    sizes = {"same": "same", "none": None}
+    factors = _ints(factor)
     flags: dict[str, Any] = {
         "input_size": _ints(input_size), "depth": depth, "conv": conv, "down": down, "up": up, "skip": skip,
-        "factor": None if factor is None else (_ints(factor) if "," in factor else int(factor)), "limit": limit}
-    try:
-        doc = _plan_document(file, flags)
-        if output_size is not None:
-            doc["output_size"] = sizes[output_size] if output_size in sizes else _ints(output_size)
-        result = plan_unet(doc)
-    except (ConvsolveError, ValueError) as exc:
-        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
-    if as_json:
-        out.print_json(result.model_dump_json())
-    else:
-        _print_plan(result, "unet")
+        "factor": factors[0] if factors and len(factors) == 1 else factors, "limit": limit}
+    forced: dict[str, Any] = {}
+    if output_size is not None:  # "none" must override a file's output_size, so it is forced
+        forced["output_size"] = None if output_size == "none" else (
+            output_size if output_size == "same" else _ints(output_size))
+    _run_plan(plan_unet, file, flags, as_json, "unet", **forced)
 
 
 @app.command()
@@ -339,14 +354,7 @@ def aspp(
         rate_value = {"min": int(lo), "max": int(hi)} if hi else _ints(rates)
     flags = {"bottleneck_size": _ints(bottleneck_size), "input_size": _ints(input_size),
              "output_stride": output_stride, "rates": rate_value, "limit": limit}
-    try:
-        result = plan_aspp(_plan_document(file, flags))
-    except (ConvsolveError, ValueError) as exc:
-        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
-    if as_json:
-        out.print_json(result.model_dump_json())
-    else:
-        _print_plan(result, "aspp")
+    _run_plan(plan_aspp, file, flags, as_json, "aspp")
 
 
 @app.command()
@@ -362,17 +370,7 @@ def autoencoder(
     """Plan an autoencoder round trip, or a GAN generator or discriminator."""
     flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
              "latent_size": _ints(latent_size)}
-    try:
-        result = plan_encoder_decoder(_plan_document(file, flags))
-    except (ConvsolveError, ValueError) as exc:
-        raise _fail(exc if isinstance(exc, ConvsolveError) else ConvsolveError(str(exc))) from None
-    if as_json:
-        out.print_json(result.model_dump_json())
-        return
-    count = "unknown" if result.count is None else f"{result.count:,}"
-    out.print(f"status: {result.status.value}   designs: {count}   listed: {len(result.designs)}", highlight=False)
-    if result.designs:
-        out.print(_solutions_table(result.document["layers"], result.designs))
+    _run_plan(plan_encoder_decoder, file, flags, as_json, "autoencoder")
 
 
 @app.command()
