@@ -63,11 +63,9 @@ class AxisFn:
         fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
         where = ("layers", node.index)
         if self.kind == "upsample":
-            for a in range(ndim):
-                fixed[a]["mode"] = layer.mode
-            key = "size" if layer.size is not None else "scale"
-            for a, v in enumerate(per_axis(getattr(layer, "size" if key == "size" else "scale_factor"), ndim, where)):
-                fixed[a][key] = v
+            field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
+            for a, v in enumerate(per_axis(getattr(layer, field), ndim, where)):
+                fixed[a] |= {key: v, "mode": layer.mode}
         elif self.kind.startswith("adaptive"):
             for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
                 fixed[a]["size"] = v
@@ -83,31 +81,28 @@ class AxisFn:
     def vars_of(self, a: int) -> tuple[int, ...]:
         return self.classes[self.cls_of[a]][1]
 
+    def _compute(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        names, _, fixed = self.classes[cls]
+        try:
+            return axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
+        except Rejected:
+            return _NO_SIZE
+
     def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         """The output size for class cls, input i, and its variables' values combo."""
         key = (cls, i, combo)
         out = self.cache.get(key)
         if out is None:
-            names, _, fixed = self.classes[cls]
-            try:
-                out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
-            except Rejected:
-                out = _NO_SIZE
-            self.cache[key] = out
+            out = self.cache[key] = self._compute(cls, i, combo)
         return out
 
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
-        """eval() for many combos at once, without the per-item memo."""
-        names, _, fixed = self.classes[cls]
-        kind, ndim, outs, cache = self.kind, self.ndim, [], self.cache
+        """eval() for many combos at once, reading the memo (the bounds filled some) but
+        not filling it: the levels keep these lists themselves."""
+        outs = []
         for combo in combos:
-            out = cache.get((cls, i, combo))  # the bounds may have worked it out already
-            if out is None:
-                try:
-                    out = axis_output(kind, i, ndim=ndim, **dict(zip(names, combo)), **fixed)
-                except Rejected:
-                    out = _NO_SIZE
-            outs.append(out)
+            out = self.cache.get((cls, i, combo))
+            outs.append(self._compute(cls, i, combo) if out is None else out)
         return outs
 
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
