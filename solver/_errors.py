@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -60,8 +61,19 @@ class LayerRejected(ConvsolveError):
         self.layer = layer
         self.name = name
         self.axis = axis
-        #: Nearby settings of this layer that PyTorch accepts (may be empty).
-        self.suggestions = suggestions or []
+        self._suggestions = suggestions
+        self._suggest: Callable[[], list[dict[str, Any]]] | None = None
+
+    def suggest_with(self, finder: Callable[[], list[dict[str, Any]]]) -> None:
+        """How to find the suggestions: run only if someone reads them (it is a search)."""
+        self._suggest = finder
+
+    @property
+    def suggestions(self) -> list[dict[str, Any]]:
+        """Nearby settings of this layer that PyTorch accepts (may be empty)."""
+        if self._suggestions is None:
+            self._suggestions = self._suggest() if self._suggest is not None else []
+        return self._suggestions
 
     def to_dict(self) -> dict[str, Any]:
         return {

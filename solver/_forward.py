@@ -383,7 +383,7 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
             try:
                 report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t])
             except LayerRejected as exc:
-                exc.suggestions = _nearest(layer, sizes[t], exc)
+                exc.suggest_with(lambda layer=layer, size=sizes[t], exc=exc: _nearest(layer, size, exc))
                 raise
         reports.append(report)
         sizes.append(tuple(report.output_size))

@@ -133,3 +133,18 @@ def test_a_tie_with_no_common_value_is_named_and_untied() -> None:
     assert any("different kernel_size" in r.message for r in why.repairs)
     for r in why.repairs:
         assert solver.solve(r.document).count
+
+
+def test_suggestions_are_searched_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """forward() as a validity check stays cheap: refusing does not run the search."""
+    import solver._explain
+
+    calls = []
+    real = solver._explain.nearest_settings
+    monkeypatch.setattr(solver._explain, "nearest_settings", lambda *a, **k: calls.append(a) or real(*a, **k))
+    doc = {"input_size": [5], "layers": [{"type": "max_pool", "kernel_size": 3, "padding": 2}]}
+    with pytest.raises(solver.LayerRejected) as refused:
+        solver.forward(doc)
+    assert calls == []
+    assert refused.value.suggestions and len(calls) == 1
+    assert refused.value.to_dict()["suggestions"] and len(calls) == 1  # found once, kept
