@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,13 +15,21 @@ from fastapi.responses import JSONResponse
 import solver
 
 from .limits import BodyLimit
+from .pool import pool
 from .routes import export, forward, health, plan, sizes, solve
 from .settings import settings
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+    pool.shutdown()
+
 
 app = FastAPI(
     title="convsolve",
     version=solver.__version__,
     summary="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
+    lifespan=_lifespan,
 )
 app.include_router(health.router)
 app.include_router(forward.router)

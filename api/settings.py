@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +15,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     #: Cap on any solve's time_limit_s, in seconds.
     max_solve_seconds: float = 30.0
+    #: Processes that solve (solving is CPU-bound: one per core).
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    #: Solves that may wait for a worker; past that the service answers 503.
+    queue: int = Field(default=8, ge=0, le=10_000)
 
 
 settings = Settings()

@@ -27,6 +27,20 @@ class ConvsolveError(ValueError):
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.kind, "loc": list(self.loc), "msg": self.message}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Whole, across processes (the service solves in worker processes).
+        return _rebuild, (type(self), self._state())
+
+    def _state(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _rebuild(cls: type[ConvsolveError], state: dict[str, Any]) -> ConvsolveError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
+
 
 class DocumentError(ConvsolveError):
     """The document cannot be read as asked: wrong axis count, a domain where a value is needed."""
@@ -67,6 +81,9 @@ class LayerRejected(ConvsolveError):
     def suggest_with(self, finder: Callable[[], list[dict[str, Any]]]) -> None:
         """How to find the suggestions: run only if someone reads them (it is a search)."""
         self._suggest = finder
+
+    def _state(self) -> dict[str, Any]:
+        return {**self.__dict__, "_suggestions": self.suggestions, "_suggest": None}
 
     @property
     def suggestions(self) -> list[dict[str, Any]]:

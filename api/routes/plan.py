@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 import solver
 
+from ..pool import pool
 from ..settings import settings
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
@@ -14,18 +14,18 @@ router = APIRouter(prefix="/v1/plan", tags=["plan"])
 async def unet(request: solver.UNetPlan) -> solver.PlanResponse:
     """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
     upsampling, matched or cropped skips), ranked, with the size at every level."""
-    return await run_in_threadpool(solver.plan_unet, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_unet, request, max_time_s=settings.max_solve_seconds)
 
 
 @router.post("/aspp", response_model=solver.PlanResponse)
 async def aspp(request: solver.ASPPPlan) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
-    return await run_in_threadpool(solver.plan_aspp, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_aspp, request, max_time_s=settings.max_solve_seconds)
 
 
 @router.post("/autoencoder", response_model=solver.PlanResponse)
 async def autoencoder(request: solver.EncoderDecoderPlan) -> solver.PlanResponse:
     """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
     image) or discriminator (image -> 1x1), with output_padding chosen where needed."""
-    return await run_in_threadpool(solver.plan_encoder_decoder, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_encoder_decoder, request, max_time_s=settings.max_solve_seconds)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 import solver
+
+from ..pool import pool
 
 router = APIRouter(prefix="/v1", tags=["input sizes"])
 
@@ -13,4 +14,4 @@ router = APIRouter(prefix="/v1", tags=["input sizes"])
 async def input_sizes(request: solver.InputSizesRequest) -> solver.InputSizesResponse:
     """Which input sizes in a range a design accepts (and round-trips, if asked), said
     compactly ("multiples of 16 from 64"), with the nearest ones to a given size."""
-    return await run_in_threadpool(solver.input_sizes, request)
+    return await pool.run(solver.input_sizes, request)

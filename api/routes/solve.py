@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 import solver
 
+from ..pool import pool
 from ..settings import settings
 
 router = APIRouter(prefix="/v1", tags=["solve"])
@@ -21,4 +21,4 @@ async def solve(request: solver.SolveRequest) -> solver.SolveResponse:
     An impossible problem answers 200 with status "infeasible".  The solver runs
     off the event loop, within the request's time_limit_s capped by the server.
     """
-    return await run_in_threadpool(solver.solve, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.solve, request, max_time_s=settings.max_solve_seconds)
