@@ -16,7 +16,8 @@ import solver
 
 from .limits import BodyLimit
 from .pool import pool
-from .routes import export, forward, health, plan, sizes, solve
+from .observe import Observe
+from .routes import export, forward, health, metrics, plan, sizes, solve
 from .settings import settings
 
 @asynccontextmanager
@@ -32,6 +33,7 @@ app = FastAPI(
     lifespan=_lifespan,
 )
 app.include_router(health.router)
+app.include_router(metrics.router)
 app.include_router(forward.router)
 app.include_router(solve.router)
 app.include_router(export.router)
@@ -65,3 +67,4 @@ def _finite(x: Any) -> Any:
 
 
 app.add_middleware(BodyLimit, settings=settings)
+app.add_middleware(Observe)  # outermost: sees every answer, 413s included
