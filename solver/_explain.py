@@ -41,7 +41,7 @@ class _Budget(Exception):
 
 def explain(document: SolveRequest, deadline: float) -> Explanation:
     """Conflicts and verified repairs for an infeasible solve document."""
-    doc = document.model_dump(mode="json", exclude_unset=True)
+    doc = document.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     ex = _Explainer(doc, deadline)
     try:
         conflicts, message = ex.diagnose()

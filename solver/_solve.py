@@ -151,7 +151,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     problem = build_problem(document)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
     deadline = started + budget
-    signs = [-1 if g in _MAXIMIZED else 1 for g in problem.objective]
+    signs = [-1 if isinstance(g, Goal) and g in _MAXIMIZED else 1 for g in problem.objective]
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
                message: str | None = None) -> SolveResponse:
