@@ -12,6 +12,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from fastapi import HTTPException
@@ -50,6 +51,11 @@ class Pool:
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._start(), _call, fn, args, kwargs)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool for the next request.
+            self.shutdown()
+            raise HTTPException(status_code=503, headers={"Retry-After": "1"}, detail=[
+                {"type": "busy", "loc": [], "msg": "a solver process stopped; retry"}]) from None
         finally:
             self.pending -= 1
 

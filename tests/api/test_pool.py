@@ -48,3 +48,25 @@ def test_errors_cross_the_process_boundary_whole() -> None:
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert (detail["rule"], detail["layer"], detail["name"]) == ("groups_divide_channels", 0, "g")
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)  # a worker killed mid-job
+
+
+def test_a_dead_worker_answers_503_then_the_pool_recovers() -> None:
+    import asyncio
+
+    from fastapi import HTTPException
+
+    import solver
+
+    small = Pool(Settings(workers=1, queue=0))
+    with pytest.raises(HTTPException) as broken:
+        asyncio.run(small.run(_die))
+    assert broken.value.status_code == 503
+    answer = asyncio.run(small.run(solver.forward, {"input_size": [8], "layers": []}))
+    assert answer.output_size == [8]
+    small.shutdown()
