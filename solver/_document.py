@@ -317,6 +317,8 @@ class SolveRequest(_Strict):
     limit: Annotated[int, Strict(), Field(ge=0, le=10_000)] = 100
     #: Wall-clock budget; the server caps it.
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    #: The `next_cursor` of the previous page: the next `limit` solutions, in rank order.
+    cursor: Annotated[str, Field(max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _one_input(self) -> SolveRequest:
@@ -401,6 +403,8 @@ class SolveResponse(BaseModel):
     message: str | None = None
     #: With status "infeasible": why, and the smallest changes that work.
     explanation: Explanation | None = None
+    #: Send it back as `cursor` (same document otherwise) for the next page; null on the last.
+    next_cursor: str | None = None
 
 
 # --- valid input sizes ---------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import time
 from typing import Any
 
 from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
-from ._errors import DocumentError
+from ._errors import DocumentError, LimitExceeded
 from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns, next_jump, structural
 from ._problem import Node, Problem, build_problem
 
@@ -169,6 +171,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
             for c, values in found
         ]
 
+    offset = read_cursor(problem.document)
     fns = make_fns(problem)
     try:
         sets = bounds(problem, fns, deadline)
@@ -176,11 +179,11 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         graph = Graph(problem, fns, sets, deadline,
                       track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
         count = graph.count
-        found = graph.best(problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)
+        found = graph.best(offset + problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)[offset:]
     except Timeout:
         return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s")
     except TooLarge as exc:
-        return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc))
+        return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc), offset)
     if count == 0:
         from ._explain import explain
 
@@ -189,29 +192,63 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)
         response.explanation = why
         return response
-    status = Status.COMPLETE if count <= problem.limit else Status.LIMIT
-    return answer(status, count, listed(fns, found), "exact")
+    more = count > offset + problem.limit
+    response = answer(Status.LIMIT if more else Status.COMPLETE, count, listed(fns, found), "exact")
+    response.next_cursor = make_cursor(problem.document, offset + problem.limit) if more and problem.limit else None
+    return response
+
+
+def _digest(document: SolveRequest) -> str:
+    """What a cursor belongs to: the document, but for its cursor and limit."""
+    body = document.model_dump_json(exclude={"cursor", "limit", "time_limit_s"})
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def make_cursor(document: SolveRequest, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{offset}:{_digest(document)}".encode()).decode()
+
+
+def read_cursor(document: SolveRequest) -> int:
+    """The offset a cursor stands for; 0 without one."""
+    if document.cursor is None:
+        return 0
+    try:
+        offset, digest = base64.urlsafe_b64decode(document.cursor.encode()).decode().split(":")
+        if int(offset) < 0:
+            raise ValueError
+    except ValueError:
+        raise DocumentError("cursor: not a cursor this service gave", loc=("cursor",)) from None
+    if digest != _digest(document):
+        raise DocumentError("cursor: it belongs to another problem (the document changed)", loc=("cursor",))
+    if int(offset) > 100_000:
+        raise LimitExceeded("cursor: at most the first 100,000 solutions are ranked", loc=("cursor",))
+    return int(offset)
 
 
 def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: float,
-                    listed: Any, answer: Any, reason: str) -> SolveResponse:
+                    listed: Any, answer: Any, reason: str, offset: int) -> SolveResponse:
     """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
     from ._cpsat import enumerate_solutions
 
+    end = offset + problem.limit
     try:
-        run = enumerate_solutions(problem, fns, sets, limit=problem.limit, deadline=deadline)
+        run = enumerate_solutions(problem, fns, sets, limit=end, deadline=deadline)
     except TooLarge as exc:
         return answer(Status.TIMEOUT, None, [], "cpsat", f"too large to search: {exc}")
-    found = sorted(
-        ((sum_cost(problem, fns, cost, values), values) for values in run.solutions), key=lambda x: x[0])
+    # CP-SAT's order (deterministic: one worker), not ranked: pages stay consistent, and
+    # only a finished enumeration could be ranked anyway.
+    found = [(sum_cost(problem, fns, cost, values), values) for values in run.solutions]
     if run.complete:
-        status = Status.INFEASIBLE if not found else Status.COMPLETE
+        status = Status.INFEASIBLE if not found else Status.COMPLETE if len(found) <= end else Status.LIMIT
         count: int | None = len(found)
     else:
         status, count = (Status.TIMEOUT if run.timed_out else Status.LIMIT), None
-    return answer(status, count, listed(fns, found), "cpsat",
-                  f"{reason}: solutions were enumerated by CP-SAT"
-                  + ("" if run.complete else ", so they are not counted and ranked only among those listed"))
+    response = answer(status, count, listed(fns, found[offset:end]), "cpsat",
+                      f"{reason}: solutions are listed in the order CP-SAT found them, not ranked"
+                      + ("" if run.complete else ", and they are not counted"))
+    if status == Status.LIMIT and problem.limit:
+        response.next_cursor = make_cursor(problem.document, end)
+    return response
 
 
 def sum_cost(problem: Problem, fns: list[AxisFn | None], cost: Any, values: dict[int, Any]) -> Cost:

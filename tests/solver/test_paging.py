@@ -1,0 +1,62 @@
+"""Ranked results page by page: the pages, joined, are the one ranked list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import solver
+from api.main import app
+
+DOC: dict[str, Any] = {
+    "input_size": [224, 224], "target_size": [112, 112], "limit": 7,
+    "objective": ["smallest_dilation", "least_padding"],
+    "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 11}, "stride": {"min": 1, "max": 4},
+                "padding": {"min": 0, "max": 10}, "dilation": {"min": 1, "max": 6}}]}
+
+
+def _pages(post: Any) -> list[dict[str, Any]]:
+    pages, answer = [], post(DOC)
+    while True:
+        pages.append(answer)
+        if answer["next_cursor"] is None:
+            return pages
+        answer = post({**DOC, "cursor": answer["next_cursor"]})
+
+
+@pytest.mark.parametrize("door", ["library", "rest"])
+def test_pages_join_into_the_ranked_list(door: str) -> None:
+    client = TestClient(app)
+    post = (lambda d: solver.solve(d).model_dump(mode="json")) if door == "library" else (
+        lambda d: client.post("/v1/solve", json=d).json())
+    pages = _pages(post)
+    whole = solver.solve({**DOC, "limit": 1000}).model_dump(mode="json")
+    assert len(pages) == 7 and [len(p["solutions"]) for p in pages] == [7] * 6 + [3]  # 45 solutions
+    assert [s["layers"] for p in pages for s in p["solutions"]] == [s["layers"] for s in whole["solutions"]]
+    assert [p["status"] for p in pages] == ["limit"] * 6 + ["complete"]
+    assert all(p["count"] == 45 for p in pages)
+
+
+def test_a_cursor_is_refused_for_another_problem_or_when_forged() -> None:
+    cursor = solver.solve(DOC).next_cursor
+    assert cursor is not None
+    other = {**DOC, "target_size": [111, 111], "cursor": cursor}
+    with pytest.raises(solver.DocumentError, match="another problem"):
+        solver.solve(other)
+    with pytest.raises(solver.DocumentError, match="not a cursor"):
+        solver.solve({**DOC, "cursor": "bm9wZQ=="})
+    r = TestClient(app).post("/v1/solve", json={**DOC, "cursor": "%%%"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "cursor"]
+
+
+def test_pages_through_the_cpsat_fallback_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver._exact
+
+    monkeypatch.setattr(solver._exact, "MAX_STATES", 0)
+    whole = solver.solve({**DOC, "limit": 1000})
+    assert whole.engine == "cpsat" and whole.count == 45 and "not ranked" in (whole.message or "")
+    pages = _pages(lambda d: solver.solve(d).model_dump(mode="json"))
+    assert {p["engine"] for p in pages} == {"cpsat"}
+    assert [s["layers"] for p in pages for s in p["solutions"]] == [s.layers for s in whole.solutions]
