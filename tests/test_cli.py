@@ -20,15 +20,8 @@ runner = CliRunner(env={"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR":
 # ResNet-50 stem.  conv1: floor((224 + 2*3 - 7)/2) + 1 = 112, 64*3*7*7 = 9408 weights (no bias),
 # 112*112*64*147 = 118,013,952 MACs.  pool1: floor((112 + 2*1 - 3)/2) + 1 = 56; receptive field
 # 1 + 6 = 7 then 7 + 2*2 = 11.
-STEM: dict[str, Any] = {
-    "input_size": [224, 224],
-    "in_channels": 3,
-    "layers": [
-        {"type": "conv", "kernel_size": 7, "stride": 2, "padding": 3, "out_channels": 64,
-         "bias": False, "name": "conv1"},
-        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1, "name": "pool1"},
-    ],
-}
+STEM: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "examples" / "resnet_stem.yaml").read_text())
 # The same stem with pool1's padding 2 > floor(3/2): torch.nn.MaxPool2d(3, 2, padding=2) refuses it.
 REJECTED: dict[str, Any] = {**STEM, "layers": [STEM["layers"][0], {**STEM["layers"][1], "padding": 2}]}
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+import yaml
 from fastapi.testclient import TestClient
 from torch import nn
 
@@ -18,15 +20,8 @@ from api.settings import settings
 # ResNet-50 stem.  conv1: floor((224 + 2*3 - 7)/2) + 1 = 112, 64*3*7*7 = 9408 weights (no bias),
 # 112*112 outputs * 64 * 147 = 118,013,952 MACs, receptive field 7, jump 2.
 # pool1: floor((112 + 2*1 - 3)/2) + 1 = 56, receptive field 7 + (3-1)*2 = 11, jump 4.
-STEM = {
-    "input_size": [224, 224],
-    "in_channels": 3,
-    "layers": [
-        {"type": "conv", "kernel_size": 7, "stride": 2, "padding": 3, "out_channels": 64,
-         "bias": False, "name": "conv1"},
-        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1, "name": "pool1"},
-    ],
-}
+STEM = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "resnet_stem.yaml")
+                      .read_text())
 
 
 @pytest.fixture
