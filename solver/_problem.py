@@ -229,7 +229,7 @@ class _Builder:
                 for i in idx[1:]:
                     if f not in nodes[i].slots:
                         raise DocumentError(f"ties.{t}: {nodes[i].type} layer {i} has no {f}", loc=("ties", t))
-                    for a, (v0, v1) in enumerate(zip(keep, nodes[i].slots[f], strict=True)):
+                    for v0, v1 in zip(keep, nodes[i].slots[f], strict=True):
                         if v0 == v1:
                             continue
                         common = tuple(x for x in self.vars[v0].values if x in set(self.vars[v1].values))
@@ -239,7 +239,6 @@ class _Builder:
                             for g, ids in node.slots.items():
                                 if v1 in ids:
                                     node.slots[g] = tuple(v0 if x == v1 else x for x in ids)
-                    _ = a
 
     def compact(self, nodes: list[Node]) -> None:
         """Keep only the variables some slot still uses (a tie leaves the others behind),

@@ -8,6 +8,7 @@ the input.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from math import gcd
 from typing import Any
 
@@ -30,7 +31,7 @@ def describe(sizes: list[int], lo: int, hi: int) -> str:
     if sizes == list(range(sizes[0], sizes[-1] + 1)):
         return f"every size from {sizes[0]}" + ("" if sizes[-1] == hi else f" to {sizes[-1]}")
     step = 0
-    for a, b in zip(sizes, sizes[1:], strict=False):
+    for a, b in pairwise(sizes):
         step = gcd(step, b - a)
     if sizes == list(range(sizes[0], hi + 1, step)):  # a progression up to the end of the range
         if sizes[0] % step == 0:
