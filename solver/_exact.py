@@ -201,7 +201,8 @@ def structural(kind: str, ins: list[int]) -> int:
         return _NO_SIZE
 
 
-def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[list[list[Intervals]]]:
+def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
+           cancelled: Callable[[], bool] | None = None) -> list[list[list[Intervals]]]:
     """Possible sizes of every tensor, per case and axis.
 
     Forward, only an upper bound (outputs grow with inputs, so one evaluation per
@@ -245,7 +246,7 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float) -> list[
                 want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
                 sets[t][c][a] = _intersect(sets[t][c][a], want)
     for node in reversed(problem.nodes):
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (cancelled is not None and cancelled()):
             raise Timeout
         t, fn = node.index + 1, fns[node.index]
         for s in node.inputs:
@@ -284,11 +285,13 @@ class Graph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
     def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
-                 deadline: float, *, track_jump: bool = False, open_end: bool = False) -> None:
+                 deadline: float, *, track_jump: bool = False, open_end: bool = False,
+                 cancelled: Callable[[], bool] | None = None) -> None:
         """track_jump: keep each chain state's cumulative stride (for the receptive field).
         open_end: keep the last tensor's size in the final states (see `ends`)."""
         self.problem = problem
         self.open_end = open_end
+        self.cancelled = cancelled  # checked with the deadline: the client went away
         self.track_jump = track_jump
         self.deadline = deadline
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
@@ -311,7 +314,7 @@ class Graph:
                 for lvl in range(n + 1)]
 
     def _check_time(self) -> None:
-        if time.monotonic() > self.deadline:
+        if time.monotonic() > self.deadline or (self.cancelled is not None and self.cancelled()):
             raise Timeout
 
     def _build(self) -> None:

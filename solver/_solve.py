@@ -6,6 +6,7 @@ import base64
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import _arith as A
@@ -139,7 +140,8 @@ def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int,
     return per_case
 
 
-def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None) -> SolveResponse:
+def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
+          cancelled: Callable[[], bool] | None = None) -> SolveResponse:
     """Enumerate, rank and count the settings that take the input sizes to the targets.
 
     >>> r = solve({"input_size": [28], "target_size": [14], "limit": 3,
@@ -148,6 +150,9 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     ...                        "stride": {"min": 1, "max": 2}, "padding": {"min": 0, "max": 1}}]})
     >>> r.status, r.count, [s.layers[0]["kernel_size"] for s in r.solutions]
     (<Status.LIMIT: 'limit'>, 4, [[1], [2], [3]])
+
+    `cancelled`, when given, is asked now and then; once it says yes the search stops
+    and answers "timeout" (the service uses it when a client goes away).
     """
     started = time.monotonic()
     problem = build_problem(document)
@@ -174,13 +179,15 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     offset = read_cursor(problem.document)
     fns = make_fns(problem)
     try:
-        sets = bounds(problem, fns, deadline)
+        sets = bounds(problem, fns, deadline, cancelled)
         cost = make_cost(problem, fns)
-        graph = Graph(problem, fns, sets, deadline,
+        graph = Graph(problem, fns, sets, deadline, cancelled=cancelled,
                       track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
         count = graph.count
         found = graph.best(offset + problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)[offset:]
     except Timeout:
+        if cancelled is not None and cancelled():
+            return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
         return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s")
     except TooLarge as exc:
         return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc), offset)

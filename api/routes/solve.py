@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 import solver
 
@@ -16,13 +19,38 @@ router = APIRouter(prefix="/v1", tags=["solve"])
     response_model=solver.SolveResponse,
     responses={422: {"description": "A malformed document, or domains past the limits"}},
 )
-async def solve(request: solver.SolveRequest, response: Response) -> solver.SolveResponse:
+async def solve(body: solver.SolveRequest, request: Request, response: Response) -> solver.SolveResponse:
     """Enumerate, rank and count the layer settings that reach the target sizes.
 
     An impossible problem answers 200 with status "infeasible".  The solver runs
     off the event loop, within the request's time_limit_s capped by the server.
     """
-    result = await pool.run(solver.solve, request, max_time_s=settings.max_solve_seconds)
+    result = await pool.run(solver.solve, body, max_time_s=settings.max_solve_seconds,
+                            disconnected=request.is_disconnected)
     SOLVES.labels(result.status.value).inc()
     response.headers["X-Solve-Seconds"] = f"{result.elapsed_s:.3f}"
     return result
+
+
+@router.post(
+    "/solve/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}},
+                     "description": "A line with the answer but its solutions, then one line per solution"},
+               422: {"description": "A malformed document, or domains past the limits"}},
+)
+async def solve_stream(body: solver.SolveRequest, request: Request) -> StreamingResponse:
+    """The answer of /v1/solve as NDJSON: a first line with the status, count and the
+    rest, then one solution a line, best first, so a client can stop reading early.
+    A client that goes away while the solver runs stops it."""
+    result = await pool.run(solver.solve, body, max_time_s=settings.max_solve_seconds,
+                            disconnected=request.is_disconnected)
+    SOLVES.labels(result.status.value).inc()
+
+    async def lines() -> AsyncIterator[str]:
+        yield result.model_dump_json(exclude={"solutions"}) + "\n"
+        for solution in result.solutions:
+            yield solution.model_dump_json() + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson",
+                             headers={"X-Solve-Seconds": f"{result.elapsed_s:.3f}"})

@@ -18,6 +18,11 @@ HEAVY = {"input_size": [256, 256], "target_size": "input", "limit": 10, "objecti
          + [{"type": "conv_transpose", **FREE, "output_padding": {"min": 0, "max": 1}}] * 8}
 
 
+# 16 convs and 16 transposed convs, the best 200: about 9 s of solving on 2 cores.
+HEAVIEST = {**HEAVY, "time_limit_s": 60, "limit": 200,
+            "layers": HEAVY["layers"][:8] * 2 + HEAVY["layers"][8:] * 2}
+
+
 def test_full_pool_answers_503_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     small = Pool(Settings(workers=1, queue=0))
     monkeypatch.setattr(pool, "run", small.run)  # the routes' pool, one worker, no queue
@@ -70,3 +75,105 @@ def test_a_dead_worker_answers_503_then_the_pool_recovers() -> None:
     answer = asyncio.run(small.run(solver.forward, {"input_size": [8], "layers": []}))
     assert answer.output_size == [8]
     small.shutdown()
+
+
+def test_a_cancelled_solve_frees_its_worker_at_once() -> None:
+    """The pool tells the worker when the client has gone; the solver stops at its next check."""
+    import asyncio
+    import time
+
+    import solver
+
+    heavy = HEAVIEST
+    small = Pool(Settings(workers=1, queue=0))
+
+    async def scenario() -> tuple[Any, float, Any]:
+        started = time.monotonic()
+
+        async def gone() -> bool:
+            return time.monotonic() - started > 0.3
+
+        cancelled = await small.run(solver.solve, heavy, disconnected=gone)
+        stopped = time.monotonic() - started
+        light = await small.run(solver.solve, {"input_size": [8], "target_size": [8],
+                                               "layers": [{"type": "conv", "kernel_size": 1}]})
+        return cancelled, stopped, light
+
+    cancelled, stopped, light = asyncio.run(scenario())
+    small.shutdown()
+    assert cancelled.status == "timeout" and "cancelled" in cancelled.message
+    assert cancelled.elapsed_s < 1.5  # uncancelled: about 9 s here (measured on 2 cores)
+    assert light.status == "complete"  # the one worker was free again
+    assert small.pending == 0 and sorted(small.free) == [0]
+
+
+def test_stream_lines_are_the_answer() -> None:
+    import json
+
+    import solver
+
+    client = TestClient(app)
+    doc = {"input_size": [28], "target_size": [14], "objective": "smallest_kernels",
+           "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 4}, "stride": {"min": 1, "max": 2},
+                       "padding": {"min": 0, "max": 1}}]}
+    with client.stream("POST", "/v1/solve/stream", json=doc) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in r.iter_lines() if line]
+    whole = solver.solve(doc).model_dump(mode="json")
+    head, *solutions = lines
+    assert {k: v for k, v in head.items() if k != "elapsed_s"} == {
+        k: v for k, v in whole.items() if k not in ("elapsed_s", "solutions")}
+    assert solutions == whole["solutions"] and len(solutions) == 4
+
+
+def test_a_client_that_hangs_up_stops_its_solve_on_a_real_server(tmp_path: Any) -> None:
+    """End to end on uvicorn with one worker and no queue: once the client of a long
+    solve disconnects, the worker is free for the next solve within seconds."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CONVSOLVE_WORKERS": "1", "CONVSOLVE_QUEUE": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-access-log"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+
+    def post(doc: dict[str, Any]) -> int:
+        req = urllib.request.Request(f"{base}/v1/solve", data=json.dumps(doc).encode(),
+                                     headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as e:
+            return int(e.code)
+
+    light = {"input_size": [8], "target_size": [8], "layers": [{"type": "conv", "kernel_size": 1}]}
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert post(light) == 200  # the worker is up
+        body = json.dumps(HEAVIEST).encode()
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"POST /v1/solve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            time.sleep(0.5)  # the solve is running; hang up
+        hung_up = time.monotonic()
+        while post(light) != 200:  # 503 while the worker is busy
+            assert time.monotonic() - hung_up < 3, "the abandoned solve still holds the worker"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
