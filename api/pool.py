@@ -56,14 +56,13 @@ class Pool:
                   disconnected: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
         """fn(*args, **kwargs) in a worker.  With `disconnected`, fn also gets a
         `cancelled` callable, which turns true once the client has gone away."""
-        limit = self.settings.workers + self.settings.queue
-        if self.pending >= limit:
+        executor = self._start()
+        if not self.free:  # every slot (a worker's or a queue place) is taken
             raise HTTPException(
                 status_code=503, headers={"Retry-After": "1"},
                 detail=[{"type": "busy", "loc": [], "msg": f"all {self.settings.workers} solvers are busy and "
                          f"{self.settings.queue} requests wait already; retry in a second"}])
         self.pending += 1
-        executor = self._start()
         flags, slot = self.flags, self.free.pop()
         flags[slot] = 0
         try:
