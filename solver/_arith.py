@@ -95,6 +95,24 @@ def same_padding(k: int, d: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def same_needs_stride_1(s: int) -> None:
+    """PyTorch refuses padding='same' on a strided conv."""
+    if s != 1:
+        raise Rejected(
+            Rule.SAME_NEEDS_STRIDE_1,
+            f"padding='same' needs stride 1, got stride {s} "
+            "(PyTorch: padding='same' is not supported for strided convolutions)",
+        )
+
+
+def padding_sides(padding: int | str, k: int, d: int) -> tuple[int, int]:
+    """(begin, end) padding of one axis: an int on both sides, "valid" none, "same" PyTorch's split."""
+    if padding == "same":
+        return same_padding(k, d)
+    p = 0 if padding == "valid" else int(padding)
+    return p, p
+
+
 def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
     """ConvTranspose{1,2,3}d: (i-1)*s - 2p + e + op; op must be below stride or dilation."""
     _check_common(k, s, d, (p,))
@@ -225,15 +243,8 @@ def axis_output(
     """One axis of one layer, by layer type; padding may be an int, "same" or "valid"."""
     if kind == "conv":
         if padding == "same":
-            if s != 1:
-                raise Rejected(
-                    Rule.SAME_NEEDS_STRIDE_1,
-                    f"padding='same' needs stride 1, got stride {s} "
-                    "(PyTorch: padding='same' is not supported for strided convolutions)",
-                )
-            return conv(i, k, s, *same_padding(k, d), d)
-        p = 0 if padding == "valid" else int(padding)
-        return conv(i, k, s, p, p, d)
+            same_needs_stride_1(s)
+        return conv(i, k, s, *padding_sides(padding, k, d), d)
     if kind == "conv_transpose":
         return conv_transpose(i, k, s, int(padding), d, op)
     if kind == "max_pool":

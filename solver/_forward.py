@@ -185,19 +185,15 @@ def forward_layer(
         d = per_axis(layer.dilation, ndim, (*where, "dilation"))
         cin, cout = _channels(ctx, layer, channels)
         if isinstance(layer, Conv):
-            if layer.padding in ("same", "valid"):
+            if layer.padding == "same":  # PyTorch checks this before anything else
                 for a in range(ndim):
-                    if layer.padding == "same" and s[a] != 1:
-                        raise ctx.reject(
-                            A.Rule.SAME_NEEDS_STRIDE_1,
-                            f"padding='same' needs stride 1, got stride {s[a]} "
-                            "(PyTorch: padding='same' is not supported for strided convolutions)",
-                            a, "stride",
-                        )
-                sides = [A.same_padding(k[a], d[a]) if layer.padding == "same" else (0, 0) for a in range(ndim)]
-            else:
-                p = per_axis(layer.padding, ndim, (*where, "padding"))
-                sides = [(p[a], p[a]) for a in range(ndim)]
+                    try:
+                        A.same_needs_stride_1(s[a])
+                    except A.Rejected as r:
+                        raise ctx.reject(r.rule, r.message, a, "stride") from None
+            p = ((layer.padding,) * ndim if isinstance(layer.padding, str)
+                 else per_axis(layer.padding, ndim, (*where, "padding")))
+            sides = [A.padding_sides(p[a], k[a], d[a]) for a in range(ndim)]
             for a in range(ndim):
                 out.append(axis(a, A.conv, size[a], k[a], s[a], sides[a][0], sides[a][1], d[a]))
                 windows.append((A.effective_kernel(k[a], d[a]), s[a]))

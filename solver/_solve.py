@@ -20,10 +20,9 @@ _MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
 
 
 def _pads(node: Node, vals: dict[int, Any], a: int) -> tuple[int, int]:
-    p = vals[node.slots["padding"][a]]
-    if p == "same":
-        return A.same_padding(vals[node.slots["kernel_size"][a]], vals[node.slots["dilation"][a]])
-    return (0, 0) if p == "valid" else (p, p)
+    d = node.slots.get("dilation")
+    return A.padding_sides(vals[node.slots["padding"][a]], vals[node.slots["kernel_size"][a]],
+                           vals[d[a]] if d else 1)
 
 
 def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
