@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -71,26 +73,15 @@ def stack(n: int) -> dict[str, Any]:
     return {"input_size": [224, 224], "in_channels": 3, "layers": layers}
 
 
-# The ResNet-50 stem, as in examples/resnet_stem.yaml.
-STEM_DOCUMENT: dict[str, Any] = {
-    "input_size": [224, 224],
-    "in_channels": 3,
-    "layers": [
-        {"name": "conv1", "type": "conv", "kernel_size": 7, "stride": 2, "padding": 3,
-         "out_channels": 64, "bias": False},
-        {"name": "pool1", "type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1},
-    ],
-}
+# The ResNet-50 stem: examples/resnet_stem.yaml.
+STEM_DOCUMENT: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "resnet_stem.yaml").read_text())
 
-# A realistic 10-layer stack (ResNet-like stem, two downsampling stages, a transposed
-# conv and a global pool).
+# A realistic 10-layer stack (the stem, two downsampling stages, a transposed conv and a
+# global pool).
 HTTP_DOCUMENT: dict[str, Any] = {
-    "input_size": [224, 224],
-    "in_channels": 3,
+    **STEM_DOCUMENT,
     "layers": [
-        {"name": "conv1", "type": "conv", "kernel_size": 7, "stride": 2, "padding": 3,
-         "out_channels": 64, "bias": False},
-        {"name": "pool1", "type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1},
+        *STEM_DOCUMENT["layers"],
         {"name": "conv2a", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64,
          "bias": False},
         {"name": "conv2b", "type": "conv", "kernel_size": 3, "padding": 1, "out_channels": 64,
