@@ -8,6 +8,7 @@ covers "same"/"valid" paddings and ceil_mode booleans.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,23 +69,20 @@ def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
     if sum(hi - lo + 1 for lo, hi in ins) > MAX_TABLE_SIZES:
         raise TooLarge(f"more than {MAX_TABLE_SIZES} possible input sizes for a table")
     cls, order = fn.cls_of[a], fn.vars_of(a)
-    domains = [problem.vars[v].values for v in ids]
+    # Each setting once: its value indices (the table's columns) and its values in the
+    # order the rule reads them.
+    settings = []
+    for index in itertools.product(*(range(len(problem.vars[v].values)) for v in ids)):
+        value = dict(zip(ids, index, strict=True))
+        settings.append((index, tuple(problem.vars[v].values[value[v]] for v in order)))
     rows = []
     for lo, hi in ins:
         for i in range(lo, hi + 1):
-            for index in _product(domains):
-                value = dict(zip(ids, index, strict=True))
-                combo = tuple(problem.vars[v].values[value[v]] for v in order)
+            for index, combo in settings:
                 o = fn.eval(cls, i, combo)
                 if o != _NO_SIZE and any(olo <= o <= ohi for olo, ohi in outs):
                     rows.append([i, *index, o])
     return rows
-
-
-def _product(domains: list[tuple[Any, ...]]) -> list[tuple[int, ...]]:
-    import itertools
-
-    return list(itertools.product(*(range(len(d)) for d in domains)))
 
 
 class _Collector(cp_model.CpSolverSolutionCallback):
