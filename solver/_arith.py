@@ -1,9 +1,10 @@
-"""PyTorch's shape arithmetic, per axis, written once.
+"""The shape arithmetic of PyTorch, TensorFlow/Keras and ONNX, per axis, written once.
 
 Every size formula and every rejection rule lives here and nowhere else: the forward
 engine calls these functions, the solver compiles them into tables, and the tests
-compare them with real torch.  Notation per axis: i input, k kernel, s stride,
-p padding (begin/end), d dilation, op output_padding, e = d*(k-1)+1 the dilated kernel.
+compare them with real torch, Keras and onnxruntime.  Notation per axis: i input,
+k kernel, s stride, p padding (begin/end), d dilation, op output_padding,
+e = d*(k-1)+1 the dilated kernel.  `axis_layer` dispatches on layer type and convention.
 
 Each function returns the output size or raises `Rejected` with the rule broken.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from enum import StrEnum, unique
+from typing import Any
 
 
 @unique
@@ -40,15 +42,22 @@ class Rule(StrEnum):
     JOIN_SIZES_MATCH = "join_sizes_match"
     CROP_FITS = "crop_fits_input"
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
+    # Rules of the tensorflow and onnx conventions.
+    PADDING_MODE = "padding_mode_of_convention"
+    NOT_IN_CONVENTION = "not_in_convention"
+    STRIDE_WITH_DILATION = "stride_and_dilation_not_both"
+    OUTPUT_SHAPE_MISMATCH = "output_shape_consistent"
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not an error of the program
-    """One axis of one layer breaks a PyTorch rule.  The caller adds layer and axis."""
+    """One axis of one layer breaks a rule.  The caller adds layer and axis; `field`
+    names the document field at fault when the rule alone does not tell."""
 
-    def __init__(self, rule: Rule, message: str) -> None:
+    def __init__(self, rule: Rule, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message
+        self.field = field
 
 
 def effective_kernel(k: int, d: int) -> int:
@@ -235,25 +244,247 @@ def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float
     return r + (e - 1) * j, j * s
 
 
-def axis_output(
+def layer_rule(kind: str, convention: str, strides: tuple[int, ...], dilations: tuple[int, ...]) -> None:
+    """The one rule that spans axes: Keras refuses a conv strided on any axis and
+    dilated on any axis."""
+    if convention == "tensorflow" and kind in ("conv", "conv_transpose") \
+            and max(strides) > 1 and max(dilations) > 1:
+        raise Rejected(Rule.STRIDE_WITH_DILATION,
+                       f"stride {list(strides)} and dilation {list(dilations)}: TensorFlow does not "
+                       "take a stride above 1 together with a dilation above 1")
+
+
+def axis_output(kind: str, i: int, **settings: Any) -> int:
+    """One axis of one layer, by layer type: its output size (see `axis_layer`)."""
+    return axis_layer(kind, i, **settings)[0]
+
+
+def axis_layer(
     kind: str, i: int, *, k: int = 1, s: int = 1, padding: int | str = 0, d: int = 1,
-    op: int = 0, ceil_mode: bool = False, ndim: int = 1,
+    op: int | None = 0, ceil_mode: bool = False, ndim: int = 1,
     scale: float | None = None, size: int | None = None, mode: str = "nearest",
-) -> int:
-    """One axis of one layer, by layer type; padding may be an int, "same" or "valid"."""
+    padding_end: int | None = None, output_shape: int | None = None,
+    convention: str = "pytorch",
+) -> tuple[int, tuple[int, int] | None]:
+    """One axis of one layer: (output size, (begin, end) padding the layer applied).
+
+    padding is an int or a mode of the convention ("same", "valid", "same_upper", ...).
+    For a transposed conv the pair is what is cut from the full output (i-1)*s + e:
+    negative when the output is longer.  Layers without padding give None.
+    """
+    if convention == "pytorch":
+        if padding_end is not None or output_shape is not None:
+            field = "padding_end" if padding_end is not None else "output_shape"
+            raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
+        return _pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+    try:
+        if convention == "tensorflow":
+            if padding_end is not None or output_shape is not None:
+                field = "padding_end" if padding_end is not None else "output_shape"
+                raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
+            return _tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+        if convention == "onnx":
+            return _onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
+                         scale, size, mode)
+    except Rejected as r:  # the shared rules quote PyTorch's words; not this framework's
+        raise Rejected(r.rule, r.message.split(" (PyTorch: ")[0], r.field) from None
+    raise ValueError(f"no convention {convention!r}")
+
+
+def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: int | None,
+             ceil_mode: bool, ndim: int, scale: float | None, size: int | None,
+             mode: str) -> tuple[int, tuple[int, int] | None]:
     if kind == "conv":
+        _mode(padding, ("same", "valid"), "pytorch", kind)
         if padding == "same":
             same_needs_stride_1(s)
-        return conv(i, k, s, *padding_sides(padding, k, d), d)
-    if kind == "conv_transpose":
-        return conv_transpose(i, k, s, int(padding), d, op)
-    if kind == "max_pool":
-        return pool(i, k, s, int(padding), d, ceil_mode)
-    if kind == "avg_pool":
-        return avg_pool(i, k, s, int(padding), ceil_mode, ndim)
+        pb, pe = padding_sides(padding, k, d)
+        return conv(i, k, s, pb, pe, d), (pb, pe)
     if kind == "upsample":
         upsample_mode(mode, ndim)
-        return upsample(i, scale, size)
+        return upsample(i, scale, size), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
-        return adaptive_pool(i, size, ndim)
+        return adaptive_pool(i, size, ndim), None
+    if isinstance(padding, str):
+        if kind == "conv_transpose" and padding == "same":
+            raise Rejected(Rule.SAME_NOT_FOR_TRANSPOSED,
+                           "padding='same' is not supported for transposed convolutions "
+                           "(PyTorch: argument 'padding' must be tuple of ints)")
+        _mode(padding, (), "pytorch", kind)
+    p, op = int(padding), 0 if op is None else op
+    if kind == "conv_transpose":
+        return conv_transpose(i, k, s, p, d, op), (p, p - op)
+    if kind == "max_pool":
+        return pool(i, k, s, p, d, ceil_mode), (p, p)
+    if kind == "avg_pool":
+        return avg_pool(i, k, s, p, ceil_mode, ndim), (p, p)
     raise ValueError(f"no size rule for layer type {kind!r}")
+
+
+def _mode(padding: int | str, modes: tuple[str, ...], convention: str, kind: str) -> None:
+    """Refuse a padding the convention does not have for this layer."""
+    if isinstance(padding, str) and padding not in modes:
+        allowed = " or ".join(f"'{m}'" for m in modes) if modes else "an int"
+        raise Rejected(Rule.PADDING_MODE,
+                       f"padding '{padding}' is not a {convention} {kind} padding; use {allowed}")
+    if not isinstance(padding, str) and convention == "tensorflow":
+        raise Rejected(Rule.PADDING_MODE,
+                       f"padding {padding}: the tensorflow convention pads 'same' or 'valid', "
+                       "not by a number of pixels")
+
+
+def auto_pad(i: int, s: int, e: int, mode: str) -> tuple[int, int]:
+    """TensorFlow's "SAME" and ONNX's SAME_UPPER / SAME_LOWER: the output is ceil(i/s),
+    the padding total max(0, (ceil(i/s)-1)*s + e - i), its odd pixel at the end (lower:
+    at the beginning).  It depends on the input size, unlike PyTorch's 'same'."""
+    total = max(0, (-(-i // s) - 1) * s + e - i)
+    half = total // 2
+    return (total - half, half) if mode == "same_lower" else (half, total - half)
+
+
+def _unsupported(what: str, convention: str, field: str) -> Rejected:
+    return Rejected(Rule.NOT_IN_CONVENTION, f"{what} does not exist in the {convention} convention", field)
+
+
+def _global_pool(i: int, size: int | None, convention: str) -> tuple[int, None]:
+    """Adaptive pools exist as global pools (output 1, keepdims) outside PyTorch."""
+    if size != 1:
+        raise _unsupported(f"an adaptive pool to {size} (only to 1: a global pool)", convention, "output_size")
+    return 1, None
+
+
+def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: int | None,
+                ceil_mode: bool, ndim: int, scale: float | None, size: int | None,
+                mode: str) -> tuple[int, tuple[int, int] | None]:
+    """Keras 3 on TensorFlow: Conv*D, Conv*DTranspose, MaxPooling*D, AveragePooling*D,
+    UpSampling*D, Resizing, Global*Pooling*D(keepdims=True)."""
+    if kind == "upsample":
+        if size is not None:
+            if ndim != 2:
+                raise _unsupported(f"an upsample to a size in {ndim}d (Resizing is 2d)", "tensorflow", "size")
+            return upsample(i, None, size), None
+        assert scale is not None
+        if scale != int(scale):
+            raise _unsupported(f"scale_factor {scale} (UpSampling repeats an integer number of times)",
+                               "tensorflow", "scale_factor")
+        if mode != "nearest" and ndim != 2:
+            raise _unsupported(f"mode '{mode}' in {ndim}d (UpSampling1D/3D repeat: nearest)", "tensorflow", "mode")
+        upsample_mode(mode, ndim)
+        return upsample(i, scale, None), None
+    if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
+        return _global_pool(i, size, "tensorflow")
+    _mode(padding, ("same", "valid"), "tensorflow", kind)
+    _check_common(k, s, d, (0,))
+    e = effective_kernel(k, d)
+    if kind == "conv":
+        pb, pe = auto_pad(i, s, e, "same") if padding == "same" else (0, 0)
+        return conv(i, k, s, pb, pe, d), (pb, pe)
+    if kind == "conv_transpose":
+        return tf_conv_transpose(i, k, s, padding, d, op)  # type: ignore[arg-type]
+    if kind in ("max_pool", "avg_pool"):
+        if ceil_mode:
+            raise _unsupported("ceil_mode", "tensorflow", "ceil_mode")
+        if d != 1:
+            raise _unsupported("a dilated pool", "tensorflow", "dilation")
+        pb, pe = auto_pad(i, s, k, "same") if padding == "same" else (0, 0)
+        return _windows(i, pb, pe, k, s), (pb, pe)
+    raise ValueError(f"no size rule for layer type {kind!r}")
+
+
+def _windows(i: int, pb: int, pe: int, e: int, s: int) -> int:
+    """floor((i + pb + pe - e)/s) + 1 windows of span e; at least one must fit."""
+    if i + pb + pe < e:
+        raise Rejected(Rule.KERNEL_FITS_INPUT,
+                       f"padded input {i + pb + pe} is smaller than the window {e}")
+    return (i + pb + pe - e) // s + 1
+
+
+def tf_conv_transpose(i: int, k: int, s: int, padding: str, d: int,
+                      op: int | None) -> tuple[int, tuple[int, int]]:
+    """Keras Conv*DTranspose.  Without output_padding the output is i*s ('same') or
+    i*s + max(e - s, 0) ('valid'); with it, (i-1)*s + e - 2*pad + op, pad = e//2 for
+    'same', and TensorFlow then checks that a conv of that output gives back i."""
+    e = effective_kernel(k, d)
+    if op is None:
+        out = i * s if padding == "same" else i * s + max(e - s, 0)
+    else:
+        if op < 0:
+            raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
+        if op >= s:
+            raise Rejected(Rule.OUTPUT_PADDING_SMALLER,
+                           f"output_padding {op} must be smaller than the stride {s}")
+        out = (i - 1) * s + e - 2 * (e // 2 if padding == "same" else 0) + op
+        back = -(-out // s) if padding == "same" else (out - e) // s + 1 if out >= e else 0
+        if back != i:
+            raise Rejected(Rule.OUTPUT_SHAPE_MISMATCH,
+                           f"the output {out} would not convolve back to the input {i} "
+                           f"(TensorFlow checks it; the conv of {out} gives {back})", "output_padding")
+    full = (i - 1) * s + e
+    begin = max(0, full - out) // 2 if padding == "same" else 0
+    return _positive(out, i), (begin, full - out - begin)
+
+
+def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
+          op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
+          scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
+    """onnxruntime's Conv, ConvTranspose, MaxPool, AveragePool, Resize, Global*Pool."""
+    if kind == "upsample":
+        upsample_mode(mode, ndim)
+        return upsample(i, scale, size), None
+    if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
+        return _global_pool(i, size, "onnx")
+    _mode(padding, ("same_upper", "same_lower", "valid"), "onnx", kind)
+    if isinstance(padding, str) and padding_end is not None:
+        raise Rejected(Rule.PADDING_MODE, f"padding_end goes with an int padding, not '{padding}'",
+                       "padding_end")
+    pb = 0 if isinstance(padding, str) else padding
+    pe = pb if padding_end is None or isinstance(padding, str) else padding_end
+    _check_common(k, s, d, (pb, pe))
+    e = effective_kernel(k, d)
+    if kind == "conv_transpose":
+        return onnx_conv_transpose(i, k, s, padding, pe, d, 0 if op is None else op, output_shape)
+    if isinstance(padding, str) and padding != "valid":
+        pb, pe = auto_pad(i, s, e, padding)
+    if kind == "conv":
+        return conv(i, k, s, pb, pe, d), (pb, pe)
+    if kind in ("max_pool", "avg_pool"):
+        if max(pb, pe) >= k:
+            raise Rejected(Rule.POOL_PADDING_HALF_KERNEL,
+                           f"padding {max(pb, pe)} must be smaller than the kernel size {k}")
+        out = onnx_pool(i, pb, pe, e, s, ceil_mode)
+        return _positive(out, i), (pb, pe)
+    raise ValueError(f"no size rule for layer type {kind!r}")
+
+
+def onnx_pool(i: int, pb: int, pe: int, e: int, s: int, ceil_mode: bool) -> int:
+    """MaxPool / AveragePool: floor or ceil of (i + pb + pe - e)/s, plus 1; in ceil mode
+    the last window must start inside the input or the begin padding."""
+    span = i + pb + pe - e
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= i + pb:
+        out -= 1
+    return out
+
+
+def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: int, op: int,
+                        output_shape: int | None) -> tuple[int, tuple[int, int]]:
+    """ConvTranspose: the full output (i-1)*s + e + op, cut by the pads; or output_shape,
+    the cut (when the total is odd) one more at the beginning for SAME_UPPER."""
+    if op < 0:
+        raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
+    e = effective_kernel(k, d)
+    full = (i - 1) * s + e + op
+    if output_shape is not None or padding in ("same_upper", "same_lower"):
+        out = i * s if output_shape is None else output_shape
+        total = max(0, full - out)
+        half = total // 2
+        begin = total - half if padding == "same_upper" else half
+        end = total - begin
+    elif padding == "valid":
+        begin = end = 0
+    else:
+        begin, end = int(padding), pe
+    out = full - begin - end
+    return _positive(out, i), (begin, end - op)

@@ -60,6 +60,11 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
                 ids = tuple(dict.fromkeys(fn.vars_of(a)))
                 rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a])
                 m.add_allowed_assignments([model.sizes[src, c, a], *(x[v] for v in ids), out], rows)
+        if fn is not None and fn.spanning is not None:  # the rule that spans axes: one table
+            ids = tuple(dict.fromkeys(v for group in fn.spanning for v in group))
+            m.add_allowed_assignments([x[v] for v in ids], [
+                list(index) for index in itertools.product(*(range(len(problem.vars[v].values)) for v in ids))
+                if fn.allows({v: problem.vars[v].values[i] for v, i in zip(ids, index, strict=True)})])
     return model
 
 

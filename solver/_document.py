@@ -52,9 +52,13 @@ class Choices(_Strict):
 Domain = Range | Choices
 # A parameter: a value, one value per axis, a domain shared by all axes, or per-axis domains.
 Param = Int | Domain | Annotated[list[Int | Domain], Field(min_length=1, max_length=3)]
-PaddingParam = Int | Literal["same", "valid"] | Domain | Annotated[
+#: Padding: pixels, or a mode of the document's convention ("same" and "valid" in
+#: pytorch and tensorflow; "same_upper", "same_lower" and "valid" in onnx).
+PaddingParam = Int | Literal["same", "valid", "same_upper", "same_lower"] | Domain | Annotated[
     list[Int | Domain], Field(min_length=1, max_length=3)
 ]
+#: Whose size rules a document follows.
+Convention = Literal["pytorch", "tensorflow", "onnx"]
 BoolParam = bool | Choices
 
 
@@ -93,18 +97,24 @@ class _Weighted(_LayerBase):
 
 
 class Conv(_Weighted):
-    """torch.nn.Conv1d/2d/3d."""
+    """torch.nn.Conv1d/2d/3d; keras Conv1D/2D/3D; ONNX Conv."""
 
     type: Literal["conv"]
     padding: PaddingParam = 0
+    #: onnx only: the end padding, when it differs from `padding` (then the beginning's).
+    padding_end: Param | None = None
 
 
 class ConvTranspose(_Weighted):
-    """torch.nn.ConvTranspose1d/2d/3d."""
+    """torch.nn.ConvTranspose1d/2d/3d; keras Conv1D/2D/3DTranspose; ONNX ConvTranspose."""
 
     type: Literal["conv_transpose"]
-    padding: Param = 0
-    output_padding: Param = 0
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
+    #: Extra rows at the end; null: 0, except in tensorflow where Keras infers the output.
+    output_padding: Param | None = None
+    #: onnx only: the output size, the padding worked out from it.
+    output_shape: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
 
 
 class MaxPool(_LayerBase):
@@ -113,7 +123,8 @@ class MaxPool(_LayerBase):
     type: Literal["max_pool"]
     kernel_size: Param
     stride: Param | None = None
-    padding: Param = 0
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
     dilation: Param = 1
     ceil_mode: BoolParam = False
 
@@ -124,7 +135,8 @@ class AvgPool(_LayerBase):
     type: Literal["avg_pool"]
     kernel_size: Param
     stride: Param | None = None
-    padding: Param = 0
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
     ceil_mode: BoolParam = False
 
 
@@ -204,6 +216,7 @@ class ForwardRequest(_Strict):
     input_size: InputSize
     in_channels: Channels | None = None
     layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
+    convention: Convention = "pytorch"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -232,6 +245,8 @@ class LayerReport(BaseModel):
     input_size: list[int]
     output_size: list[int]
     #: Padding actually applied per axis, as [begin, end] (asymmetric for padding='same').
+    #: A transposed conv's is what it cuts from its full output (i-1)*s + e, after
+    #: output_padding: negative when the output is longer.
     padding: list[list[int]] | None
     in_channels: int | None
     out_channels: int | None
@@ -319,6 +334,7 @@ class SolveRequest(_Strict):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     #: The `next_cursor` of the previous page: the next `limit` solutions, in rank order.
     cursor: Annotated[str, Field(max_length=200)] | None = None
+    convention: Convention = "pytorch"
 
     @model_validator(mode="after")
     def _one_input(self) -> SolveRequest:
@@ -420,6 +436,7 @@ class InputSizesRequest(_Strict):
     input_size: InputSize | None = None
     #: Only sizes whose output equals the input (an autoencoder, a U-Net).
     round_trip: bool = False
+    convention: Convention = "pytorch"
 
     model_config = ConfigDict(
         extra="forbid",

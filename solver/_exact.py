@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_output, crop, join, window
+from ._arith import Rejected, axis_output, crop, join, layer_rule, window
 from ._forward import per_axis
 from ._problem import Node, Problem
 
@@ -45,8 +45,8 @@ class TooLarge(Exception):
     """Too many intermediate states for the exact engine."""
 
 
-_KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "dilation": "d",
-       "output_padding": "op", "ceil_mode": "ceil_mode"}
+_KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "padding_end",
+       "dilation": "d", "output_padding": "op", "ceil_mode": "ceil_mode"}
 
 
 class AxisFn:
@@ -56,7 +56,7 @@ class AxisFn:
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
     """
 
-    def __init__(self, node: Node, ndim: int) -> None:
+    def __init__(self, node: Node, ndim: int, convention: str = "pytorch") -> None:
         self.kind = node.type
         self.ndim = ndim
         layer = node.layer
@@ -69,6 +69,16 @@ class AxisFn:
         elif self.kind.startswith("adaptive"):
             for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
                 fixed[a]["size"] = v
+        elif getattr(layer, "output_shape", None) is not None:
+            for a, v in enumerate(per_axis(layer.output_shape, ndim, where)):
+                fixed[a]["output_shape"] = v
+        if convention != "pytorch":
+            for fx in fixed:
+                fx["convention"] = convention
+        #: Variables of the rule that spans axes (stride, dilation), when it applies.
+        self.spanning = None
+        if convention == "tensorflow" and self.kind in ("conv", "conv_transpose"):
+            self.spanning = (node.slots["stride"], node.slots["dilation"])
         axis_keys = [(tuple((_KW[f], ids[a]) for f, ids in node.slots.items()), tuple(sorted(fixed[a].items())))
                      for a in range(ndim)]
         classes = list(dict.fromkeys(axis_keys))
@@ -77,6 +87,18 @@ class AxisFn:
         self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
                         for fields, fx in classes]
         self.cache: dict[tuple[Any, ...], int] = {}
+
+    def allows(self, values: dict[int, Any]) -> bool:
+        """The rule that spans axes (see _arith.layer_rule), on every variable's value."""
+        if self.spanning is None:
+            return True
+        strides, dilations = self.spanning
+        try:
+            layer_rule(self.kind, "tensorflow", tuple(values[v] for v in strides),
+                       tuple(values[v] for v in dilations))
+        except Rejected:
+            return False
+        return True
 
     def vars_of(self, a: int) -> tuple[int, ...]:
         return self.classes[self.cls_of[a]][1]
@@ -190,7 +212,8 @@ STRUCTURAL = ("concat", "add", "crop")
 
 def make_fns(problem: Problem) -> list[AxisFn | None]:
     """Each node's memoized size rule; None for the structural layers (see `structural`)."""
-    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim) for n in problem.nodes]
+    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention)
+            for n in problem.nodes]
 
 
 def structural(kind: str, ins: list[int]) -> int:
@@ -387,8 +410,10 @@ class Graph:
                     else:
                         cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
                         flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+                        where = dict(zip(old, oldvals, strict=True))
                         for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
-                            if None not in outs:
+                            if None not in outs and (fn.spanning is None or fn.allows(
+                                    {**where, **dict(zip(new, combo, strict=True))})):
                                 flat.setdefault(outs, []).append(combo)
                         groups = {tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase)): g
                                   for outs, g in flat.items()}

@@ -250,7 +250,8 @@ class _Explainer:
         ins = sorted({e[0][0] for e in self.reachable(doc, index)}) if index else \
             [(doc.get("input_size") or doc["input_sizes"][0])[0]]
         layer = {k: v for k, v in doc["layers"][index].items() if k != "input"}
-        problem = build_problem({"input_size": [ins[0]], "layers": [layer]})
+        problem = build_problem({"input_size": [ins[0]], "layers": [layer],
+                                 "convention": doc.get("convention", "pytorch")})
         fn = make_fns(problem)[0]
         assert fn is not None
         names, _, fixed = fn.classes[0]
@@ -329,8 +330,9 @@ class _Explainer:
         out = []
         for index, layer in enumerate(self.doc["layers"]):
             for field in SEARCHABLE.get(layer["type"], ()):
-                if field == "stride" and "stride" not in layer and layer["type"].endswith("pool"):
-                    continue
+                if field in ("stride", "padding_end") and field not in layer and (
+                        field == "padding_end" or layer["type"].endswith("pool")):
+                    continue  # a pool's stride is its kernel; padding_end, its padding
                 group = self._tied(index, field)
                 if min(group) != index:
                     continue  # a tie group is widened once, from its first layer
@@ -530,7 +532,7 @@ _NEAR = 2
 
 
 def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | None,
-                     limit: int = 3) -> list[dict[str, Any]]:
+                     convention: str = "pytorch", limit: int = 3) -> list[dict[str, Any]]:
     """The valid settings of one refused layer nearest to its own (fewest changes first).
 
     Each searchable value v becomes the domain v-2..v+2: a value shared by all axes
@@ -538,7 +540,7 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
     is the total distance to the original values.
     """
     fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer and f != "ceil_mode"]
-    lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0}
+    lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "padding_end": 0, "output_padding": 0}
 
     def around(v: Any, field: str) -> Any:
         if isinstance(v, list):
@@ -547,7 +549,7 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
             return v  # "same", "valid"
         return {"min": max(lows[field], v - _NEAR), "max": max(lows[field], v + _NEAR)}
 
-    doc = {"input_size": list(input_size), "limit": limit,
+    doc = {"input_size": list(input_size), "limit": limit, "convention": convention,
            "layers": [{**{k: v for k, v in layer.items() if k != "input"},
                        **{f: around(layer[f], f) for f in fields}}]}
     try:

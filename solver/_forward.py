@@ -103,6 +103,10 @@ _RULE_FIELD = {
     A.Rule.SCALE_POSITIVE: "scale_factor",
     A.Rule.UPSAMPLE_MODE_NDIM: "mode",
     A.Rule.ADAPTIVE_KEEP_NEEDS_2D: "output_size",
+    A.Rule.SAME_NOT_FOR_TRANSPOSED: "padding",
+    A.Rule.PADDING_MODE: "padding",
+    A.Rule.STRIDE_WITH_DILATION: "dilation",
+    A.Rule.OUTPUT_SHAPE_MISMATCH: "output_padding",
 }
 
 
@@ -161,7 +165,7 @@ def _adaptive_window(i: int, o: int) -> int:
 
 def forward_layer(
     index: int, layer: Layer, size: tuple[int, ...], channels: int | None,
-    rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None,
+    rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None, convention: str = "pytorch",
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """Apply one layer; returns its report and the receptive field and jump after it."""
     ctx = _Context(index, layer)
@@ -173,77 +177,67 @@ def forward_layer(
     params = macs = None
     cin, cout = channels, channels
 
-    def axis(a: int, fn: Any, *args: Any) -> int:
+    def axis(a: int, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            return int(fn(*args))
+            return fn(*args, **kwargs)
         except A.Rejected as r:
-            raise ctx.reject(r.rule, r.message, a, _RULE_FIELD.get(r.rule, _size_field(layer))) from None
+            field = r.field or _RULE_FIELD.get(r.rule, _size_field(layer))
+            raise ctx.reject(r.rule, r.message, a, field) from None
 
-    if isinstance(layer, Conv | ConvTranspose):
+    if isinstance(layer, Conv | ConvTranspose | MaxPool | AvgPool):
+        weighted = isinstance(layer, Conv | ConvTranspose)
         k = per_axis(layer.kernel_size, ndim, (*where, "kernel_size"))
-        s = per_axis(layer.stride, ndim, (*where, "stride"))
-        d = per_axis(layer.dilation, ndim, (*where, "dilation"))
-        cin, cout = _channels(ctx, layer, channels)
-        if isinstance(layer, Conv):
-            if layer.padding == "same":  # PyTorch checks this before anything else
-                for a in range(ndim):
+        s = k if layer.stride is None else per_axis(layer.stride, ndim, (*where, "stride"))
+        d = (1,) * ndim if isinstance(layer, AvgPool) else per_axis(layer.dilation, ndim, (*where, "dilation"))
+        if isinstance(layer.padding, str):
+            if convention == "pytorch" and layer.padding == "same" and isinstance(layer, Conv):
+                for a in range(ndim):  # PyTorch checks this before anything else
                     try:
                         A.same_needs_stride_1(s[a])
                     except A.Rejected as r:
                         raise ctx.reject(r.rule, r.message, a, "stride") from None
-            p = ((layer.padding,) * ndim if isinstance(layer.padding, str)
-                 else per_axis(layer.padding, ndim, (*where, "padding")))
-            sides = [A.padding_sides(p[a], k[a], d[a]) for a in range(ndim)]
-            for a in range(ndim):
-                out.append(axis(a, A.conv, size[a], k[a], s[a], sides[a][0], sides[a][1], d[a]))
-                windows.append((A.effective_kernel(k[a], d[a]), s[a]))
-            pads = [list(x) for x in sides]
-            if cin is not None and cout is not None:
-                per_out = cin // layer.groups * math.prod(k)
-                params = cout * per_out + (cout if layer.bias else 0)
-                macs = math.prod(out) * cout * per_out
+            p: tuple[Any, ...] = (layer.padding,) * ndim
         else:
             p = per_axis(layer.padding, ndim, (*where, "padding"))
-            op = per_axis(layer.output_padding, ndim, (*where, "output_padding"))
-            for a in range(ndim):
-                out.append(axis(a, A.conv_transpose, size[a], k[a], s[a], p[a], d[a], op[a]))
-                e = A.effective_kernel(k[a], d[a])
-                # An output sees at most floor((e-1)/s)+1 inputs; outputs are 1/s apart.
-                windows.append(((e - 1) // s[a] + 1, _ratio(1, s[a])))
-            pads = [[x, x] for x in p]
-            if cin is not None and cout is not None:
-                per_in = cout // layer.groups * math.prod(k)
-                params = cin * per_in + (cout if layer.bias else 0)
-                macs = math.prod(size) * cin * per_in
-    elif isinstance(layer, MaxPool | AvgPool):
-        k = per_axis(layer.kernel_size, ndim, (*where, "kernel_size"))
-        s = k if layer.stride is None else per_axis(layer.stride, ndim, (*where, "stride"))
-        p = per_axis(layer.padding, ndim, (*where, "padding"))
-        ceil = layer.ceil_mode
-        if not isinstance(ceil, bool):
-            raise DocumentError(f"layers.{index}.ceil_mode: forward needs true or false", loc=(*where, "ceil_mode"))
-        d = per_axis(layer.dilation, ndim, (*where, "dilation")) if isinstance(layer, MaxPool) else (1,) * ndim
+        extra: dict[str, tuple[Any, ...]] = {}
+        for field, key in (("padding_end", "padding_end"), ("output_padding", "op"),
+                           ("output_shape", "output_shape"), ("ceil_mode", "ceil_mode")):
+            value = getattr(layer, field, None)
+            if value is not None:
+                if field == "ceil_mode" and not isinstance(value, bool):
+                    raise DocumentError(f"layers.{index}.ceil_mode: forward needs true or false",
+                                        loc=(*where, "ceil_mode"))
+                extra[key] = per_axis(value, ndim, (*where, field))
+        if weighted:
+            cin, cout = _channels(ctx, layer, channels)
+            try:
+                A.layer_rule(layer.type, convention, s, d)
+            except A.Rejected as r:
+                raise ctx.reject(r.rule, r.message, None, "dilation") from None
+        pads = []
         for a in range(ndim):
-            if isinstance(layer, MaxPool):
-                out.append(axis(a, A.pool, size[a], k[a], s[a], p[a], d[a], ceil))
-            else:
-                out.append(axis(a, A.avg_pool, size[a], k[a], s[a], p[a], ceil, ndim))
-            windows.append((A.effective_kernel(k[a], d[a]), s[a]))
-        pads = [[x, x] for x in p]
-        params, macs = 0, 0
+            o, sides = axis(a, A.axis_layer, layer.type, size[a], k=k[a], s=s[a], padding=p[a], d=d[a],
+                            ndim=ndim, convention=convention, **{key: v[a] for key, v in extra.items()})
+            out.append(o)
+            pads.append(list(sides))
+            windows.append(A.window(layer.type, k[a], s[a], d[a]))
+        if not weighted:
+            params, macs = 0, 0
+        elif cin is not None and cout is not None:
+            per = cin // layer.groups * cout * math.prod(k)  # weights
+            params = per + (cout if layer.bias else 0)
+            # A MAC per weight per output position (conv) or per input position (transposed).
+            macs = per * math.prod(out if isinstance(layer, Conv) else size)
     elif isinstance(layer, Upsample):
         try:
             A.upsample_mode(layer.mode, ndim)
         except A.Rejected as r:
             raise ctx.reject(r.rule, r.message, None, "mode") from None
-        if layer.size is not None:
-            sz = per_axis(layer.size, ndim, (*where, "size"))
-            for a in range(ndim):
-                out.append(axis(a, A.upsample, size[a], None, sz[a]))
-        else:
-            sc = per_axis(layer.scale_factor, ndim, (*where, "scale_factor"))
-            for a in range(ndim):
-                out.append(axis(a, A.upsample, size[a], sc[a], None))
+        field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
+        value = per_axis(getattr(layer, field), ndim, (*where, field))
+        for a in range(ndim):
+            out.append(axis(a, A.axis_output, "upsample", size[a], ndim=ndim, mode=layer.mode,
+                            convention=convention, **{key: value[a]}))
         # Each output reads one input (nearest) and outputs are i/o input pixels apart.
         windows = None if layer.mode != "nearest" else [
             (1, _ratio(size[a], out[a])) for a in range(ndim)
@@ -253,7 +247,8 @@ def forward_layer(
         assert isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool)
         osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
         for a in range(ndim):
-            out.append(axis(a, A.adaptive_pool, size[a], osz[a], ndim))
+            out.append(axis(a, A.axis_output, layer.type, size[a], size=osz[a], ndim=ndim,
+                            convention=convention))
             windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
         pads, params, macs = None, 0, 0
 
@@ -278,14 +273,14 @@ def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
     return [x if type(x) is int else int(x) if x.denominator == 1 else float(x) for x in xs]
 
 
-def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected) -> list[dict[str, Any]]:
+def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected, convention: str) -> list[dict[str, Any]]:
     """The refused layer's nearest valid settings, for sizes rules (channels have none)."""
     if exc.rule in (A.Rule.CHANNELS_MATCH, A.Rule.CHANNELS_POSITIVE, A.Rule.GROUPS_POSITIVE,
-                    A.Rule.GROUPS_DIVIDE_CHANNELS, A.Rule.UPSAMPLE_MODE_NDIM):
+                    A.Rule.GROUPS_DIVIDE_CHANNELS, A.Rule.UPSAMPLE_MODE_NDIM, A.Rule.NOT_IN_CONVENTION):
         return []
     from ._explain import nearest_settings  # the solver, run on this one layer
 
-    return nearest_settings(layer.model_dump(exclude_none=True), list(size), exc.axis)
+    return nearest_settings(layer.model_dump(exclude_none=True), list(size), exc.axis, convention)
 
 
 def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
@@ -377,9 +372,11 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
         else:
             t = index if layer.input is None else _tensor(names, layer.input, index, "input")
             try:
-                report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t])
+                report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t],
+                                                 doc.convention)
             except LayerRejected as exc:
-                exc.suggest_with(lambda layer=layer, size=sizes[t], exc=exc: _nearest(layer, size, exc))
+                exc.suggest_with(lambda layer=layer, size=sizes[t], exc=exc: _nearest(
+                    layer, size, exc, doc.convention))
                 raise
         reports.append(report)
         sizes.append(tuple(report.output_size))

@@ -31,11 +31,14 @@ from ._forward import parse, per_axis
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {
-    "conv": ("kernel_size", "stride", "padding", "dilation"),
-    "conv_transpose": ("kernel_size", "stride", "padding", "dilation", "output_padding"),
-    "max_pool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
-    "avg_pool": ("kernel_size", "stride", "padding", "ceil_mode"),
+    "conv": ("kernel_size", "stride", "padding", "padding_end", "dilation"),
+    "conv_transpose": ("kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding"),
+    "max_pool": ("kernel_size", "stride", "padding", "padding_end", "dilation", "ceil_mode"),
+    "avg_pool": ("kernel_size", "stride", "padding", "padding_end", "ceil_mode"),
 }
+
+#: The padding modes a domain may list (each convention takes some of them).
+PADDING_MODES = ("same", "valid", "same_upper", "same_lower")
 
 #: A domain with more values than this is refused before anything is built.
 MAX_DOMAIN = 4096
@@ -116,7 +119,7 @@ def _domain_values(dom: Any, where: str, fieldname: str) -> tuple[Any, ...]:
             ok = (
                 isinstance(v, bool) if fieldname == "ceil_mode"
                 else (isinstance(v, int) and not isinstance(v, bool))
-                or (fieldname == "padding" and v in ("same", "valid"))
+                or (fieldname == "padding" and v in PADDING_MODES)
             )
             if not ok:
                 raise DocumentError(f"{where}: {v!r} is not a valid choice for {fieldname}")
@@ -139,8 +142,7 @@ class _Builder:
         self.vars.append(Var(label, values))
         return len(self.vars) - 1
 
-    def slots_of(self, index: int, layer: Any, fieldname: str) -> tuple[int, ...]:
-        value = getattr(layer, fieldname)
+    def slots_of(self, index: int, value: Any, fieldname: str) -> tuple[int, ...]:
         where = f"layers.{index}.{fieldname}"
         if isinstance(value, list):
             if len(value) != self.ndim:
@@ -152,6 +154,14 @@ class _Builder:
                 self.var(f"{where}[{a}]", _domain_values(v, where, fieldname)) for a, v in enumerate(value)
             )
         return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
+
+    def value(self, layer: Any, fieldname: str) -> Any:
+        """A field's value; an unset output_padding is 0 but in tensorflow, where
+        Keras infers the output size instead."""
+        value = getattr(layer, fieldname)
+        if fieldname == "output_padding" and value is None and self.doc.convention != "tensorflow":
+            return 0
+        return value
 
     def resolve(self, name: str, index: int, fieldname: str) -> int:
         if name not in self.names:
@@ -179,8 +189,8 @@ class _Builder:
                 out_c, slots = channels[src], {}
             else:
                 inputs = (index if layer.input is None else self.resolve(layer.input, index, "input"),)
-                slots = {f: self.slots_of(index, layer, f) for f in SEARCHABLE.get(layer.type, ())
-                         if getattr(layer, f) is not None}
+                slots = {f: self.slots_of(index, v, f) for f in SEARCHABLE.get(layer.type, ())
+                         if (v := self.value(layer, f)) is not None}
                 if isinstance(layer, MaxPool) or layer.type == "avg_pool":
                     slots.setdefault("stride", slots["kernel_size"])  # PyTorch: stride defaults to kernel
                 out_c = channels[inputs[0]]

@@ -69,7 +69,8 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
         if r.min < 1 or r.max - r.min + 1 > MAX_SWEEP:
             raise LimitExceeded(f"range[{a}]: sizes from 1, at most {MAX_SWEEP} of them", loc=("range", a))
     layers = [layer.model_dump(exclude_none=True) for layer in req.layers]
-    problem = build_problem({"input_size": [r.min for r in ranges], "layers": layers})
+    problem = build_problem({"input_size": [r.min for r in ranges], "layers": layers,
+                             "convention": req.convention})
     fns = make_fns(problem)
     values = {v: var.values[0] for v, var in enumerate(problem.vars)}
 
@@ -99,7 +100,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
                               sizes=valid, nearest=nearest))
     if all(ax.sizes for ax in axes):  # channels and groups do not depend on sizes: check once
         forward({"input_size": [ax.sizes[0] for ax in axes], "in_channels": req.in_channels,
-                 "layers": layers})
+                 "layers": layers, "convention": req.convention})
     return InputSizesResponse(axes=axes, message=_message(axes, req.round_trip))
 
 

@@ -121,7 +121,7 @@ def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, 
         d = dict(fixed)
         for f, ids in node.slots.items():
             vs = [values[v] for v in ids]
-            d[f] = vs[0] if f == "ceil_mode" or vs[0] in ("same", "valid") else vs
+            d[f] = vs[0] if f == "ceil_mode" or isinstance(vs[0], str) and len(set(vs)) == 1 else vs
         layers.append(d)
     return layers
 

@@ -70,6 +70,10 @@ TORCH_MESSAGES: list[tuple[str, set[Rule]]] = [
      {Rule.KERNEL_POSITIVE, Rule.DILATION_POSITIVE, Rule.CHANNELS_POSITIVE}),
     ("could not construct a memory descriptor", {Rule.OUTPUT_POSITIVE}),
     ("dimensions are invalid", {Rule.DILATION_POSITIVE}),
+    # A padding mode torch does not have: for a transposed conv or a pool, any string.
+    ("must be tuple of ints, not str", {Rule.SAME_NOT_FOR_TRANSPOSED, Rule.PADDING_MODE}),
+    ("must be tuple of ints, but found element of type str", {Rule.SAME_NOT_FOR_TRANSPOSED, Rule.PADDING_MODE}),
+    ("Invalid padding string", {Rule.PADDING_MODE}),
 ]
 
 
@@ -111,6 +115,10 @@ def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) ->
             broken.add((Rule.GROUPS_DIVIDE_CHANNELS, None))
         k, s, d = axes("kernel_size"), axes("stride", 1), axes("dilation", 1)
         padding = layer.get("padding", 0)
+        if isinstance(padding, str) and padding not in ("same", "valid"):  # torch's two modes
+            return broken | {(Rule.PADDING_MODE, a) for a in range(ndim)}
+        if kind == "conv_transpose" and padding == "same":
+            return broken | {(Rule.SAME_NOT_FOR_TRANSPOSED, a) for a in range(ndim)}
         for a in range(ndim):
             e = d[a] * (k[a] - 1) + 1
             for rule, bad in ((Rule.KERNEL_POSITIVE, k[a] < 1), (Rule.STRIDE_POSITIVE, s[a] < 1),
@@ -140,6 +148,8 @@ def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) ->
     elif kind in ("max_pool", "avg_pool"):
         k = axes("kernel_size")
         s = k if layer.get("stride") is None else axes("stride")
+        if isinstance(layer.get("padding"), str):  # pools take no padding mode
+            return {(Rule.PADDING_MODE, a) for a in range(ndim)}
         p, d = axes("padding", 0), axes("dilation", 1)
         for a in range(ndim):
             e = d[a] * (k[a] - 1) + 1
@@ -330,9 +340,16 @@ RULE_CASES: list[tuple[Rule, list[int], dict[str, Any]]] = [
     (Rule.UPSAMPLE_MODE_NDIM, [8], {"type": "upsample", "scale_factor": 2, "mode": "bilinear"}),
     (Rule.UPSAMPLE_MODE_NDIM, [8, 8], {"type": "upsample", "size": 4, "mode": "trilinear"}),
     (Rule.ADAPTIVE_KEEP_NEEDS_2D, [8], {"type": "adaptive_max_pool", "output_size": [None]}),
+    (Rule.SAME_NOT_FOR_TRANSPOSED, [8], {"type": "conv_transpose", "kernel_size": 3, "padding": "same",
+                                         "out_channels": 2}),
+    (Rule.PADDING_MODE, [8], {"type": "max_pool", "kernel_size": 3, "padding": "same"}),
+    (Rule.PADDING_MODE, [8], {"type": "avg_pool", "kernel_size": 3, "padding": "valid"}),
+    (Rule.PADDING_MODE, [8], {"type": "conv", "kernel_size": 3, "padding": "same_upper", "out_channels": 2}),
 ]
 # Rules a valid document cannot break: the document schema refuses first (see below).
-UNREACHABLE = {Rule.SCALE_POSITIVE, Rule.SAME_NOT_FOR_TRANSPOSED}
+UNREACHABLE = {Rule.SCALE_POSITIVE}
+#: Rules of the tensorflow and onnx conventions: tests/solver/test_conformance_{tf,onnx}.py.
+OTHER_CONVENTIONS = {Rule.NOT_IN_CONVENTION, Rule.STRIDE_WITH_DILATION, Rule.OUTPUT_SHAPE_MISMATCH}
 
 
 @pytest.mark.parametrize(("rule", "size", "layer"), RULE_CASES,
@@ -351,13 +368,12 @@ GRAPH_RULES = {Rule.JOIN_SIZES_MATCH, Rule.CROP_FITS}
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {rule for rule, _, _ in RULE_CASES} | UNREACHABLE | GRAPH_RULES == set(Rule)
+    assert {rule for rule, _, _ in RULE_CASES} | UNREACHABLE | GRAPH_RULES | OTHER_CONVENTIONS == set(Rule)
 
 
 @pytest.mark.parametrize(("layer", "size"), [
     ({"type": "upsample", "scale_factor": 0}, [8]),
     ({"type": "upsample", "scale_factor": -2.0}, [8]),
-    ({"type": "conv_transpose", "kernel_size": 3, "padding": "same", "out_channels": 2}, [8]),
 ])
 def test_unreachable_rules_are_refused_by_the_document(layer: dict, size: list[int]) -> None:
     document = {"input_size": size, "in_channels": 2, "layers": [layer]}
