@@ -12,6 +12,7 @@ Each function returns the output size or raises `Rejected` with the rule broken.
 from __future__ import annotations
 
 import math
+import struct
 from fractions import Fraction
 from enum import StrEnum, unique
 from typing import Any
@@ -261,7 +262,7 @@ def axis_output(kind: str, i: int, **settings: Any) -> int:
 
 def axis_layer(
     kind: str, i: int, *, k: int = 1, s: int = 1, padding: int | str = 0, d: int = 1,
-    op: int | None = 0, ceil_mode: bool = False, ndim: int = 1,
+    op: int | None = None, ceil_mode: bool = False, ndim: int = 1,
     scale: float | None = None, size: int | None = None, mode: str = "nearest",
     padding_end: int | None = None, output_shape: int | None = None,
     convention: str = "pytorch",
@@ -429,8 +430,9 @@ def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: in
           scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
     """onnxruntime's Conv, ConvTranspose, MaxPool, AveragePool, Resize, Global*Pool."""
     if kind == "upsample":
-        upsample_mode(mode, ndim)
-        return upsample(i, scale, size), None
+        if mode != "linear":  # Resize has one "linear" for every rank
+            upsample_mode(mode, ndim)  # bicubic is onnxruntime's 2d-only "cubic"
+        return onnx_resize(i, scale, size), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return _global_pool(i, size, "onnx")
     _mode(padding, ("same_upper", "same_lower", "valid"), "onnx", kind)
@@ -444,6 +446,7 @@ def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: in
     if kind == "conv_transpose":
         return onnx_conv_transpose(i, k, s, padding, pe, d, 0 if op is None else op, output_shape)
     if isinstance(padding, str) and padding != "valid":
+        onnx_same_rules(kind, i, k, s, d, padding)
         pb, pe = auto_pad(i, s, e, padding)
     if kind == "conv":
         return conv(i, k, s, pb, pe, d), (pb, pe)
@@ -454,6 +457,43 @@ def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: in
         out = onnx_pool(i, pb, pe, e, s, ceil_mode)
         return _positive(out, i), (pb, pe)
     raise ValueError(f"no size rule for layer type {kind!r}")
+
+
+def onnx_same_rules(kind: str, i: int, k: int, s: int, d: int, padding: str) -> None:
+    """What onnxruntime refuses with SAME_UPPER / SAME_LOWER on a conv or pool.
+
+    Conv refuses any dilation.  MaxPool sizes the padding for the undilated kernel, so
+    a dilated window gives less than ceil(i/s), or nothing: refused too (a 1-wide
+    window is the same dilated or not).  MaxPool also refuses the negative padding
+    (ceil(i/s)-1)*s + e - i < 0 of a stride longer than the window, where Conv and
+    AveragePool crop instead.
+    """
+    mode = padding.upper()
+    if d != 1 and (kind == "conv" or (kind == "max_pool" and k > 1)):
+        raise _unsupported(f"dilation {d} with auto_pad {mode} (onnxruntime: Dilation not supported "
+                           "for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER)", "onnx", "dilation")
+    need = (-(-i // s) - 1) * s + effective_kernel(k, d) - i
+    if kind == "max_pool" and need < 0:
+        raise Rejected(Rule.PADDING_NON_NEGATIVE,
+                       f"auto_pad {mode} would pad by {need} (stride {s} is longer than the window "
+                       f"{effective_kernel(k, d)} on input {i}); onnxruntime's MaxPool refuses "
+                       "negative padding", "padding")
+
+
+def onnx_resize(i: int, scale: float | None, size: int | None) -> int:
+    """Resize: the given size, or floor(scale * i) in float32, as onnxruntime computes it
+    (the scales input is a float tensor): scale 0.29 on 100 gives 29, not 28."""
+    if size is not None:
+        return _positive(size, i)
+    assert scale is not None
+    if not scale > 0:
+        raise Rejected(Rule.SCALE_POSITIVE, f"scale_factor must be positive, got {scale}")
+    return _positive(math.floor(_float32(_float32(scale) * i)), i)
+
+
+def _float32(x: float) -> float:
+    """x rounded to the nearest float32 (a product of two float32 is exact in a double)."""
+    return float(struct.unpack("f", struct.pack("f", x))[0])
 
 
 def onnx_pool(i: int, pb: int, pe: int, e: int, s: int, ceil_mode: bool) -> int:
@@ -470,18 +510,29 @@ def onnx_pool(i: int, pb: int, pe: int, e: int, s: int, ceil_mode: bool) -> int:
 
 def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: int, op: int,
                         output_shape: int | None) -> tuple[int, tuple[int, int]]:
-    """ConvTranspose: the full output (i-1)*s + e + op, cut by the pads; or output_shape,
-    the cut (when the total is odd) one more at the beginning for SAME_UPPER."""
+    """ConvTranspose: the full output (i-1)*s + e + op, cut by the pads.  With output_shape
+    (the pads are then ignored) or SAME_* (output min(i*s, full)), the cut is what the size
+    leaves, its odd pixel at the end for SAME_UPPER, at the beginning otherwise; an
+    output_shape past the full output extends it at the end.  onnxruntime checks that a
+    conv of the output gives back the input: so op < s, and output_shape < full - op + s."""
     if op < 0:
         raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
+    if op >= s:  # onnxruntime: op < max(s, d), then the conv-back check, which wants op < s
+        raise Rejected(Rule.OUTPUT_PADDING_SMALLER,
+                       f"output_padding {op} must be smaller than the stride {s} (onnxruntime: "
+                       "the output would not convolve back to the input)")
     e = effective_kernel(k, d)
     full = (i - 1) * s + e + op
     if output_shape is not None or padding in ("same_upper", "same_lower"):
-        out = i * s if output_shape is None else output_shape
+        out = min(i * s, full) if output_shape is None else output_shape
+        if out >= full - op + s:
+            raise Rejected(Rule.OUTPUT_SHAPE_MISMATCH,
+                           f"output_shape {out} is longer than input {i} can give: at most "
+                           f"(i-1)*s + e + s-1 = {full - op + s - 1} (onnxruntime: Explicit output_shape "
+                           "is inconsistent with input spatial dimensions)", "output_shape")
         total = max(0, full - out)
-        half = total // 2
-        begin = total - half if padding == "same_upper" else half
-        end = total - begin
+        begin = total // 2 if padding == "same_upper" else total - total // 2
+        end = full - out - begin
     elif padding == "valid":
         begin = end = 0
     else:

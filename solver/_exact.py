@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_output, crop, join, layer_rule, window
+from ._arith import Rejected, axis_layer, axis_output, crop, join, layer_rule, window
 from ._forward import per_axis
 from ._problem import Node, Problem
 
@@ -126,6 +126,12 @@ class AxisFn:
             out = self.cache.get((cls, i, combo))
             outs.append(self._compute(cls, i, combo) if out is None else out)
         return outs
+
+    def sides(self, a: int, i: int, values: dict[int, Any]) -> tuple[int, int]:
+        """The (begin, end) padding axis a applies to an input of size i (see axis_layer)."""
+        names, ids, fixed = self.classes[self.cls_of[a]]
+        _, pads = axis_layer(self.kind, i, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)
+        return pads or (0, 0)
 
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
         cls = self.cls_of[a]

@@ -39,6 +39,8 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
     """The objective as an additive cost per layer: a tuple, compared lexicographically."""
     goals = problem.objective
     nd = range(problem.ndim)
+    by_input = problem.document.convention != "pytorch" and any(
+        g == Goal.LEAST_PADDING or isinstance(g, Prefer) and "padding" in g.prefer for g in goals)
     for g in goals:
         if g == Goal.LARGEST_RECEPTIVE_FIELD:
             for n in problem.nodes:
@@ -51,18 +53,28 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
                 if n.type in ("conv", "conv_transpose"):
                     _weights(problem, n)
 
+    def pads(node: Node, vals: dict[int, Any], ins: Any, a: int) -> tuple[int, int]:
+        """PyTorch's padding is fixed by the settings; TensorFlow's and ONNX's "same" by
+        the input size too (the first input size; a transposed conv's is its cut)."""
+        if not by_input:
+            return _pads(node, vals, a)
+        fn = fns[node.index]
+        assert fn is not None
+        return fn.sides(a, ins[0][0][a], vals)
+
     def term(goal: Goal | Prefer, node: Node, vals: dict[int, Any], ins: Any, state: Any) -> float:
         s = node.slots
         if isinstance(goal, Prefer):
             total = 0
             for f, want in goal.prefer.items():
                 if f in s:
-                    total += sum(abs((_pads(node, vals, a)[0] if f == "padding" else vals[s[f][a]]) - want) for a in nd)
+                    total += sum(abs((pads(node, vals, ins, a)[0] if f == "padding" else vals[s[f][a]]) - want)
+                                 for a in nd)
             return total
         if node.type not in ("conv", "conv_transpose", "max_pool", "avg_pool"):
             return 0
         if goal == Goal.LEAST_PADDING:
-            return sum(sum(_pads(node, vals, a)) for a in nd)
+            return sum(abs(b) + abs(e) for a in nd for b, e in [pads(node, vals, ins, a)])
         if goal == Goal.SMALLEST_KERNELS:
             return sum(vals[s["kernel_size"][a]] for a in nd)
         if goal == Goal.LARGEST_RECEPTIVE_FIELD:
@@ -88,9 +100,9 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
         positions = math.prod(fn(a, i[a], vals) for a in nd) if node.type == "conv" else math.prod(i)
         return per * positions
 
-    # Only MACs depend on sizes and the receptive field on the jump; every other term
-    # is cached by the layer's values.
-    by_size = Goal.FEWEST_MACS in goals
+    # Only MACs (and padding outside PyTorch) depend on sizes and the receptive field on
+    # the jump; every other term is cached by the layer's values.
+    by_size = Goal.FEWEST_MACS in goals or by_input
     by_jump = Goal.LARGEST_RECEPTIVE_FIELD in goals
     memo: dict[Any, Cost] = {}
 
@@ -104,6 +116,7 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
             c = memo[key] = tuple(term(g, node, vals, ins, state) for g in goals)
         return c
 
+    cost.by_size = by_size  # type: ignore[attr-defined]  # tells the engine what the costs read
     return cost
 
 
@@ -183,7 +196,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         graph = Graph(problem, fns, sets, deadline, cancelled=cancelled,
                       track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
         count = graph.count
-        found = graph.best(offset + problem.limit, cost, by_size=Goal.FEWEST_MACS in problem.objective)[offset:]
+        found = graph.best(offset + problem.limit, cost, by_size=cost.by_size)[offset:]
     except Timeout:
         if cancelled is not None and cancelled():
             return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")

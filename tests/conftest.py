@@ -1,4 +1,5 @@
-"""Shared test helpers that live beside the tests: `import strategies`, `import torch_ref`;
+"""Shared test helpers that live beside the tests: `import strategies`, `import torch_ref`
+(`tf_ref`, `onnx_ref`: Keras and onnxruntime);
 and golden files for CLI output (the `golden` fixture), rewritten with `pytest --overwrite`.
 
 pytest runs with --import-mode=importlib and there are no __init__.py files, so nothing
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-HELPERS = ("strategies", "torch_ref")
+HELPERS = ("strategies", "torch_ref", "tf_ref", "onnx_ref")
 
 
 def _load(name: str) -> None:

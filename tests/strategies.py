@@ -242,3 +242,59 @@ def stacks(draw: Any, ndim: int, depth: tuple[int, int] = (2, 5), rare: int = 6 
         if layer["type"] in ("conv", "conv_transpose") and layer["out_channels"] >= 1:
             channels = layer["out_channels"]
     return document
+
+
+# --- the tensorflow and onnx conventions ----------------------------------------------
+
+#: Padding modes by convention (ints too in onnx: begin pads, `padding_end` the end's).
+MODES = {"tensorflow": ("same", "valid"), "onnx": ("same_upper", "same_lower", "valid")}
+
+
+@st.composite
+def convention_layers(draw: Any, convention: str, ndim: int, channels: int) -> dict[str, Any]:
+    """A mostly valid layer of a tensorflow or onnx document: convs, transposed convs,
+    pools and upsampling as those frameworks write them (no strided dilated Keras conv)."""
+    kind = draw(st.sampled_from(["conv", "conv", "conv_transpose", "max_pool", "avg_pool", "upsample",
+                                 "adaptive_avg_pool"]))
+    if kind == "upsample":
+        return {"type": "upsample", "scale_factor": draw(per_axis(st.integers(1, 3), ndim))}
+    if kind == "adaptive_avg_pool":
+        return {"type": kind, "output_size": 1}
+    kernel = draw(per_axis(st.integers(1, 4), ndim))
+    stride = draw(per_axis(st.integers(1, 3), ndim))
+    layer: dict[str, Any] = {"type": kind, "kernel_size": kernel, "stride": stride}
+    if convention == "tensorflow" or draw(st.booleans()):
+        layer["padding"] = draw(st.sampled_from(MODES[convention]))
+    else:  # explicit pads, below the kernel (ONNX pools insist)
+        low = min(_as_tuple(kernel, ndim)) - 1
+        layer["padding"] = draw(st.integers(0, low))
+        if draw(st.booleans()):
+            layer["padding_end"] = draw(st.integers(0, low))
+    strided = max(_as_tuple(stride, ndim)) > 1
+    if kind in ("conv", "conv_transpose") or (kind == "max_pool" and convention == "onnx"):
+        layer["dilation"] = 1 if convention == "tensorflow" and strided else draw(per_axis(st.integers(1, 2), ndim))
+    if kind in ("conv", "conv_transpose"):
+        layer["out_channels"] = draw(st.integers(1, 3))
+    if kind == "conv_transpose" and draw(st.booleans()):
+        below = [max(s, d) - 1 if convention == "onnx" else s - 1 for s, d in zip(
+            _as_tuple(stride, ndim), _as_tuple(layer["dilation"], ndim), strict=True)]
+        layer["output_padding"] = [draw(st.integers(0, b)) for b in below]
+    if kind.endswith("pool") and convention == "onnx":
+        layer["ceil_mode"] = draw(st.booleans())
+    return layer
+
+
+@st.composite
+def convention_stacks(draw: Any, convention: str, ndim: int, depth: tuple[int, int] = (1, 4),
+                      ) -> dict[str, Any]:
+    """A forward document in a convention; some are refused (too small, TF's checks)."""
+    channels = draw(st.integers(1, 3))
+    document: dict[str, Any] = {
+        "convention": convention, "in_channels": channels, "layers": [],
+        "input_size": draw(input_sizes(ndim, 4, {1: 30, 2: 16, 3: 8}[ndim])),
+    }
+    for _ in range(draw(st.integers(*depth))):
+        layer = draw(convention_layers(convention, ndim, channels))
+        document["layers"].append(layer)
+        channels = layer.get("out_channels", channels)
+    return document

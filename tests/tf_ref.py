@@ -4,6 +4,12 @@
 Conv1DTranspose, MaxPooling3D, UpSampling2D, Resizing, ...), calls it eagerly on
 `zeros((1, *size, channels))` (channels_last) and returns the output's spatial shape,
 or raises `TFRejected` with the first line of the framework's own error.
+`run_model(code, builder, shape)` runs exported Keras code and returns the output size
+of every layer.
+
+TensorFlow runs in a worker process of its own (this file, run as a script), never in
+the test process: loaded beside ortools and torch it crashes CP-SAT (a segmentation
+fault in the CP-SAT tests, seen with tensorflow-cpu 2.21 and ortools 9.15).
 
 >>> run_layer({"type": "conv", "kernel_size": [3], "stride": [2], "dilation": [1],
 ...            "padding": "same"}, (7,))
@@ -22,46 +28,96 @@ TODO
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import subprocess
+import sys
 import warnings
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-# Before the imports: pick the backend, and keep TF's C++ start-up chatter off stderr.
-os.environ["KERAS_BACKEND"] = "tensorflow"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-with warnings.catch_warnings():  # TF's import may warn; pytest turns warnings into errors
-    warnings.simplefilter("ignore")
-    import keras
-    import numpy as np
-
-T = TypeVar("T")
-
-_LAYERS: dict[str, tuple[Any, ...]] = {
-    "conv": (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D),
-    "conv_transpose": (
-        keras.layers.Conv1DTranspose,
-        keras.layers.Conv2DTranspose,
-        keras.layers.Conv3DTranspose,
-    ),
-    "max_pool": (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D),
-    "avg_pool": (
-        keras.layers.AveragePooling1D,
-        keras.layers.AveragePooling2D,
-        keras.layers.AveragePooling3D,
-    ),
-}
+from collections.abc import Mapping
+from typing import Any
 
 
 class TFRejected(Exception):  # noqa: N818 - a verdict, as torch_ref.TorchRejected
     """Keras or TF refused the layer; `message` is the first line of its error."""
 
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-        text = str(error).strip()
-        self.message = text.splitlines()[0] if text else repr(error)
-        super().__init__(self.message)
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+_worker: subprocess.Popen[str] | None = None
+
+
+def _call(request: dict[str, Any]) -> Any:
+    """One request to the Keras worker (started on first use); its answer or TFRejected."""
+    global _worker
+    if _worker is None or _worker.poll() is not None:
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "CUDA_VISIBLE_DEVICES": ""}
+        _worker = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True, env=env)
+        atexit.register(_stop, _worker)
+    assert _worker.stdin is not None and _worker.stdout is not None
+    _worker.stdin.write(json.dumps(request) + "\n")
+    _worker.stdin.flush()
+    line = _worker.stdout.readline()
+    if not line:
+        raise RuntimeError("the Keras worker died")
+    answer = json.loads(line)
+    if "error" in answer:
+        raise TFRejected(answer["error"])
+    return answer["result"]
+
+
+def _stop(worker: subprocess.Popen[str]) -> None:
+    """End of input ends the worker; its pipes are closed here."""
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdin.close()
+    try:
+        worker.wait(10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    worker.stdout.close()
+
+
+def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2) -> tuple[int, ...]:
+    """The output spatial shape of one layer on zeros((1, *size, channels)), run eagerly.
+
+    Raises TFRejected for anything Keras or TF raises, at construction or call.  An
+    output with a 0 on some axis is returned as is: the caller decides what it means.
+    """
+    return tuple(_call({"layer": dict(layer), "size": list(size), "channels": channels}))
+
+
+def run_model(code: str, builder: str, shape: tuple[int, ...]) -> list[list[int]]:
+    """Exec Keras source, call `builder()` for the model and run it on zeros((1, *shape)):
+    the spatial output size of every layer after the input, in order."""
+    return list(_call({"code": code, "builder": builder, "shape": list(shape)}))
+
+
+# --- the worker: Keras is imported here only ------------------------------------------
+
+keras: Any = None
+np: Any = None
+
+
+def _layers() -> dict[str, tuple[Any, ...]]:
+    return {
+        "conv": (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D),
+        "conv_transpose": (
+            keras.layers.Conv1DTranspose,
+            keras.layers.Conv2DTranspose,
+            keras.layers.Conv3DTranspose,
+        ),
+        "max_pool": (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D),
+        "avg_pool": (
+            keras.layers.AveragePooling1D,
+            keras.layers.AveragePooling2D,
+            keras.layers.AveragePooling3D,
+        ),
+    }
 
 
 def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
@@ -76,7 +132,7 @@ def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
         if ndim == 2:
             return keras.layers.UpSampling2D(size=scale, interpolation=layer["mode"])
         return keras.layers.UpSampling3D(size=scale)
-    cls = _LAYERS[kind][ndim - 1]
+    cls = _layers()[kind][ndim - 1]
     kernel, stride = tuple(layer["kernel_size"]), tuple(layer["stride"])
     if kind.endswith("pool"):
         return cls(pool_size=kernel, strides=stride, padding=layer["padding"])
@@ -94,22 +150,38 @@ def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
     )
 
 
-def quiet(fn: Callable[..., T], *args: Any) -> T:
-    """fn(*args) with framework warnings silenced (pytest turns warnings into errors)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args)
+def _answer(request: dict[str, Any]) -> Any:
+    if "code" in request:
+        namespace: dict[str, Any] = {}
+        exec(compile(request["code"], "<exported>", "exec"), namespace)  # noqa: S102 - our own export
+        model = namespace[request["builder"]]()
+        probe = keras.Model(model.inputs, [layer.output for layer in model.layers[1:]])
+        outs = probe(np.zeros((1, *request["shape"]), dtype="float32"))
+        return [[int(n) for n in y.shape[1:-1]] for y in (outs if isinstance(outs, list) else [outs])]
+    size = tuple(request["size"])
+    y = build(request["layer"], len(size))(np.zeros((1, *size, request["channels"]), dtype="float32"))
+    return [int(n) for n in y.shape[1:-1]]
 
 
-def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2) -> tuple[int, ...]:
-    """The output spatial shape of one layer on zeros((1, *size, channels)), run eagerly.
+def _serve() -> None:
+    """Answer one JSON request per line of stdin, on the real stdout: TF's own prints
+    go to stderr."""
+    global keras, np
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    warnings.simplefilter("ignore")
+    import keras
+    import numpy as np
 
-    Raises TFRejected for anything Keras or TF raises, at construction or call.  An
-    output with a 0 on some axis is returned as is: the caller decides what it means.
-    """
-    try:
-        module = quiet(build, layer, len(size))
-        y = quiet(module, np.zeros((1, *size, channels), dtype="float32"))
-    except Exception as exc:  # ValueError, tf.errors.InvalidArgumentError, ...
-        raise TFRejected(exc) from exc
-    return tuple(int(n) for n in y.shape[1:-1])
+    for line in sys.stdin:
+        try:
+            reply = {"result": _answer(json.loads(line))}
+        except Exception as exc:  # ValueError, tf.errors.InvalidArgumentError, ...: a verdict
+            text = str(exc).strip()
+            reply = {"error": text.splitlines()[0] if text else repr(exc)}
+        answers.write(json.dumps(reply) + "\n")
+        answers.flush()
+
+
+if __name__ == "__main__":
+    _serve()

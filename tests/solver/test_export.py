@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 import strategies as S
+import tf_ref
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import solver
-from solver._export import to_torch
+from solver._export import to_keras, to_torch
 
 torch.set_num_threads(1)
 
@@ -76,3 +77,64 @@ def test_a_solution_exports_as_is() -> None:
     layers = result.solutions[0].layers
     seen, out, _ = run_exported({"input_size": [64, 64], "layers": layers})
     assert seen == result.solutions[0].sizes[0] and out == [16, 16]
+
+
+# --- the tensorflow and onnx conventions, translated to PyTorch; Keras -----------------
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(["tensorflow", "onnx"]).flatmap(
+    lambda c: st.integers(1, 3).flatmap(lambda n: S.convention_stacks(c, n))))
+def test_a_convention_exports_to_torch_with_explicit_pads(document: dict[str, Any]) -> None:
+    try:
+        report = solver.forward(document)
+    except solver.ConvsolveError:
+        with pytest.raises(solver.ConvsolveError):
+            to_torch(document)
+        return
+    code = to_torch(document)
+    assert " padding=" not in code and "(padding=" not in code  # every pad is a module of its own
+    seen, out, channels = run_exported(document)
+    assert seen == [r.output_size for r in report.layers]
+    assert (out, channels) == (report.output_size, report.out_channels)
+
+
+def run_keras(document: dict[str, Any]) -> list[list[int]]:
+    """Run the Keras export on zeros (in tf_ref's worker): every layer's output size."""
+    shape = (*document["input_size"], document.get("in_channels") or 1)
+    return tf_ref.run_model(to_keras(document), "build_net", shape)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.integers(1, 3).flatmap(lambda n: S.convention_stacks("tensorflow", n)))
+def test_keras_export_runs_with_the_reported_sizes(document: dict[str, Any]) -> None:
+    try:
+        report = solver.forward(document)
+    except solver.ConvsolveError:
+        return
+    assert run_keras(document) == [r.output_size for r in report.layers]
+
+
+def test_a_tensorflow_design_solved_then_rebuilt_in_torch_and_keras() -> None:
+    """An encoder-decoder solved in TensorFlow's sizes (75 x 60 -> 38 x 30 -> 19 x 15 with
+    'same' convs, and back): the best solution, translated to PyTorch with explicit pads, has the same
+    sizes in torch, and its Keras code in Keras."""
+    free = {"kernel_size": {"choices": [3, 4]}, "stride": 2, "padding": {"choices": ["same", "valid"]}}
+    op = {"output_padding": [{"min": 0, "max": 1}] * 2}  # per axis: 75 is odd, 60 is not
+    document = {"convention": "tensorflow", "input_size": [75, 60], "in_channels": 3, "target_size": "input",
+                "objective": ["least_padding", "smallest_kernels"], "limit": 3,
+                "layers": [{"type": "conv", "out_channels": 8, **free, "padding": "same"},
+                           {"type": "conv", "out_channels": 8, **free, "padding": "same"},
+                           {"type": "conv_transpose", "out_channels": 8, **free, **op},
+                           {"type": "conv_transpose", "out_channels": 3, **free, **op}]}
+    result = solver.solve(document)
+    assert result.status == "limit" and result.count is not None and result.count > 3
+    sizes = result.solutions[0].sizes[0]
+    assert sizes[:2] == [[38, 30], [19, 15]] and sizes[-1] == [75, 60]
+    best = {"convention": "tensorflow", "input_size": [75, 60], "in_channels": 3,
+            "layers": result.solutions[0].layers}
+    assert "ZeroPad2d" in to_torch(best)  # TensorFlow's asymmetric padding, written out
+    seen, out, channels = run_exported(best)
+    assert seen == sizes and (out, channels) == ([75, 60], 3)
+    assert run_keras(best) == sizes
+    with pytest.raises(solver.DocumentError, match="tensorflow convention"):
+        to_keras({**best, "convention": "onnx"})
