@@ -1,7 +1,7 @@
 """convsolve: find the conv, transposed-conv and pooling settings that make sizes line up.
 
 Modules:
-    _arith      PyTorch's per-axis size formulas and rejection rules, written once
+    _arith      per-axis size formulas and rejection rules (PyTorch, TensorFlow, ONNX), written once
     _document   the JSON contract (pydantic models) shared by REST, CLI and Python
     _forward    the forward engine: sizes, channels, params, MACs, receptive field
     _problem    a solve document checked and normalized into variables and tensors
@@ -9,7 +9,7 @@ Modules:
     _cpsat      the CP-SAT model (the only module importing ortools)
     _explain    why a problem has no solution, and repairs that work
     _solve      solve(): engines, ranking, statuses
-    _export     a forward document as PyTorch code
+    _export     a forward document as PyTorch (or Keras) code
     _sizes      the input sizes a design accepts
     _plan       planners: U-Net, ASPP, ... turned into solve documents
     _errors     the exception tree
@@ -34,7 +34,7 @@ from ._document import (
     UNetPlan,
 )
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
-from ._export import to_torch
+from ._export import to_keras, to_torch
 from ._forward import forward
 from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
 from ._sizes import input_sizes
@@ -69,5 +69,6 @@ __all__ = [
     "plan_encoder_decoder",
     "plan_unet",
     "solve",
+    "to_keras",
     "to_torch",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 import yaml
@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ._errors import ConvsolveError
-from ._export import to_torch
+from ._export import to_keras, to_torch
 from ._forward import forward as run_forward
 from ._sizes import input_sizes as run_input_sizes
 from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -31,6 +31,10 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' reads stdin.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
+ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
+    "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
+_EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
+_LANGUAGES = {"torch": "PyTorch", "keras": "Keras"}
 
 
 def read_document(path: str) -> Any:
@@ -76,25 +80,31 @@ def _count(x: int | None) -> str:
 def forward(file: FileArg, as_json: JsonOpt = False) -> None:
     """Sizes, channels, parameters, MACs and receptive field of a stack of layers."""
     try:
-        result = run_forward(read_document(file))
+        doc = read_document(file)
+        result = run_forward(doc)
     except ConvsolveError as exc:
         raise _fail(exc) from None
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    table = Table(title=f"input {_axes(result.input_size)} x {result.in_channels or '?'} channels")
-    for col in ("#", "layer", "output", "channels", "params", "MACs", "receptive field", "jump"):
-        table.add_column(col, justify="left" if col == "layer" else "right")
+    # Outside PyTorch the padding is the convention's doing: show what it applied.
+    pads = isinstance(doc, dict) and doc.get("convention", "pytorch") != "pytorch"
+    table = Table(title=f"input {_axes(result.input_size)} x {result.in_channels or '?'} channels"
+                        + (f" ({doc['convention']} convention)" if pads else ""))
+    for col in ("#", "layer", "output", *(["padding"] if pads else []), "channels", "params", "MACs",
+                "receptive field", "jump"):
+        table.add_column(col, justify="left" if col in ("layer", "padding") else "right")
     for r in result.layers:
         label = r.type.value if r.name is None else f"{r.name} ({r.type.value})"
-        table.add_row(str(r.index), label, _axes(r.output_size), _count(r.out_channels),
+        padding = ["-" if r.padding is None else " ".join(f"{b}/{e}" for b, e in r.padding)] if pads else []
+        table.add_row(str(r.index), label, _axes(r.output_size), *padding, _count(r.out_channels),
                       _count(r.params), _count(r.macs), _axes(r.receptive_field), _axes(r.jump))
     out.print(table)
     out.print(f"output {_axes(result.output_size)} x {_count(result.out_channels)} channels, "
               f"{_count(result.params)} parameters, {_count(result.macs)} MACs", highlight=False)
 
 
-_SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d",
+_SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "padding_end": "pe", "dilation": "d",
           "output_padding": "op", "ceil_mode": "ceil"}
 
 
@@ -128,7 +138,8 @@ def solve(
     limit: Annotated[int | None, typer.Option(help="List at most this many solutions.")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most.")] = None,
     export_to: Annotated[Path | None, typer.Option(
-        "--export", help="Write the best solution as PyTorch code to this file.")] = None,
+        "--export", help="Write the best solution as code to this file (see --to).")] = None,
+    to: ToOpt = "torch",
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
@@ -161,9 +172,13 @@ def solve(
         out.print(_solutions_table(doc["layers"], result.solutions))
     if export_to is not None and result.solutions:
         sizes = doc.get("input_size") or doc["input_sizes"][0]
-        best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers}
-        export_to.write_text(to_torch(best))
-        out.print(f"wrote the best solution as PyTorch code to {export_to}", highlight=False)
+        best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers,
+                "convention": doc.get("convention", "pytorch")}
+        try:
+            export_to.write_text(_EXPORTERS[to](best))
+        except ConvsolveError as exc:
+            raise _fail(exc) from None
+        out.print(f"wrote the best solution as {_LANGUAGES[to]} code to {export_to}", highlight=False)
 
 
 def _solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
@@ -211,11 +226,16 @@ class _nothing:
 def export(
     file: FileArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the code here.")] = None,
-    class_name: Annotated[str, typer.Option(help="Name of the nn.Module class.")] = "Net",
+    to: ToOpt = "torch",
+    class_name: Annotated[str, typer.Option(help="Name of the nn.Module class (torch).")] = "Net",
 ) -> None:
-    """A forward document (a solution's layers) as a runnable PyTorch nn.Module."""
+    """A forward document (a solution's layers) as a runnable PyTorch nn.Module, or Keras model.
+
+    tensorflow and onnx documents become PyTorch with their padding as pad layers.
+    """
     try:
-        code = to_torch(read_document(file), class_name=class_name)
+        doc = read_document(file)
+        code = to_torch(doc, class_name=class_name) if to == "torch" else to_keras(doc)
     except ConvsolveError as exc:
         raise _fail(exc) from None
     if output is None:

@@ -151,6 +151,37 @@ def test_solve_export_writes_the_best_solution(tmp_path: Path) -> None:
     assert list(namespace["Net"]()(torch.zeros(1, 1, 224, 224)).shape) == [1, 1, 112, 112]
 
 
+def test_a_keras_design_exports_to_keras_and_torch(tmp_path: Path) -> None:
+    """examples/keras_autoencoder.yaml: solved in TensorFlow's sizes, written as Keras code
+    and as its PyTorch translation; both run with the sizes the solver reported."""
+    import tf_ref
+    import torch
+
+    example = Path(__file__).parent.parent / "examples" / "keras_autoencoder.yaml"
+    answer = json.loads(runner.invoke(app, ["solve", str(example), "--json"]).stdout)
+    sizes = answer["solutions"][0]["sizes"][0]
+    for to in ("keras", "torch"):
+        out = tmp_path / f"{to}.py"
+        result = runner.invoke(app, ["solve", str(example), "--export", str(out), "--to", to])
+        assert result.exit_code == 0, result.output
+        assert f"wrote the best solution as {'Keras' if to == 'keras' else 'PyTorch'} code" in result.output
+    assert tf_ref.run_model((tmp_path / "keras.py").read_text(), "build_net", (75, 60, 3)) == sizes
+    namespace: dict[str, Any] = {}
+    exec(compile((tmp_path / "torch.py").read_text(), "torch.py", "exec"), namespace)  # noqa: S102
+    assert list(namespace["Net"]()(torch.zeros(1, 3, 75, 60)).shape) == [1, 3, 75, 60]
+    # The forward table shows the padding TensorFlow applied, per axis begin/end.
+    solved = {k: v for k, v in yaml.safe_load(example.read_text()).items()
+              if k in ("convention", "input_size", "in_channels")}
+    doc = _write(tmp_path, "best.yaml", {**solved, "layers": answer["solutions"][0]["layers"]})
+    table = runner.invoke(app, ["forward", str(doc)]).stdout
+    assert "(tensorflow convention)" in table
+    assert "1/1 0/1" in next(line for line in table.splitlines() if "enc1 (conv)" in line)
+    # Keras code is for the tensorflow convention only: a clear error otherwise.
+    pytorch = _write(tmp_path, "pytorch.yaml", {"input_size": [8], "layers": [{"type": "conv", "kernel_size": 3}]})
+    result = runner.invoke(app, ["export", str(pytorch), "--to", "keras"])
+    assert result.exit_code == 2 and "tensorflow convention" in result.stderr
+
+
 def test_input_sizes_command() -> None:
     example = Path(__file__).parent.parent / "examples" / "unet_same.yaml"
     result = runner.invoke(app, ["input-sizes", str(example), "--min", "32", "--max", "1024", "--near", "500"])

@@ -45,9 +45,11 @@ def test_problem_file(path: Path) -> None:
         api_answer = TestClient(api_app).post("/v1/solve", json=doc).json()
         assert {**api_answer, "elapsed_s": None} == {**answer, "elapsed_s": None}
         # DESIGN.md: every returned solution is itself a valid forward document reaching target_size.
+        target = doc["input_size"] if doc["target_size"] == "input" else doc["target_size"]
         for solution in answer["solutions"]:
-            reached = solver.forward({"input_size": doc["input_size"], "layers": solution["layers"]})
-            assert reached.output_size == doc["target_size"], solution
+            reached = solver.forward({"input_size": doc["input_size"], "layers": solution["layers"],
+                                      "convention": doc.get("convention", "pytorch")})
+            assert reached.output_size == target, solution
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)

@@ -10,12 +10,22 @@ router = APIRouter(prefix="/v1", tags=["export"])
 
 class ExportResponse(BaseModel):
     language: str = "python"
-    #: A runnable module: an nn.Module class `Net` wiring every layer, skip and sum.
+    #: A runnable module: an nn.Module class `Net` (torch) or a function `build_net`
+    #: returning a keras.Model (keras), wiring every layer, skip and sum.
     code: str
 
 
 @router.post("/export/torch", response_model=ExportResponse,
              responses={422: {"description": "A layer PyTorch would reject, or a malformed document"}})
 async def export_torch(request: solver.ForwardRequest) -> ExportResponse:
-    """A forward document (for example a solution's layers) as PyTorch code."""
+    """A forward document (for example a solution's layers) as PyTorch code; in the
+    tensorflow or onnx convention, its translation with the padding as pad layers."""
     return ExportResponse(code=solver.to_torch(request))
+
+
+@router.post("/export/keras", response_model=ExportResponse,
+             responses={422: {"description": "Not the tensorflow convention, a layer TensorFlow would "
+                                             "reject, or a malformed document"}})
+async def export_keras(request: solver.ForwardRequest) -> ExportResponse:
+    """A forward document in the tensorflow convention as Keras 3 code."""
+    return ExportResponse(code=solver.to_keras(request))

@@ -126,6 +126,20 @@ def test_export_route_returns_code_that_runs(client: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["detail"][0]["rule"] == "kernel_fits_input"
 
 
+def test_keras_export_route(client: TestClient) -> None:
+    import tf_ref
+
+    doc = {"convention": "tensorflow", "input_size": [15], "in_channels": 2, "layers": [
+        {"type": "conv", "kernel_size": 3, "stride": 2, "padding": "same", "out_channels": 4}]}
+    r = client.post("/v1/export/keras", json=doc)
+    assert r.status_code == 200
+    assert tf_ref.run_model(r.json()["code"], "build_net", (15, 2)) == [[8]]
+    torch_code = client.post("/v1/export/torch", json=doc).json()["code"]
+    assert "nn.ZeroPad1d((1, 1))" in torch_code  # TensorFlow's padding, written out
+    bad = client.post("/v1/export/keras", json={**doc, "convention": "pytorch"})
+    assert bad.status_code == 422 and "tensorflow convention" in str(bad.json())
+
+
 def test_input_sizes_route(client: TestClient) -> None:
     doc = {"input_size": [500], "range": {"min": 8, "max": 600}, "round_trip": True,
            "layers": [{"type": "max_pool", "kernel_size": 2}] * 4 + [{"type": "upsample", "scale_factor": 16}]}
