@@ -469,11 +469,18 @@ def onnx_same_rules(kind: str, i: int, k: int, s: int, d: int, padding: str) -> 
     AveragePool crop instead.
     """
     mode = padding.upper()
-    if d != 1 and (kind == "conv" or (kind == "max_pool" and k > 1)):
-        raise _unsupported(f"dilation {d} with auto_pad {mode} (onnxruntime: Dilation not supported "
-                           "for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER)", "onnx", "dilation")
+    if d != 1 and kind == "conv":
+        raise Rejected(Rule.NOT_IN_CONVENTION,
+                       f"dilation {d} with auto_pad {mode}: onnxruntime's Conv does not support it "
+                       "(Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER)",
+                       "dilation")
+    if d != 1 and kind == "max_pool" and k > 1:
+        raise Rejected(Rule.NOT_IN_CONVENTION,
+                       f"dilation {d} with auto_pad {mode}: onnxruntime's MaxPool pads for the undilated "
+                       f"kernel {k}, so the output is not ceil(i/s) = {-(-i // s)}; pad explicitly",
+                       "dilation")
     need = (-(-i // s) - 1) * s + effective_kernel(k, d) - i
-    if kind == "max_pool" and need < 0:
+    if kind == "max_pool" and need < 0:  # (a MaxPool dilated on any axis runs, other code)
         raise Rejected(Rule.PADDING_NON_NEGATIVE,
                        f"auto_pad {mode} would pad by {need} (stride {s} is longer than the window "
                        f"{effective_kernel(k, d)} on input {i}); onnxruntime's MaxPool refuses "
@@ -498,8 +505,12 @@ def _float32(x: float) -> float:
 
 def onnx_pool(i: int, pb: int, pe: int, e: int, s: int, ceil_mode: bool) -> int:
     """MaxPool / AveragePool: floor or ceil of (i + pb + pe - e)/s, plus 1; in ceil mode
-    the last window must start inside the input or the begin padding."""
+    the last window must start inside the input or the begin padding.  A window longer
+    than the padded input is refused: onnxruntime's integer division truncates toward 0
+    and gives one output from a partial window (none at stride 1)."""
     span = i + pb + pe - e
+    if span < 0:
+        raise Rejected(Rule.KERNEL_FITS_INPUT, f"padded input {i + pb + pe} is smaller than the window {e}")
     if not ceil_mode:
         return span // s + 1
     out = -(-span // s) + 1

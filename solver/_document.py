@@ -297,7 +297,7 @@ class Prefer(_Strict):
     """Closeness to preferred values, e.g. {"prefer": {"stride": 2}}: the sum of |v - want|."""
 
     prefer: dict[
-        Literal["kernel_size", "stride", "padding", "dilation", "output_padding"], Int
+        Literal["kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding"], Int
     ] = Field(min_length=1)
 
 
@@ -309,7 +309,8 @@ class Tie(_Strict):
 
     layers: Annotated[list[TensorName | Annotated[int, Strict(), Field(ge=0)]], Field(min_length=2)]
     params: Annotated[
-        list[Literal["kernel_size", "stride", "padding", "dilation", "output_padding", "ceil_mode"]],
+        list[Literal["kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding",
+                     "ceil_mode"]],
         Field(min_length=1),
     ]
 

@@ -26,10 +26,12 @@ from ._exact import Graph, Timeout, TooLarge, bounds, make_fns
 from ._problem import SEARCHABLE, build_problem
 
 #: Domains a repair may widen a parameter to (the original domain is always kept).
-_WIDE = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "dilation": (1, 3),
-         "output_padding": (0, 2)}
-_WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "dilation": "dilation",
-          "output_padding": "output_padding", "ceil_mode": "ceil_mode"}
+_WIDE = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "padding_end": (0, 3),
+         "dilation": (1, 3), "output_padding": (0, 2)}
+_WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "padding_end": "end padding",
+          "dilation": "dilation", "output_padding": "output_padding", "ceil_mode": "ceil_mode"}
+#: Padding modes a widened padding may take, by convention; TensorFlow pads by mode only.
+_MODES = {"pytorch": (), "tensorflow": ("same", "valid"), "onnx": ("same_upper", "same_lower", "valid")}
 #: How far from the requested input size the nearest working ones are looked for.
 _INPUT_RADIUS = 64
 _MAX_REPAIRS = 6
@@ -92,8 +94,8 @@ def _one_axis(doc: dict[str, Any], axis: int) -> dict[str, Any]:
         out["target_size"] = pick(out["target_size"])
     out["targets"] = {k: pick(v) for k, v in out.get("targets", {}).items()}
     for layer in out["layers"]:
-        for field in ("kernel_size", "stride", "padding", "dilation", "output_padding",
-                      "scale_factor", "size", "output_size"):
+        for field in ("kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding",
+                      "output_shape", "scale_factor", "size", "output_size"):
             if field in layer:
                 layer[field] = pick(layer[field])
     return out
@@ -367,7 +369,7 @@ class _Explainer:
             value = layer[field] if field in layer else _default(layer, field)
             if per_axis and not isinstance(value, list):
                 value = [value] * self.ndim
-            layer[field] = _wider(value, field, _reach(layer))
+            layer[field] = _wider(value, field, _reach(layer), self.doc.get("convention") or "pytorch")
         return wide
 
     def _untie(self) -> list[tuple[float, Repair]]:
@@ -439,7 +441,8 @@ class _Explainer:
 def _default(layer: dict[str, Any], field: str) -> Any:
     if field == "stride" and layer["type"].endswith("pool"):
         return layer.get("kernel_size")
-    return {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0, "ceil_mode": False}[field]
+    return {"stride": 1, "padding": 0, "padding_end": layer.get("padding", 0), "dilation": 1,
+            "output_padding": 0, "ceil_mode": False}[field]
 
 
 def _reach(layer: dict[str, Any]) -> int:
@@ -450,17 +453,20 @@ def _reach(layer: dict[str, Any]) -> int:
     return top(layer.get("dilation", 1)) * (top(layer.get("kernel_size", 1)) - 1)
 
 
-def _wider(value: Any, field: str, reach: int = 0) -> Any:
+def _wider(value: Any, field: str, reach: int = 0, convention: str = "pytorch") -> Any:
     if field == "ceil_mode":
         return {"choices": [False, True]}
+    if field == "padding" and convention == "tensorflow":
+        return {"choices": list(_MODES[convention])}
     lo, hi = _WIDE[field]
-    if field == "padding":
+    if field in ("padding", "padding_end"):
         hi = max(hi, reach)
     if isinstance(value, list):
-        return [_wider(v, field, reach) for v in value]
+        return [_wider(v, field, reach, convention) for v in value]
     vals = _values(value)
     ints = [v for v in vals if isinstance(v, int)]
-    extra = [v for v in vals if isinstance(v, str)]
+    modes = _MODES[convention] if field == "padding" else ()
+    extra = [v for v in vals if isinstance(v, str)] + [m for m in modes if m not in vals]
     if extra:  # keep "same" / "valid" among the choices
         return {"choices": extra + list(range(min([lo, *ints]), max([hi, *ints]) + 1))}
     return {"min": min([lo, *ints]), "max": max([hi, *ints])}

@@ -229,10 +229,11 @@ def forward_layer(
             # A MAC per weight per output position (conv) or per input position (transposed).
             macs = per * math.prod(out if isinstance(layer, Conv) else size)
     elif isinstance(layer, Upsample):
-        try:
-            A.upsample_mode(layer.mode, ndim)
-        except A.Rejected as r:
-            raise ctx.reject(r.rule, r.message, None, "mode") from None
+        if convention == "pytorch":  # a rule on the whole layer; other conventions check per axis
+            try:
+                A.upsample_mode(layer.mode, ndim)
+            except A.Rejected as r:
+                raise ctx.reject(r.rule, r.message, None, "mode") from None
         field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
         value = per_axis(getattr(layer, field), ndim, (*where, field))
         for a in range(ndim):

@@ -150,9 +150,12 @@ class _Builder:
                     f"{where}: has {len(value)} values but the input has {self.ndim} spatial axes",
                     loc=("layers", index, fieldname),
                 )
-            return tuple(
-                self.var(f"{where}[{a}]", _domain_values(v, where, fieldname)) for a, v in enumerate(value)
-            )
+            per_axis = [_domain_values(v, where, fieldname) for v in value]
+            if any(isinstance(x, str) for values in per_axis for x in values):
+                raise DocumentError(
+                    f"{where}: a padding mode ('same', 'valid', ...) pads every axis, as in the frameworks: "
+                    "give one value or domain for all axes, not one per axis", loc=("layers", index, fieldname))
+            return tuple(self.var(f"{where}[{a}]", values) for a, values in enumerate(per_axis))
         return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
 
     def value(self, layer: Any, fieldname: str) -> Any:

@@ -19,12 +19,6 @@ from ._problem import Node, Problem, build_problem
 _MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
 
 
-def _pads(node: Node, vals: dict[int, Any], a: int) -> tuple[int, int]:
-    d = node.slots.get("dilation")
-    return A.padding_sides(vals[node.slots["padding"][a]], vals[node.slots["kernel_size"][a]],
-                           vals[d[a]] if d else 1)
-
-
 def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
     """(in_channels, out_channels, groups) of a conv layer, or a clear error."""
     cin, cout = problem.channels[node.inputs[0]], node.layer.out_channels
@@ -54,10 +48,9 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
                     _weights(problem, n)
 
     def pads(node: Node, vals: dict[int, Any], ins: Any, a: int) -> tuple[int, int]:
-        """PyTorch's padding is fixed by the settings; TensorFlow's and ONNX's "same" by
-        the input size too (the first input size; a transposed conv's is its cut)."""
-        if not by_input:
-            return _pads(node, vals, a)
+        """(begin, end) padding as the forward report gives it (a transposed conv's: what
+        it cuts from its full output).  PyTorch's is fixed by the settings; TensorFlow's
+        and ONNX's "same" depend on the input size too (the first input size here)."""
         fn = fns[node.index]
         assert fn is not None
         return fn.sides(a, ins[0][0][a], vals)

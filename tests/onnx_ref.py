@@ -16,9 +16,32 @@ spatial shape, or raises `OnnxRejected` with the first line of onnxruntime's err
 Pad should be smaller than kernel.
 
 What onnxruntime does (per axis; i input, k kernel, s stride, d dilation, e = (k-1)*d + 1,
-pb/pe the begin/end pads, op output_padding; "run" = checked by running ORT 1.31.1):
+pb/pe the begin/end pads, op output_padding; all checked by running ORT 1.31.1):
 
-TODO
+- Conv: floor((i + pb + pe - e)/s) + 1; "Invalid input shape" when i + pb + pe < e.
+  Kernel, stride or dilation < 1 and negative pads fail ONNX shape inference at load.
+- SAME_UPPER / SAME_LOWER: output ceil(i/s), total pad (ceil(i/s)-1)*s + e - i, its odd
+  pixel at the end (UPPER) or the beginning (LOWER); VALID pads nothing.  Conv refuses
+  any dilation ("Dilation not supported for AutoPadType::SAME_UPPER ...").  MaxPool
+  sizes the pad for the undilated kernel, so a dilated window gives less than ceil(i/s),
+  0, or "Calculated output dimension is negative".  A negative total (stride longer than
+  the window): MaxPool refuses ("padding values must be non-negative") unless dilated on
+  some axis; Conv and AveragePool crop, each its own way, to the same ceil(i/s).
+- MaxPool / AveragePool: (i + pb + pe - e)/s in integers, truncated toward zero, plus 1
+  (a window past the padded input gives 1 output for s > 1, an empty tensor for s = 1);
+  ceil_mode: rounded up, minus 1 when the last window would start at or past i + pb.
+  Each pad must be below the undilated kernel ("Pad should be smaller than kernel").
+- ConvTranspose: full = (i-1)*s + e + op, explicit pads cut pb and pe from it ("Computed
+  output dimension is <= 0" when nothing is left).  op < max(s, d), and then a conv of
+  the output must give back i, which wants op < s.  SAME_*: output min(i*s, full), the
+  cut's odd pixel at the end for SAME_UPPER, at the beginning for SAME_LOWER (seen on
+  values).  output_shape o: the pads are ignored, the cut max(0, full - o) has its odd
+  pixel at the beginning (at the end for SAME_UPPER); o up to full - op + s - 1 extends
+  the output at the end; longer: "Explicit output_shape is inconsistent".
+- Resize: sizes as given; by scales, floor(float32(scale) * i) in float32 (0.29 on 100
+  gives 29); an output of 0 is an empty tensor.  "linear" runs at every rank, "cubic"
+  on 2 spatial axes only.
+- GlobalAveragePool / GlobalMaxPool: 1 on every axis; ONNX has no other adaptive pool.
 """
 
 from __future__ import annotations
@@ -76,7 +99,15 @@ def build(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) -> byt
     kind = layer["type"]
     inputs, inits = ["X"], []
     attrs: dict[str, Any] = {}
-    if kind == "upsample":
+    if kind in ("adaptive_avg_pool", "adaptive_max_pool"):  # ONNX has the global pools only
+        if list(layer["output_size"]) != [1] * len(size):
+            raise ValueError(f"ONNX has no adaptive pool to {layer['output_size']}, only Global*Pool")
+        op = "GlobalAveragePool" if kind == "adaptive_avg_pool" else "GlobalMaxPool"
+    else:
+        op = _OPS[kind]
+    if kind.startswith("adaptive"):
+        pass
+    elif kind == "upsample":
         attrs["mode"] = _RESIZE_MODES.get(layer.get("mode", "nearest"), layer.get("mode"))
         if layer.get("size") is not None:
             inits.append(_tensor("sizes", TensorProto.INT64, [1, channels, *layer["size"]]))
@@ -102,7 +133,7 @@ def build(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) -> byt
             attrs["output_padding"] = list(layer.get("output_padding", [0] * len(size)))
             if layer.get("output_shape") is not None:
                 attrs["output_shape"] = list(layer["output_shape"])
-    node = helper.make_node(_OPS[kind], inputs, ["Y"], **attrs)
+    node = helper.make_node(op, inputs, ["Y"], **attrs)
     graph = helper.make_graph(
         [node], kind,
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, channels, *size])],

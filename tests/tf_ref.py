@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -62,7 +63,9 @@ def _call(request: dict[str, Any]) -> Any:
     _worker.stdin.write(json.dumps(request) + "\n")
     _worker.stdin.flush()
     line = _worker.stdout.readline()
-    if not line:
+    if not line:  # reap it, so the next call starts a new one
+        _worker.wait()
+        _worker = None
         raise RuntimeError("the Keras worker died")
     answer = json.loads(line)
     if "error" in answer:
@@ -89,6 +92,14 @@ def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2
     output with a 0 on some axis is returned as is: the caller decides what it means.
     """
     return tuple(_call({"layer": dict(layer), "size": list(size), "channels": channels}))
+
+
+def run_values(layer: Mapping[str, Any], x: Any) -> Any:
+    """The layer's output on the array x (1, *size, channels), every kernel weight 1 and
+    every bias 0: each output is the sum (max, mean) of the inputs its window reads."""
+    import numpy  # here: `np` is the worker's
+
+    return numpy.asarray(_call({"layer": dict(layer), "values": numpy.asarray(x).tolist()}), dtype="float32")
 
 
 def run_model(code: str, builder: str, shape: tuple[int, ...]) -> list[list[int]]:
@@ -120,22 +131,51 @@ def _layers() -> dict[str, tuple[Any, ...]]:
     }
 
 
+class NotInKeras(ValueError):
+    """No Keras layer takes this setting: a convsolve field Keras has no argument for."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no Keras layer has {what}")
+
+
 def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
-    """The Keras layer for one layer document (every value explicit, per-axis lists)."""
+    """The Keras layer for one layer document (every value explicit, per-axis lists).
+
+    Raises NotInKeras for what a Keras user cannot write: an adaptive pool to anything
+    but 1, a dilated or ceil-mode pool, 1d/3d interpolation or resizing, onnx fields.
+    """
     kind = layer["type"]
+    for field in ("padding_end", "output_shape"):
+        if layer.get(field) is not None:
+            raise NotInKeras(field)
+    if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
+        if layer["output_size"] != [1] * ndim:
+            raise NotInKeras(f"an adaptive pool to {layer['output_size']} (global pools give 1)")
+        name = "GlobalAveragePooling" if kind == "adaptive_avg_pool" else "GlobalMaxPooling"
+        return getattr(keras.layers, f"{name}{ndim}D")(keepdims=True)
     if kind == "upsample":
+        mode = layer.get("mode", "nearest")
         if layer.get("size") is not None:  # 2d only: a fixed output size
-            return keras.layers.Resizing(*layer["size"])
+            if ndim != 2:
+                raise NotInKeras(f"a resize to a size in {ndim}d (Resizing is 2d)")
+            return keras.layers.Resizing(*layer["size"], interpolation=mode)
         scale = tuple(layer["scale_factor"])
+        if ndim != 2 and mode != "nearest":
+            raise NotInKeras(f"interpolation '{mode}' in {ndim}d (UpSampling1D/3D repeat)")
         if ndim == 1:
             return keras.layers.UpSampling1D(size=scale[0])
         if ndim == 2:
-            return keras.layers.UpSampling2D(size=scale, interpolation=layer["mode"])
+            return keras.layers.UpSampling2D(size=scale, interpolation=mode)
         return keras.layers.UpSampling3D(size=scale)
     cls = _layers()[kind][ndim - 1]
-    kernel, stride = tuple(layer["kernel_size"]), tuple(layer["stride"])
+    kernel = tuple(layer["kernel_size"])
+    stride = None if layer.get("stride") is None else tuple(layer["stride"])
     if kind.endswith("pool"):
-        return cls(pool_size=kernel, strides=stride, padding=layer["padding"])
+        if layer.get("ceil_mode"):
+            raise NotInKeras("ceil_mode")
+        if any(d != 1 for d in layer.get("dilation", [1])):
+            raise NotInKeras("a dilated pool")
+        return cls(pool_size=kernel, strides=stride, padding=layer.get("padding", "valid"))
     kwargs: dict[str, Any] = {}
     if kind == "conv_transpose":
         padding = layer.get("output_padding")
@@ -143,9 +183,9 @@ def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
     return cls(
         filters=layer.get("out_channels") or 2,
         kernel_size=kernel,
-        strides=stride,
+        strides=stride or (1,) * ndim,
         padding=layer["padding"],
-        dilation_rate=tuple(layer["dilation"]),
+        dilation_rate=tuple(layer.get("dilation", [1] * ndim)),
         **kwargs,
     )
 
@@ -158,9 +198,28 @@ def _answer(request: dict[str, Any]) -> Any:
         probe = keras.Model(model.inputs, [layer.output for layer in model.layers[1:]])
         outs = probe(np.zeros((1, *request["shape"]), dtype="float32"))
         return [[int(n) for n in y.shape[1:-1]] for y in (outs if isinstance(outs, list) else [outs])]
+    if "values" in request:
+        x = np.asarray(request["values"], dtype="float32")
+        layer = build(request["layer"], x.ndim - 2)
+        layer.build(x.shape)
+        layer.set_weights([np.ones_like(w) if w.ndim > 1 else np.zeros_like(w) for w in layer.get_weights()])
+        return np.asarray(layer(x)).tolist()
     size = tuple(request["size"])
-    y = build(request["layer"], len(size))(np.zeros((1, *size, request["channels"]), dtype="float32"))
+    layer = build(request["layer"], len(size))
+    # Keras' shape inference first, as a functional model runs it: it refuses an empty
+    # output, where eager MaxPooling under oneDNN dies of SIGFPE (MaxPooling1D(2, 1) on 1).
+    layer.compute_output_shape((1, *size, request["channels"]))
+    y = layer(np.zeros((1, *size, request["channels"]), dtype="float32"))
     return [int(n) for n in y.shape[1:-1]]
+
+
+def _first_line(exc: BaseException) -> str:
+    """The line of an error that says what is wrong: Keras wraps an op's error in
+    "Exception encountered when calling X.call()." and ANSI bold; TF prefixes the op."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = [line for line in lines if not line.startswith("Exception encountered when calling")]
+    return re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", said[0]) if said else repr(exc)
 
 
 def _serve() -> None:
@@ -177,8 +236,7 @@ def _serve() -> None:
         try:
             reply = {"result": _answer(json.loads(line))}
         except Exception as exc:  # ValueError, tf.errors.InvalidArgumentError, ...: a verdict
-            text = str(exc).strip()
-            reply = {"error": text.splitlines()[0] if text else repr(exc)}
+            reply = {"error": _first_line(exc)}
         answers.write(json.dumps(reply) + "\n")
         answers.flush()
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import onnx_ref
+import tf_ref
 import torch_ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,9 +19,12 @@ from solver._problem import SEARCHABLE
 # Ranges of valid-looking values; choices may also hold one below (0 kernels and
 # strides, which PyTorch refuses) so that refused settings are searched too.
 VALUES = {
-    "kernel_size": (1, 5), "stride": (1, 3), "padding": (0, 3), "dilation": (1, 3),
+    "kernel_size": (1, 5), "stride": (1, 3), "padding": (0, 3), "padding_end": (0, 3), "dilation": (1, 3),
     "output_padding": (0, 2),
 }
+#: Padding modes by convention: a value, or a domain of them.
+MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
+         "onnx": ("same_upper", "same_lower", "valid")}
 
 
 @st.composite
@@ -48,16 +53,40 @@ def _choices(value: Any, ndim: int) -> list[Any]:
 
 
 @st.composite
-def problems(draw: Any) -> dict[str, Any]:
+def modes(draw: Any, convention: str) -> Any:
+    """A padding mode of the convention, or a domain of them (with a number in onnx)."""
+    options = list(MODES[convention]) + ([1] if convention == "onnx" else [])
+    if draw(st.booleans()):
+        return draw(st.sampled_from(options))
+    return {"choices": draw(st.lists(st.sampled_from(options), min_size=1, max_size=3, unique=True))}
+
+
+def _left_out(draw: Any, convention: str, kind: str, field: str) -> bool:
+    """Fields a problem leaves to their defaults: a pool's stride (its kernel), the
+    end padding outside onnx (and mostly in it), TensorFlow's inferred output_padding."""
+    if field == "stride" and kind.endswith("pool"):
+        return draw(st.booleans())
+    if field == "padding_end":
+        return convention != "onnx" or draw(st.booleans())
+    if field == "output_padding" and convention == "tensorflow":
+        return draw(st.booleans())
+    return field == "ceil_mode" and convention == "tensorflow" and draw(st.booleans())
+
+
+@st.composite
+def problems(draw: Any, convention: str = "pytorch") -> dict[str, Any]:
     ndim = draw(st.integers(1, 2))
     layers = []
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(sorted(SEARCHABLE)))
         layer: dict[str, Any] = {"type": kind}
         for field in SEARCHABLE[kind]:
-            if field == "stride" and kind.endswith("pool") and draw(st.booleans()):
-                continue  # PyTorch's default: stride = kernel_size
-            if ndim > 1 and field != "ceil_mode" and draw(st.integers(0, 4)) == 0:
+            if _left_out(draw, convention, kind, field):
+                continue
+            if field == "padding" and convention != "pytorch" and (
+                    convention == "tensorflow" or draw(st.integers(0, 2)) == 0):
+                layer[field] = draw(modes(convention))
+            elif ndim > 1 and field != "ceil_mode" and draw(st.integers(0, 4)) == 0:
                 layer[field] = [draw(domain(field)) for _ in range(ndim)]  # per-axis search
             else:
                 layer[field] = draw(domain(field))
@@ -65,7 +94,8 @@ def problems(draw: Any) -> dict[str, Any]:
     ties = []
     if len(layers) > 1 and draw(st.integers(0, 2)) == 0:  # a tie between two layers
         a, b = draw(st.sampled_from([(i, j) for i in range(len(layers)) for j in range(i + 1, len(layers))]))
-        shared = [f for f in SEARCHABLE[layers[a]["type"]] if f in SEARCHABLE[layers[b]["type"]]]
+        shared = [f for f in SEARCHABLE[layers[a]["type"]] if f in SEARCHABLE[layers[b]["type"]]
+                  and (f in layers[a] and f in layers[b] or f in ("stride", "ceil_mode"))]  # both have it
         if shared:
             for i, layer in enumerate(layers):
                 layer["name"] = f"l{i}"
@@ -79,11 +109,12 @@ def problems(draw: Any) -> dict[str, Any]:
                                               for f, v in layer.items() if f not in ("type", "name")}
                    for layer in layers]
         try:
-            target = solver.forward({"input_size": size, "layers": witness}).output_size
+            target = solver.forward({"input_size": size, "layers": witness, "convention": convention}).output_size
             break
         except solver.LayerRejected:
             pass
-    return {"input_size": size, "target_size": target, "layers": layers, "limit": 10_000, "ties": ties}
+    return {"input_size": size, "target_size": target, "layers": layers, "limit": 10_000, "ties": ties,
+            "convention": convention}
 
 
 def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
@@ -92,7 +123,7 @@ def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
     for layer in layers:
         row = []
         for field in SEARCHABLE[layer["type"]]:
-            v = layer.get(field, layer["kernel_size"] if field == "stride" else None)
+            v = layer.get(field, {"stride": layer["kernel_size"], "ceil_mode": False}.get(field))
             row.append(v if field == "ceil_mode" else tuple(v if isinstance(v, list) else [v] * ndim))
         out.append((layer["type"], *row))
     return tuple(out)
@@ -110,7 +141,8 @@ def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
     found = set()
     for layers in itertools.product(*per_layer):
         try:
-            out = solver.forward({"input_size": doc["input_size"], "layers": list(layers)})
+            out = solver.forward({"input_size": doc["input_size"], "layers": list(layers),
+                                  "convention": doc["convention"]})
         except solver.LayerRejected:
             continue
         if out.output_size != doc["target_size"]:
@@ -145,17 +177,50 @@ def test_solutions_equal_brute_force(doc: dict[str, Any]) -> None:
         assert [list(r.output_size) for r in ran] == s.sizes[0]
 
 
+def _explicit(layer: dict[str, Any], ndim: int) -> dict[str, Any]:
+    """A solution layer as the reference runners take it: per-axis lists, pools' strides."""
+    out = dict(layer)
+    for field in ("kernel_size", "stride", "dilation", "padding", "padding_end", "output_padding"):
+        v = out.get(field)
+        if v is not None and not isinstance(v, list | str):
+            out[field] = [v] * ndim
+    out.setdefault("stride", out["kernel_size"])
+    out.setdefault("dilation", [1] * ndim)
+    return out
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.sampled_from(["tensorflow", "onnx"]).flatmap(problems))
+def test_solutions_equal_brute_force_in_a_convention(doc: dict[str, Any]) -> None:
+    """Sound and complete in TensorFlow's and ONNX's sizes too (padding modes searched),
+    and the first solutions run in Keras or onnxruntime with the reported sizes."""
+    ndim = len(doc["input_size"])
+    expected = brute_force(doc)
+    result = solver.solve(doc)
+    got = [canonical(s.layers, ndim) for s in result.solutions]
+    assert len(got) == len(set(got)), "a solution is listed twice"
+    assert set(got) == expected
+    assert result.count == len(expected)
+    reference = tf_ref if doc["convention"] == "tensorflow" else onnx_ref
+    for s in result.solutions[:2]:
+        size = tuple(doc["input_size"])
+        for layer, out in zip(s.layers, s.sizes[0], strict=True):
+            size = reference.run_layer(_explicit(layer, ndim), size, channels=1)
+            assert list(size) == out, layer
+
+
 def _score(goal: str, doc: dict[str, Any], layers: list[dict[str, Any]]) -> float:
     """A goal's value for one concrete stack, from the forward engine's report alone."""
     fwd = solver.forward({"input_size": doc["input_size"], "in_channels": doc.get("in_channels"),
-                          "layers": layers})
+                          "layers": layers, "convention": doc["convention"]})
     weighted = [r for r in fwd.layers if r.type in ("conv", "conv_transpose", "max_pool", "avg_pool")]
     ndim = len(doc["input_size"])
     def axes(layer: dict[str, Any], field: str, default: int) -> list[int]:
         v = layer.get(field, default)
         return v if isinstance(v, list) else [v] * ndim
-    if goal == "least_padding":
-        return sum(sum(side) for r in weighted for side in r.padding or [])
+    if goal == "least_padding":  # pixels added or cut, as the report lists them
+        return sum(abs(x) for r in weighted for side in r.padding or [] for x in side)
     if goal == "smallest_kernels":
         return sum(sum(axes(layer, "kernel_size", 1)) for layer in layers)
     if goal == "smallest_dilation":
@@ -170,7 +235,8 @@ def _score(goal: str, doc: dict[str, Any], layers: list[dict[str, Any]]) -> floa
 
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(problems(), st.sampled_from(["least_padding", "smallest_kernels", "smallest_dilation",
+@given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems),
+       st.sampled_from(["least_padding", "smallest_kernels", "smallest_dilation",
                                     "fewest_params", "fewest_macs", "largest_receptive_field"]),
        st.integers(1, 6))
 def test_ranking_equals_sorted_brute_force(doc: dict[str, Any], goal: str, limit: int) -> None:
@@ -197,14 +263,17 @@ def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]
         kind, *values = row
         d = {k: v for k, v in layer.items() if k in ("type", "out_channels")}
         for field, v in zip(SEARCHABLE[kind], values, strict=True):
-            d[field] = v if field == "ceil_mode" else list(v)
+            if field == "ceil_mode" or isinstance(v[0], str):
+                d[field] = v if field == "ceil_mode" else v[0]  # a padding mode: one for all axes
+            elif v[0] is not None:  # None: left to its default
+                d[field] = list(v)
         out.append(d)
     return out
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
+@settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(problems())
+@given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems))
 def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     """The CP-SAT model (tables from the same arithmetic) and the exact engine agree."""
     import time
