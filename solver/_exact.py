@@ -56,9 +56,12 @@ class AxisFn:
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
     """
 
-    def __init__(self, node: Node, ndim: int, convention: str = "pytorch") -> None:
+    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recur: int = 0) -> None:
         self.kind = node.type
         self.ndim = ndim
+        #: 0 when a size that works keeps working as it grows (every rule but one); else
+        #: the sizes that work recur within `recur` + 1 consecutive sizes (see `envelope`).
+        self.recur = recur
         layer = node.layer
         fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
         where = ("layers", node.index)
@@ -117,6 +120,13 @@ class AxisFn:
         if out is None:
             out = self.cache[key] = self._compute(cls, i, combo)
         return out
+
+    def envelope(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        """The largest output of any input up to i: eval() itself where validity, once
+        reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
+        if not self.recur:
+            return self.eval(cls, i, combo)
+        return max(self.eval(cls, j, combo) for j in range(max(1, i - self.recur), i + 1))
 
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
         """eval() for many combos at once, reading the memo (the bounds filled some) but
@@ -218,8 +228,19 @@ STRUCTURAL = ("concat", "add", "crop")
 
 def make_fns(problem: Problem) -> list[AxisFn | None]:
     """Each node's memoized size rule; None for the structural layers (see `structural`)."""
-    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention)
+    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention,
+                                                     _recur(problem, n))
             for n in problem.nodes]
+
+
+def _recur(problem: Problem, node: Node) -> int:
+    """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
+    is longer than the window: then the sizes that work recur with the stride (one in
+    every `stride` consecutive sizes works) instead of holding from some size on."""
+    if problem.document.convention != "onnx" or node.type != "max_pool" or not any(
+            isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values):
+        return 0
+    return max(v for ids in node.slots["stride"] for v in problem.vars[ids].values) - 1
 
 
 def structural(kind: str, ins: list[int]) -> int:
@@ -235,7 +256,8 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
     """Possible sizes of every tensor, per case and axis.
 
     Forward, only an upper bound (outputs grow with inputs, so one evaluation per
-    assignment); then backward from the targets, by bisection on the forward rule.
+    assignment); then backward from the targets, by bisection on the forward rule
+    (its envelope, where valid sizes recur: `AxisFn.envelope`).
     """
     ncase, nd = len(problem.cases), range(problem.ndim)
     domains = {v: var.values for v, var in enumerate(problem.vars)}
@@ -245,7 +267,7 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
         key = (id(fn), fn.cls_of[a], i)
         if key not in memo:
             # No combo at all (a tie left an empty domain): nothing is reachable.
-            memo[key] = max([fn.eval(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)],
+            memo[key] = max([fn.envelope(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)],
                             default=_NO_SIZE)
         return memo[key]  # type: ignore[no-any-return]
 
@@ -254,7 +276,7 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
         key = (id(fn), cls, tuple(ivs), tuple(target))
         if key not in memo:
             memo[key] = _merge([iv for combo in fn.combos(a, domains) for iv in _preimage(
-                lambda i, combo=combo: fn.eval(cls, i, combo), ivs, target)])
+                lambda i, combo=combo: fn.envelope(cls, i, combo), ivs, target)])
         return memo[key]  # type: ignore[no-any-return]
 
     top: list[list[list[int]]] = [[list(c) for c in problem.cases]]

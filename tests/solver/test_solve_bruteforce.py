@@ -10,6 +10,7 @@ from typing import Any
 import onnx_ref
 import tf_ref
 import torch_ref
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -309,3 +310,19 @@ def test_too_many_states_falls_back_to_cpsat(monkeypatch: Any) -> None:
     assert fallback.status == "complete" and fallback.count == exact.count > 1
     assert {canonical(s.layers, 1) for s in fallback.solutions} == {canonical(s.layers, 1) for s in exact.solutions}
     assert "CP-SAT" in (fallback.message or "")
+
+
+def test_sizes_that_recur_are_found() -> None:
+    """onnxruntime's MaxPool (SAME_UPPER, stride 3, window 1) takes 7 and 10 but not 8 or 9:
+    the bounds must not bisect past 7 (the one conv that reaches 3 is the 4-wide one)."""
+    pool = {"type": "max_pool", "kernel_size": 1, "stride": 3, "padding": "same_upper"}
+    explicit = _explicit(pool, 1) | {"ceil_mode": False}
+    assert [onnx_ref.run_layer(explicit, (i,)) for i in (7, 10)] == [(3,), (4,)]
+    for i in (8, 9):
+        with pytest.raises(onnx_ref.OnnxRejected):
+            onnx_ref.run_layer(explicit, (i,))
+    doc = {"convention": "onnx", "input_size": [10], "target_size": [3], "layers": [
+        {"type": "conv", "kernel_size": {"min": 1, "max": 4}}, pool]}
+    result = solver.solve(doc)
+    assert (result.status, result.count) == ("complete", 1)
+    assert result.solutions[0].layers[0]["kernel_size"] == [4] and result.solutions[0].sizes == [[[7], [3]]]
