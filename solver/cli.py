@@ -122,7 +122,8 @@ def _settings(layer: dict[str, Any], fields: list[str]) -> str:
         v = layer[field]
         if isinstance(v, list):
             v = v[0] if len(set(v)) == 1 else "x".join(map(str, v))
-        parts.append(f"{_SHORT[field]}={v}" if field == "ceil_mode" else f"{_SHORT[field]}{v}")
+        named = field == "ceil_mode" or isinstance(layer[field], str)  # True, "same": p=same
+        parts.append(f"{_SHORT[field]}={v}" if named else f"{_SHORT[field]}{v}")
     return " ".join(parts) or "·"
 
 

@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from solver.cli import app
@@ -25,9 +26,10 @@ def test_python_snippet_prints_what_the_readme_says() -> None:
     assert out.getvalue().splitlines() == expected
 
 
-def test_solve_table_is_the_real_output() -> None:
-    block = README.split("$ convsolve solve examples/single_layer.yaml\n", 1)[1].split("```", 1)[0]
-    result = CliRunner().invoke(app, ["solve", str(ROOT / "examples/single_layer.yaml")])
+@pytest.mark.parametrize("example", ["single_layer.yaml", "keras_autoencoder.yaml"])
+def test_solve_table_is_the_real_output(example: str) -> None:
+    block = README.split(f"$ convsolve solve examples/{example}\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(app, ["solve", str(ROOT / "examples" / example)])
     assert result.exit_code == 0
     shown = block.splitlines()[1:]  # the status line carries a time
     assert result.output.splitlines()[1:len(shown) + 1] == shown
