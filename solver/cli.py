@@ -263,7 +263,8 @@ def input_sizes(
         result = run_input_sizes({"layers": doc.get("layers"), "in_channels": doc.get("in_channels"),
                                   "input_size": doc.get("input_size") if near is None else
                                   [near] * len(doc.get("input_size") or [1]), "round_trip": round_trip,
-                                  "range": {"min": low, "max": high}})
+                                  "range": {"min": low, "max": high},
+                                  "convention": doc.get("convention", "pytorch")})
     except ConvsolveError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -190,6 +190,21 @@ def test_input_sizes_command() -> None:
     assert "crop 500 to 496 (-4) or pad it to 512 (+12)" in result.output
 
 
+def test_input_sizes_follow_the_documents_convention(tmp_path: Path) -> None:
+    """Four stride-2 layers with TensorFlow's 'same' take any size and round-trip
+    multiples of 4; PyTorch's padding 1 round-trips 1, 5, 9, ... instead."""
+    layers = [{"type": kind, "kernel_size": 3, "stride": 2, "padding": "same"}
+              for kind in ("conv", "conv", "conv_transpose", "conv_transpose")]
+    tf = _write(tmp_path, "tf.yaml", {"convention": "tensorflow", "input_size": [75], "layers": layers})
+    torch = _write(tmp_path, "torch.yaml", {"input_size": [75], "layers": [{**layer, "padding": 1} for layer in layers]})
+    runs = runner.invoke(app, ["input-sizes", str(tf), "--max", "200"])
+    assert "the design runs for every size from 1" in runs.output
+    trips = runner.invoke(app, ["input-sizes", str(tf), "--max", "200", "--round-trip"])
+    assert "multiples of 4 from 4; 75 does not: crop 75 to 72 (-3) or pad it to 76 (+1)" in trips.output
+    trips = runner.invoke(app, ["input-sizes", str(torch), "--max", "200", "--round-trip"])
+    assert "1 and every 4th size after it" in trips.output
+
+
 def test_planner_commands() -> None:
     r = runner.invoke(app, ["unet", "--input-size", "572,572", "--conv", "valid", "--skip", "crop",
                             "--output-size", "none", "--limit", "1"])
