@@ -7,7 +7,10 @@ Rows: one conv 224 -> 112 over k 1-11, s 1-4, p 0-10, d 1-6 (every solution); en
 decoder round trips 256 -> 256 (depth d = d convs then d transposed convs, k 1-7,
 s 1-2, p 0-3, output_padding 0-1): the time to the exact count and to the best 10 by
 an objective; and the baseline, plain enumeration through one CP-SAT model with a
-solution callback, which lists solutions one by one.
+solution callback, which lists solutions one by one.  The tensorflow and onnx rows
+search the same round trips in those conventions, every layer's padding mode included
+(tensorflow: same or valid; onnx: SAME_UPPER, SAME_LOWER, VALID or 0-3 pixels); their
+least_padding depends on the input size there, so it is ranked with sizes in the state.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ def round_trip(depth: int, **extra: Any) -> dict[str, Any]:
           "padding": {"min": 0, "max": 3}, "output_padding": {"min": 0, "max": 1}}
     return {"input_size": [256, 256], "target_size": [256, 256], "time_limit_s": 600,
             "layers": [down] * depth + [up] * depth, **extra}
+
+
+#: The same round trip searched in another framework's sizes, its padding mode searched too.
+PADDINGS = {"tensorflow": {"choices": ["same", "valid"]},
+            "onnx": {"choices": ["same_upper", "same_lower", "valid", 0, 1, 2, 3]}}
+
+
+def convention_round_trip(convention: str, depth: int, **extra: Any) -> dict[str, Any]:
+    doc = round_trip(depth, convention=convention, **extra)
+    doc["layers"] = [{**layer, "padding": PADDINGS[convention]} for layer in doc["layers"]]
+    return doc
 
 
 def median_time(doc: dict[str, Any], repeat: int) -> tuple[float, solver.SolveResponse]:
@@ -87,6 +101,14 @@ def main() -> None:
         table.add_row(name, "exact count", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
         t, r = median_time(round_trip(depth, limit=10, objective="smallest_kernels"), args.repeat)
         table.add_row(name, "best 10 (smallest_kernels)", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
+    for convention in PADDINGS:
+        for depth in (4, 8):
+            name = f"{convention} round trip depth {depth}"
+            t, r = median_time(convention_round_trip(convention, depth, limit=0), args.repeat)
+            table.add_row(name, "exact count", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
+            t, r = median_time(convention_round_trip(convention, depth, limit=10, objective="least_padding"),
+                               args.repeat)
+            table.add_row(name, "best 10 (least_padding)", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
     for depth in (1, 2, 3):
         listed, elapsed, finished = baseline(depth, args.baseline_seconds)
         table.add_row(f"round trip depth {depth}", "baseline: CP-SAT callback enumeration",

@@ -251,8 +251,9 @@ def layer_rule(kind: str, convention: str, strides: tuple[int, ...], dilations: 
     if convention == "tensorflow" and kind in ("conv", "conv_transpose") \
             and max(strides) > 1 and max(dilations) > 1:
         raise Rejected(Rule.STRIDE_WITH_DILATION,
-                       f"stride {list(strides)} and dilation {list(dilations)}: TensorFlow does not "
-                       "take a stride above 1 together with a dilation above 1")
+                       f"stride {list(strides)} with dilation {list(dilations)}: Keras takes a stride "
+                       "above 1 or a dilation above 1, not both (`strides > 1` not supported in "
+                       "conjunction with `dilation_rate > 1`)")
 
 
 def axis_output(kind: str, i: int, **settings: Any) -> int:
@@ -359,7 +360,10 @@ def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, o
                 mode: str) -> tuple[int, tuple[int, int] | None]:
     """Keras 3 on TensorFlow: Conv*D, Conv*DTranspose, MaxPooling*D, AveragePooling*D,
     UpSampling*D, Resizing, Global*Pooling*D(keepdims=True)."""
-    if kind == "upsample":
+    if kind == "upsample":  # the mode first: Resizing refuses 'linear' as UpSampling2D does
+        if mode != "nearest" and ndim != 2:
+            raise _unsupported(f"mode '{mode}' in {ndim}d (UpSampling1D/3D repeat: nearest)", "tensorflow", "mode")
+        upsample_mode(mode, ndim)
         if size is not None:
             if ndim != 2:
                 raise _unsupported(f"an upsample to a size in {ndim}d (Resizing is 2d)", "tensorflow", "size")
@@ -368,9 +372,6 @@ def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, o
         if scale != int(scale):
             raise _unsupported(f"scale_factor {scale} (UpSampling repeats an integer number of times)",
                                "tensorflow", "scale_factor")
-        if mode != "nearest" and ndim != 2:
-            raise _unsupported(f"mode '{mode}' in {ndim}d (UpSampling1D/3D repeat: nearest)", "tensorflow", "mode")
-        upsample_mode(mode, ndim)
         return upsample(i, scale, None), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return _global_pool(i, size, "tensorflow")
@@ -379,7 +380,7 @@ def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, o
     e = effective_kernel(k, d)
     if kind == "conv":
         pb, pe = auto_pad(i, s, e, "same") if padding == "same" else (0, 0)
-        return conv(i, k, s, pb, pe, d), (pb, pe)
+        return _windows(i, pb, pe, e, s), (pb, pe)
     if kind == "conv_transpose":
         return tf_conv_transpose(i, k, s, padding, d, op)  # type: ignore[arg-type]
     if kind in ("max_pool", "avg_pool"):
@@ -393,10 +394,12 @@ def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, o
 
 
 def _windows(i: int, pb: int, pe: int, e: int, s: int) -> int:
-    """floor((i + pb + pe - e)/s) + 1 windows of span e; at least one must fit."""
+    """floor((i + pb + pe - e)/s) + 1 windows of span e; at least one must fit.  Only
+    'valid' can fail ('same' pads up to the window): Keras refuses an empty output too."""
     if i + pb + pe < e:
         raise Rejected(Rule.KERNEL_FITS_INPUT,
-                       f"padded input {i + pb + pe} is smaller than the window {e}")
+                       f"input {i} is shorter than the window {e} with padding 'valid' "
+                       "(Keras: computed output size would be zero or negative)")
     return (i + pb + pe - e) // s + 1
 
 
@@ -404,22 +407,30 @@ def tf_conv_transpose(i: int, k: int, s: int, padding: str, d: int,
                       op: int | None) -> tuple[int, tuple[int, int]]:
     """Keras Conv*DTranspose.  Without output_padding the output is i*s ('same') or
     i*s + max(e - s, 0) ('valid'); with it, (i-1)*s + e - 2*pad + op, pad = e//2 for
-    'same', and TensorFlow then checks that a conv of that output gives back i."""
+    'same', and TensorFlow then checks that a conv of that output gives back i (only
+    'same' can fail: Conv1DTranspose(2, 4, 2, 'same', output_padding=0) on 4 gives 6 -> 3)."""
     e = effective_kernel(k, d)
     if op is None:
         out = i * s if padding == "same" else i * s + max(e - s, 0)
     else:
         if op < 0:
             raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
-        if op >= s:
+        if op >= s:  # Keras: stride, not dilation (PyTorch takes either)
             raise Rejected(Rule.OUTPUT_PADDING_SMALLER,
-                           f"output_padding {op} must be smaller than the stride {s}")
+                           f"output_padding {op} must be smaller than the stride {s} "
+                           "(Keras: `output_padding` must be strictly less than `strides`)")
         out = (i - 1) * s + e - 2 * (e // 2 if padding == "same" else 0) + op
+        if out < 1:  # an even kernel, 'same', input 1, output_padding 0: Keras returns it, empty
+            raise Rejected(Rule.OUTPUT_POSITIVE,
+                           f"output_padding {op} makes the output {out} (Keras returns an empty tensor)",
+                           "output_padding")
         back = -(-out // s) if padding == "same" else (out - e) // s + 1 if out >= e else 0
         if back != i:
             raise Rejected(Rule.OUTPUT_SHAPE_MISMATCH,
-                           f"the output {out} would not convolve back to the input {i} "
-                           f"(TensorFlow checks it; the conv of {out} gives {back})", "output_padding")
+                           f"output_padding {op} makes the output {out}, and a '{padding}' conv of {out} "
+                           f"gives {back}, not the input {i}: TensorFlow runs the transposed conv as "
+                           "that conv's gradient and refuses it (size of out_backprop doesn't match "
+                           "computed)", "output_padding")
     full = (i - 1) * s + e
     begin = max(0, full - out) // 2 if padding == "same" else 0
     return _positive(out, i), (begin, full - out - begin)

@@ -126,7 +126,7 @@ class AxisFn:
         reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
         if not self.recur:
             return self.eval(cls, i, combo)
-        return max(self.eval(cls, j, combo) for j in range(max(1, i - self.recur), i + 1))
+        return max((self.eval(cls, j, combo) for j in range(max(1, i - self.recur), i + 1)), default=_NO_SIZE)
 
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
         """eval() for many combos at once, reading the memo (the bounds filled some) but
@@ -240,7 +240,7 @@ def _recur(problem: Problem, node: Node) -> int:
     if problem.document.convention != "onnx" or node.type != "max_pool" or not any(
             isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values):
         return 0
-    return max(v for ids in node.slots["stride"] for v in problem.vars[ids].values) - 1
+    return max((v for ids in node.slots["stride"] for v in problem.vars[ids].values), default=1) - 1
 
 
 def structural(kind: str, ins: list[int]) -> int:

@@ -3,7 +3,8 @@
 `run_layer(layer, size)` builds the layer a Keras user would write (Conv2D,
 Conv1DTranspose, MaxPooling3D, UpSampling2D, Resizing, ...), calls it eagerly on
 `zeros((1, *size, channels))` (channels_last) and returns the output's spatial shape,
-or raises `TFRejected` with the first line of the framework's own error.
+or raises `TFRejected` with the line of the framework's error that says what is wrong.
+`run_values(layer, x)` runs it on x with every weight 1 (to see where it pads).
 `run_model(code, builder, shape)` runs exported Keras code and returns the output size
 of every layer.
 
@@ -21,9 +22,36 @@ fault in the CP-SAT tests, seen with tensorflow-cpu 2.21 and ortools 9.15).
 ...     print(exc.message)
 `strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides=(2, 1) and dilation_rate=(1, 2)
 
-What Keras/TF does (per axis; i input, k kernel, s stride, d dilation, e = d*(k-1)+1)
+What Keras/TF does (per axis; i input, k kernel, s stride, d dilation, e = d*(k-1)+1,
+op output_padding; run with Keras 3.15.1 on tensorflow-cpu 2.21, oneDNN on as by default):
 ------------------------------------------------------------------------------------
-TODO
+- Conv*D.  'valid': floor((i - e)/s) + 1; below 1 Keras refuses ("Computed output size
+  would be zero or negative").  'same': ceil(i/s), TF pads max(0, (ceil(i/s)-1)*s + e - i)
+  in all, the odd pixel at the end (k 3, s 2 on 8: [0, 1]; on 7: [1, 1]).  At
+  construction: kernel, strides, dilation_rate > 0, and not strides > 1 with
+  dilation_rate > 1, on any axes; padding a mode ('causal' in 1d too); an int fails
+  ("'int' object has no attribute 'lower'").
+- Conv*DTranspose.  op None: i*s ('same'), i*s + max(e - s, 0) ('valid').  op given:
+  (i-1)*s + e - 2*(e//2 if 'same' else 0) + op, with 0 <= op < s ("strictly less than
+  `strides`": a dilation does not allow more, as it does in PyTorch); TF runs it as the
+  gradient of a conv from that output and refuses it when the conv does not give i back
+  (oneDNN: "could not create a primitive descriptor"; TF's kernels: "Size of out_backprop
+  doesn't match computed"); only 'same' can fail.  An output of 0 (even kernel, 'same',
+  i 1, op 0) comes back as an empty tensor.  The output is the full (i-1)*s + e cut by
+  total//2 at the beginning, total = full - output (zeros appended when negative).
+  Strides with dilation are refused as in Conv*D; a dilated one runs on oneDNN only
+  (TF_ENABLE_ONEDNN_OPTS=0: "Current CPU implementations do not yet support dilation rates
+  larger than 1").
+- MaxPooling*D, AveragePooling*D.  Conv*D's sizes with e = k; strides default to the
+  pool size; the 'same' average counts the inputs only, not the pads.  No dilation, no
+  ceil mode.  Stride 0 passes construction: Keras' shape inference divides by it (inf or
+  NaN errors), TF's op says "Stride must be > 0".  An empty output: Keras' shape
+  inference refuses it, eager TF returns an empty tensor, or, MaxPooling on oneDNN,
+  dies of SIGFPE (MaxPooling1D(2, 1) on 1): so the worker runs the shape inference first.
+- UpSampling1D/2D/3D: i * size, integer sizes only (1.5 is a TypeError); interpolation in
+  2d only: nearest, bilinear, bicubic (lanczos3, lanczos5, area), not linear/trilinear.
+  Resizing(h, w): 2d only, the given size, the same interpolations.
+- Global{Average,Max}Pooling{1,2,3}D(keepdims=True): 1 on every axis, any input.
 """
 
 from __future__ import annotations
@@ -54,8 +82,10 @@ def _call(request: dict[str, Any]) -> Any:
     """One request to the Keras worker (started on first use); its answer or TFRejected."""
     global _worker
     if _worker is None or _worker.poll() is not None:
+        # oneDNN pinned on (TensorFlow's default on these CPUs): without it TF refuses
+        # dilated transposed convs, which the tensorflow convention accepts.
         env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
-               "CUDA_VISIBLE_DEVICES": ""}
+               "CUDA_VISIBLE_DEVICES": "", "TF_ENABLE_ONEDNN_OPTS": "1"}
         _worker = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True, env=env)
         atexit.register(_stop, _worker)
@@ -88,8 +118,9 @@ def _stop(worker: subprocess.Popen[str]) -> None:
 def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2) -> tuple[int, ...]:
     """The output spatial shape of one layer on zeros((1, *size, channels)), run eagerly.
 
-    Raises TFRejected for anything Keras or TF raises, at construction or call.  An
-    output with a 0 on some axis is returned as is: the caller decides what it means.
+    Raises TFRejected for anything Keras or TF raises, at construction, in Keras' shape
+    inference (`compute_output_shape`, run first) or at call.  An output with a 0 on some
+    axis is returned as is: the caller decides what it means.
     """
     return tuple(_call({"layer": dict(layer), "size": list(size), "channels": channels}))
 
