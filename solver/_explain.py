@@ -55,8 +55,10 @@ def explain(document: SolveRequest, deadline: float) -> Explanation:
     for index, field in ex.narrow:
         layer = doc["layers"][index]
         value = layer[field] if field in layer else _default(layer, field)
+        allows = "leaves output_padding to Keras" if _inferred(doc, layer, field) else \
+            f"allows {field} {_show(value)} only"
         conflicts.append(Conflict(layer=index, name=layer.get("name"), axis=axis, rule="domain_too_narrow",
-                                  message=f"{_label(doc, index)} allows {field} {_show(value)} only"))
+                                  message=f"{_label(doc, index)} {allows}"))
     if repairs:
         message += f" Smallest change that works: {repairs[0].message}."
     return Explanation(message=message, conflicts=conflicts, repairs=repairs)
@@ -358,8 +360,9 @@ class _Explainer:
                     continue
                 self.narrow.append((index, field))
                 who = _label(self.doc, index) + (f" and the {len(group) - 1} layers tied to it" if len(group) > 1 else "")
+                now = "unset: Keras infers the output" if _inferred(self.doc, layer, field) else _show(original)
                 out.append((_distance(original, value), Repair(
-                    message=f"allow {field} {_show(value)} in {who} (now {_show(original)})", document=fixed)))
+                    message=f"allow {field} {_show(value)} in {who} (now {now})", document=fixed)))
         return out
 
     def _widened(self, group: list[int], field: str, per_axis: bool) -> dict[str, Any]:
@@ -436,6 +439,11 @@ class _Explainer:
                                           document=fixed)))
                     break
         return out
+
+
+def _inferred(doc: dict[str, Any], layer: dict[str, Any], field: str) -> bool:
+    """A Keras transposed conv without output_padding: its output is inferred, not op 0."""
+    return field == "output_padding" and field not in layer and doc.get("convention") == "tensorflow"
 
 
 def _default(layer: dict[str, Any], field: str) -> Any:

@@ -224,3 +224,22 @@ def test_chunked_body_over_the_limit_answers_413(client: TestClient) -> None:
 def test_nothing_answers_500(client: TestClient, body: bytes) -> None:
     r = client.post("/v1/forward", content=body, headers={"content-type": "application/json"})
     assert r.status_code < 500, r.text
+
+
+def test_forward_in_another_convention(client: TestClient) -> None:
+    """TensorFlow's 'same' on 75: 38, padded [1, 1]; a strided dilated Keras conv is a 422
+    naming the layer and the rule; ONNX's begin/end pads come back as given."""
+    conv = {"name": "enc", "type": "conv", "kernel_size": 3, "stride": 2, "padding": "same"}
+    r = client.post("/v1/forward", json={"convention": "tensorflow", "input_size": [75, 60], "layers": [conv]})
+    assert r.status_code == 200
+    assert r.json()["output_size"] == [38, 30] and r.json()["layers"][0]["padding"] == [[1, 1], [0, 1]]
+    r = client.post("/v1/forward", json={"convention": "tensorflow", "input_size": [75],
+                                         "layers": [{**conv, "dilation": 2}]})
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert (detail["layer"], detail["name"], detail["rule"]) == (0, "enc", "stride_and_dilation_not_both")
+    r = client.post("/v1/forward", json={"convention": "onnx", "input_size": [10], "layers": [
+        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 2, "padding_end": 0, "ceil_mode": True}]})
+    assert r.status_code == 200 and r.json()["layers"][0]["padding"] == [[2, 0]]
+    r = client.post("/v1/forward", json={"input_size": [10], "layers": [{**conv, "padding": "same_upper"}]})
+    assert r.status_code == 422 and r.json()["detail"][0]["rule"] == "padding_mode_of_convention"

@@ -53,6 +53,19 @@ CASES = [
         {"input_size": [25, 24], "target_size": "input", "layers": DOWN_UP},
         {(None, 0, "target_unreachable"), (1, 0, "domain_too_narrow")}, ["axis 0", "axes (1) are fine"],
         id="2d-only-one-axis-fails"),
+    pytest.param(  # TensorFlow's 'same' rounds 75 up to 38, which comes back as 76
+        {"convention": "tensorflow", "input_size": [75], "target_size": "input",
+         "layers": [{"name": "down", "type": "conv", "kernel_size": 3, "stride": 2, "padding": "same"},
+                    {"name": "up", "type": "conv_transpose", "kernel_size": 3, "stride": 2, "padding": "same"}]},
+        {(None, 0, "target_unreachable"), (1, 0, "domain_too_narrow")},
+        ["gives 38", "76, not 75", "leaves output_padding to Keras", "allow output_padding 0 in layer 'up'"],
+        id="tensorflow-same-rounds-up"),
+    pytest.param(  # ONNX: SAME_LOWER's odd pixel does not change the size; explicit pads do
+        {"convention": "onnx", "input_size": [10], "target_size": [6],
+         "layers": [{"name": "c", "type": "conv", "kernel_size": 3, "stride": 2,
+                     "padding": {"choices": ["same_lower", "valid"]}}]},
+        {(None, 0, "target_unreachable")}, ["'c'", "6"],
+        id="onnx-auto-pad-cannot-reach"),
 ]
 
 
