@@ -56,12 +56,12 @@ class AxisFn:
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
     """
 
-    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recur: int = 0) -> None:
+    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recurs: bool = False) -> None:
         self.kind = node.type
         self.ndim = ndim
-        #: 0 when a size that works keeps working as it grows (every rule but one); else
-        #: the sizes that work recur within `recur` + 1 consecutive sizes (see `envelope`).
-        self.recur = recur
+        #: False when a size that works keeps working as it grows (every rule but one);
+        #: True when the sizes that work recur, one in every `stride` (see `envelope`).
+        self.recurs = recurs
         layer = node.layer
         fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
         where = ("layers", node.index)
@@ -124,9 +124,17 @@ class AxisFn:
     def envelope(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         """The largest output of any input up to i: eval() itself where validity, once
         reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
-        if not self.recur:
-            return self.eval(cls, i, combo)
-        return max((self.eval(cls, j, combo) for j in range(max(1, i - self.recur), i + 1)), default=_NO_SIZE)
+        out = self.eval(cls, i, combo)
+        if out != _NO_SIZE or not self.recurs:
+            return out
+        # Outputs grow with the inputs that work, and one of every `stride` works: the
+        # first that works below i, within a stride, is the largest.
+        stride = dict(zip(self.classes[cls][0], combo)).get("s", 1)
+        for j in range(i - 1, max(0, i - stride), -1):
+            out = self.eval(cls, j, combo)
+            if out != _NO_SIZE:
+                return out
+        return _NO_SIZE
 
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
         """eval() for many combos at once, reading the memo (the bounds filled some) but
@@ -229,18 +237,16 @@ STRUCTURAL = ("concat", "add", "crop")
 def make_fns(problem: Problem) -> list[AxisFn | None]:
     """Each node's memoized size rule; None for the structural layers (see `structural`)."""
     return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention,
-                                                     _recur(problem, n))
+                                                     _recurs(problem, n))
             for n in problem.nodes]
 
 
-def _recur(problem: Problem, node: Node) -> int:
+def _recurs(problem: Problem, node: Node) -> bool:
     """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
     is longer than the window: then the sizes that work recur with the stride (one in
     every `stride` consecutive sizes works) instead of holding from some size on."""
-    if problem.document.convention != "onnx" or node.type != "max_pool" or not any(
-            isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values):
-        return 0
-    return max((v for ids in node.slots["stride"] for v in problem.vars[ids].values), default=1) - 1
+    return problem.document.convention == "onnx" and node.type == "max_pool" and any(
+        isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values)
 
 
 def structural(kind: str, ins: list[int]) -> int:
