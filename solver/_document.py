@@ -508,6 +508,9 @@ class UNetPlan(_Strict):
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
+    #: Whose size rules the design follows (see the solve document's `convention`).
+    convention: Convention = "pytorch"
+
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"input_size": [572, 572], "depth": 4, "conv": "valid", "skip": "crop", "output_size": None},
         {"input_size": [32, 128, 128], "depth": 3, "level_factors": [[1, 2, 2], 2, 2], "base_channels": 32},
@@ -539,6 +542,9 @@ class ASPPPlan(_Strict):
         if (self.bottleneck_size is None) == (self.input_size is None or self.output_stride is None):
             raise ValueError("give bottleneck_size, or input_size and output_stride")
         return self
+
+    #: Whose size rules the design follows (see the solve document's `convention`).
+    convention: Convention = "pytorch"
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"input_size": [513, 513], "output_stride": 16, "rates": [6, 12, 18]},
@@ -594,6 +600,9 @@ class EncoderDecoderPlan(_Strict):
     objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 10
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+    #: Whose size rules the design follows (see the solve document's `convention`).
+    convention: Convention = "pytorch"
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"kind": "generator", "image_size": [64, 64], "latent_size": 1, "depth": 5, "limit": 50},

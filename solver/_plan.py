@@ -24,6 +24,13 @@ from ._forward import forward, parse
 from ._solve import solve
 
 
+#: Padding that pads nothing, and padding that keeps the size at stride 1, by convention.
+_NONE: dict[str, Any] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}
+_SAME = {"pytorch": "same", "tensorflow": "same", "onnx": "same_upper"}
+#: A searched padding in TensorFlow, which pads by mode only.
+_MODES = {"choices": ["same", "valid"]}
+
+
 def _factors(plan: UNetPlan) -> list[list[int]]:
     """The down/up factor of every level, per axis."""
     ndim = len(plan.input_size)
@@ -44,11 +51,13 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
     """The solve document of a U-Net plan."""
     factors = _factors(plan)
     dump = plan.model_dump(mode="json")
+    conv_of, none = plan.convention, _NONE[plan.convention]
+    searched = _MODES if conv_of == "tensorflow" else dump["padding"]
 
     def conv(name: str, channels: int, src: str | None = None) -> dict[str, Any]:
         layer: dict[str, Any] = {"name": name, "type": "conv", "out_channels": channels,
                                  "kernel_size": dump["kernel_size"]}
-        layer["padding"] = {"same": "same", "valid": 0, "search": dump["padding"]}[plan.conv]
+        layer["padding"] = {"same": _SAME[conv_of], "valid": none, "search": searched}[plan.conv]
         return layer | ({"input": src} if src else {})
 
     layers: list[dict[str, Any]] = []
@@ -63,9 +72,9 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
         f = factors[level - 1]
         if plan.down == "strided_conv":
             layers.append({"name": f"down{level}", "type": "conv", "kernel_size": f, "stride": f,
-                           "out_channels": channels * 2})
+                           "padding": none, "out_channels": channels * 2})
         else:
-            layers.append({"name": f"down{level}", "type": plan.down, "kernel_size": f})
+            layers.append({"name": f"down{level}", "type": plan.down, "kernel_size": f, "padding": none})
         channels *= 2
     for j in range(plan.convs_per_level):
         layers.append(conv(f"mid_{j + 1}", channels))
@@ -75,7 +84,7 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
         channels //= 2
         if plan.up == "conv_transpose":
             layers.append({"name": f"up{level}", "type": "conv_transpose", "kernel_size": f, "stride": f,
-                           "out_channels": channels})
+                           "padding": none, "out_channels": channels})
         else:
             layers.append({"name": f"up{level}_scale", "type": "upsample", "scale_factor": f})
             layers.append(conv(f"up{level}", channels))
@@ -89,8 +98,10 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
             layers.append(conv(f"dec{level}_{j + 1}", channels))
             convs.append(layers[-1]["name"])
     if plan.out_channels is not None:
-        layers.append({"name": "head", "type": "conv", "kernel_size": 1, "out_channels": plan.out_channels})
-    doc: dict[str, Any] = {"input_size": plan.input_size, "in_channels": plan.in_channels, "layers": layers,
+        layers.append({"name": "head", "type": "conv", "kernel_size": 1, "padding": none,
+                       "out_channels": plan.out_channels})
+    doc: dict[str, Any] = {"convention": conv_of, "input_size": plan.input_size, "in_channels": plan.in_channels,
+                           "layers": layers,
                            "limit": plan.limit, "time_limit_s": plan.time_limit_s,
                            "ties": [{"layers": convs, "params": ["kernel_size", "padding"]}]}
     if plan.output_size is not None:
@@ -104,7 +115,7 @@ def _designs(doc: dict[str, Any], result: SolveResponse, levels: int = 0) -> lis
     designs = []
     for sol in result.solutions:
         report = forward({"input_size": doc["input_size"], "in_channels": doc.get("in_channels"),
-                          "layers": sol.layers})
+                          "layers": sol.layers, "convention": doc["convention"]})
         size = {layer.get("name"): out for layer, out in zip(sol.layers, sol.sizes[0], strict=True)}
         names = [layer.get("name") for layer in sol.layers]
         per_level = []
@@ -146,9 +157,11 @@ def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
         # A backbone of stride-2 stages with "same" padding: (i - 1) // stride + 1.
         size = [(i - 1) // plan.output_stride + 1 for i in plan.input_size]
     rates: Any = plan.rates
+    none = _NONE[plan.convention]
     branches: list[dict[str, Any]] = [{"name": "b1x1", "type": "conv", "input": "input", "kernel_size": 1,
-                                       "out_channels": plan.channels}]
-    pad = plan.padding.model_dump()
+                                       "padding": none, "out_channels": plan.channels}]
+    # TensorFlow's 'same' keeps the size at any rate (onnxruntime refuses SAME_* dilated).
+    pad = "same" if plan.convention == "tensorflow" else plan.padding.model_dump()
     if isinstance(rates, Range):
         branches.append({"name": "atrous", "type": "conv", "input": "input", "kernel_size": plan.kernel_size,
                          "dilation": rates.model_dump(), "padding": pad, "out_channels": plan.channels})
@@ -157,12 +170,13 @@ def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
                       "dilation": r, "padding": pad, "out_channels": plan.channels} for r in rates]
     if plan.image_pooling:
         branches += [{"name": "image_pool", "type": "adaptive_avg_pool", "input": "input", "output_size": 1},
-                     {"name": "image_1x1", "type": "conv", "kernel_size": 1, "out_channels": plan.channels},
+                     {"name": "image_1x1", "type": "conv", "kernel_size": 1, "padding": none,
+                      "out_channels": plan.channels},
                      {"name": "image", "type": "upsample", "size": size}]
     outputs = [b["name"] for b in branches if b["name"] not in ("image_pool", "image_1x1")]
     layers = [*branches, {"name": "aspp", "type": "concat", "inputs": outputs},
-              {"name": "project", "type": "conv", "kernel_size": 1, "out_channels": plan.channels}]
-    doc = {"input_size": size, "in_channels": plan.in_channels, "layers": layers, "limit": plan.limit,
+              {"name": "project", "type": "conv", "kernel_size": 1, "padding": none, "out_channels": plan.channels}]
+    doc = {"convention": plan.convention, "input_size": size, "in_channels": plan.in_channels, "layers": layers, "limit": plan.limit,
            "target_size": "input", "objective": "least_padding",
            "targets": {b["name"]: "input" for b in branches if b["type"] == "conv" and b["name"] != "image_1x1"}}
     return doc, size
@@ -199,6 +213,8 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
     ndim = len(plan.image_size)
     latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size] * ndim
     free = {f: dump[f] for f in ("kernel_size", "stride", "padding")}
+    if plan.convention == "tensorflow":
+        free["padding"] = _MODES
     down = [{"name": f"enc{i}", "type": "conv", **free} for i in range(1, plan.depth + 1)]
     up = [{"name": f"dec{i}", "type": "conv_transpose", **free, "output_padding": dump["output_padding"]}
           for i in range(1, plan.depth + 1)]
@@ -210,8 +226,8 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
         if plan.kind != "discriminator":
             ties.append({"layers": [f"dec{i}" for i in range(2, plan.depth + 1)],
                          "params": ["kernel_size", "stride", "padding", "output_padding"]})
-    doc: dict[str, Any] = {"limit": plan.limit, "time_limit_s": plan.time_limit_s, "ties": ties,
-                           "in_channels": plan.in_channels}
+    doc: dict[str, Any] = {"convention": plan.convention, "limit": plan.limit, "time_limit_s": plan.time_limit_s,
+                           "ties": ties, "in_channels": plan.in_channels}
     if plan.kind == "autoencoder":
         doc |= {"input_size": plan.image_size, "layers": down + up, "targets": {f"enc{plan.depth}": latent},
                 "target_size": "input"}

@@ -33,6 +33,8 @@ FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' re
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
 ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
     "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
+ConventionOpt = Annotated[Literal["pytorch", "tensorflow", "onnx"] | None, typer.Option(
+    help="Whose size rules: pytorch (default) | tensorflow | onnx.")]
 _EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
 _LANGUAGES = {"torch": "PyTorch", "keras": "Keras"}
 
@@ -345,13 +347,15 @@ def unet(
     skip: Annotated[str | None, typer.Option(help="match | crop")] = None,
     output_size: Annotated[str | None, typer.Option(help="same | none | e.g. 388,388")] = None,
     limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan a U-Net: ranked designs with the size of every level."""
     factors = _ints(factor)
     flags: dict[str, Any] = {
         "input_size": _ints(input_size), "depth": depth, "conv": conv, "down": down, "up": up, "skip": skip,
-        "factor": factors[0] if factors and len(factors) == 1 else factors, "limit": limit}
+        "factor": factors[0] if factors and len(factors) == 1 else factors, "limit": limit,
+        "convention": convention}
     forced: dict[str, Any] = {}
     if output_size is not None:  # "none" must override a file's output_size, so it is forced
         forced["output_size"] = None if output_size == "none" else (
@@ -367,6 +371,7 @@ def aspp(
     output_stride: Annotated[int | None, typer.Option(help="8 or 16 in DeepLab")] = None,
     rates: Annotated[str | None, typer.Option(help="e.g. 6,12,18, or a range to search: 1-40")] = None,
     limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan DeepLab's ASPP: the padding that keeps every dilated branch at the bottleneck size."""
@@ -375,7 +380,7 @@ def aspp(
         lo, _, hi = rates.partition("-")
         rate_value = {"min": int(lo), "max": int(hi)} if hi else _ints(rates)
     flags = {"bottleneck_size": _ints(bottleneck_size), "input_size": _ints(input_size),
-             "output_stride": output_stride, "rates": rate_value, "limit": limit}
+             "output_stride": output_stride, "rates": rate_value, "limit": limit, "convention": convention}
     _run_plan(plan_aspp, file, flags, as_json, "aspp")
 
 
@@ -387,11 +392,12 @@ def autoencoder(
     latent_size: Annotated[str | None, typer.Option(help="e.g. 1 or 7,7")] = None,
     depth: Annotated[int | None, typer.Option(help="Stages (one layer each).")] = None,
     limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan an autoencoder round trip, or a GAN generator or discriminator."""
     flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
-             "latent_size": _ints(latent_size)}
+             "latent_size": _ints(latent_size), "convention": convention}
     _run_plan(plan_encoder_decoder, file, flags, as_json, "autoencoder")
 
 

@@ -216,3 +216,7 @@ def test_planner_commands() -> None:
     assert r.exit_code == 0 and "status: limit   designs: 20" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513"])
     assert r.exit_code == 2 and "output_stride" in r.output
+    r = runner.invoke(app, ["aspp", "--input-size", "513,513", "--output-stride", "16", "--convention", "tensorflow"])
+    assert r.exit_code == 0 and "rate18 │  3 x 3 │  18 x 18 │    same" in r.output
+    r = runner.invoke(app, ["unet", "--input-size", "75,75", "--depth", "2", "--convention", "tensorflow"])
+    assert r.exit_code == 0 and "status: infeasible" in r.output and "76 x 76" in r.output

@@ -140,3 +140,45 @@ def test_autoencoder_round_trip_picks_output_padding() -> None:
     assert classic in found
     for d in r.designs:
         assert _runs_in_torch(d, 1) == [28, 28]
+
+
+def test_a_keras_unet_planned_in_tensorflow_sizes_runs_in_keras() -> None:
+    """TensorFlow's 'valid' pooling floors 75 to 37, which no up-conv brings back to 75: the
+    planner says so and offers 76; a design for 76 runs in Keras with the planned levels."""
+    import tf_ref
+
+    plan = {"input_size": [75, 75], "depth": 2, "base_channels": 4, "convention": "tensorflow"}
+    r = solver.plan_unet(plan)
+    assert r.status == "infeasible" and r.explanation is not None
+    assert "pad the input to 76 x 76" in [repair.message.split(" (")[0] for repair in r.explanation.repairs]
+    r = solver.plan_unet({**plan, "input_size": [76, 76], "out_channels": 2})
+    assert r.status == "complete" and r.document["convention"] == "tensorflow"
+    d = r.designs[0]
+    assert [(lvl.encoder, lvl.decoder) for lvl in d.levels] == [([76, 76], [76, 76]), ([38, 38], [38, 38])]
+    doc = {"convention": "tensorflow", "input_size": [76, 76], "in_channels": 1, "layers": d.layers}
+    sizes = tf_ref.run_model(solver.to_keras(doc), "build_net", (76, 76, 1))
+    assert sizes[-1] == [76, 76] == d.output_size
+    assert sizes == [layer.output_size for layer in solver.forward(doc).layers]
+
+
+@pytest.mark.parametrize(("convention", "padding"), [("tensorflow", "same"), ("onnx", [6, 6])])
+def test_aspp_in_other_conventions(convention: str, padding: Any) -> None:
+    """DeepLabv3 at output stride 16: Keras keeps 33 x 33 with 'same' at any rate; ONNX
+    pads explicitly (onnxruntime refuses SAME_* dilated)."""
+    r = solver.plan_aspp({"input_size": [513, 513], "output_stride": 16, "rates": [6, 12, 18],
+                          "convention": convention})
+    assert r.status == "complete"
+    rate6 = next(layer for layer in r.designs[0].layers if layer.get("name") == "rate6")
+    assert rate6["padding"] == padding
+    report = solver.forward({"convention": convention, "input_size": [33, 33], "layers": r.designs[0].layers})
+    assert report.output_size == [33, 33]
+
+
+def test_autoencoder_in_tensorflow_searches_padding_modes() -> None:
+    r = solver.plan_encoder_decoder({"image_size": [28, 28], "latent_size": [7, 7], "depth": 2,
+                                     "convention": "tensorflow", "limit": 50})
+    assert r.status == "limit" and r.count is not None and r.count > 50
+    assert {layer["padding"] for d in r.designs for layer in d.layers} == {"same", "valid"}
+    for d in r.designs:
+        assert solver.forward({"convention": "tensorflow", "input_size": [28, 28],
+                               "layers": d.layers}).output_size == [28, 28]
