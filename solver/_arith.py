@@ -271,8 +271,9 @@ def axis_layer(
     """One axis of one layer: (output size, (begin, end) padding the layer applied).
 
     padding is an int or a mode of the convention ("same", "valid", "same_upper", ...).
-    For a transposed conv the pair is what is cut from the full output (i-1)*s + e:
-    negative when the output is longer.  Layers without padding give None.
+    For a transposed conv the pair is its padding in PyTorch's sense: what is cut from
+    (i-1)*s + e before output_padding adds its rows at the end (PyTorch: (p, p); ONNX:
+    its pads; negative when the output is longer).  Layers without padding give None.
     """
     if convention == "pytorch":
         if padding_end is not None or output_shape is not None:
@@ -315,7 +316,7 @@ def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: 
         _mode(padding, (), "pytorch", kind)
     p, op = int(padding), 0 if op is None else op
     if kind == "conv_transpose":
-        return conv_transpose(i, k, s, p, d, op), (p, p - op)
+        return conv_transpose(i, k, s, p, d, op), (p, p)
     if kind == "max_pool":
         return pool(i, k, s, p, d, ceil_mode), (p, p)
     if kind == "avg_pool":
@@ -433,7 +434,7 @@ def tf_conv_transpose(i: int, k: int, s: int, padding: str, d: int,
                            "computed)", "output_padding")
     full = (i - 1) * s + e
     begin = max(0, full - out) // 2 if padding == "same" else 0
-    return _positive(out, i), (begin, full - out - begin)
+    return _positive(out, i), (begin, full - out - begin + (op or 0))
 
 
 def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
@@ -560,4 +561,4 @@ def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: 
     else:
         begin, end = int(padding), pe
     out = full - begin - end
-    return _positive(out, i), (begin, end - op)
+    return _positive(out, i), (begin, end)

@@ -245,8 +245,8 @@ class LayerReport(BaseModel):
     input_size: list[int]
     output_size: list[int]
     #: Padding actually applied per axis, as [begin, end] (asymmetric for padding='same').
-    #: A transposed conv's is what it cuts from its full output (i-1)*s + e, after
-    #: output_padding: negative when the output is longer.
+    #: A transposed conv's is what it cuts from (i-1)*s + e before output_padding adds
+    #: rows at the end, as PyTorch's padding: [p, p] there; negative when the output is longer.
     padding: list[list[int]] | None
     in_channels: int | None
     out_channels: int | None

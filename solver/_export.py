@@ -157,10 +157,11 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
                     args.append(f"output_padding={_arg(op)}")
             elif layer.type == "conv":
                 before = [(b, e) for b, e in rep.padding or []]
-            else:  # cut (b, c) from the full output; a negative c is output_padding (or zeros)
-                extra = [max(0, -c) if max(0, -c) < max(sa, da) else 0
-                         for (_, c), sa, da in zip(rep.padding or [], s, d, strict=True)]
-                after = [(-b, -(c + x)) for (b, c), x in zip(rep.padding or [], extra, strict=True)]
+            else:  # cut (b, c - op) from the full output; a negative end is output_padding (or zeros)
+                op = (0,) * ndim if layer.output_padding is None else walk.axes(layer, "output_padding", index)
+                cuts = [(b, c - o) for (b, c), o in zip(rep.padding or [], op, strict=True)]
+                extra = [max(0, -c) if max(0, -c) < max(sa, da) else 0 for (_, c), sa, da in zip(cuts, s, d, strict=True)]
+                after = [(-b, -(c + x)) for (b, c), x in zip(cuts, extra, strict=True)]
                 if any(extra):
                     args.append(f"output_padding={_arg(extra)}")
             args += [f"dilation={_arg(d)}", f"groups={layer.groups}", f"bias={layer.bias}"]

@@ -322,9 +322,11 @@ def check_padding(layer: dict[str, Any], x: np.ndarray) -> None:
     assert pads is not None
     out = _values(layer, x)
     assert list(out.shape[1:-1]) == report.output_size
-    if layer["type"] == "conv_transpose":
+    if layer["type"] == "conv_transpose":  # the pads as PyTorch's: output_padding comes after
         full = _values({**layer, "padding": "valid", "output_padding": [0] * len(size)}, x)
-        assert np.allclose(out, _cut(full, pads), rtol=1e-5), f"{layer} on {size}: pads {pads}"
+        op = _axes(layer.get("output_padding") or 0, len(size))
+        cuts = [[b, e - o] for (b, e), o in zip(pads, op, strict=True)]
+        assert np.allclose(out, _cut(full, cuts), rtol=1e-5), f"{layer} on {size}: pads {pads}"
         return
     around = [(0, 0), *map(tuple, pads), (0, 0)]
     valid = _values({**layer, "padding": "valid"}, np.pad(x, around))
@@ -407,8 +409,8 @@ KNOWN: list[tuple[str, dict[str, Any], list[int], list[int], list[list[int]] | N
     ("transposed same kernel below stride", _ct(1, 3), [4], [12], [[0, -2]]),
     ("transposed same dilated", _ct(3, 1, d=2), [4], [4], [[2, 2]]),
     # With output_padding: (i-1)*s + e - 2*pad + op, pad e//2 ('same') or 0.
-    ("transposed same output_padding", _ct(4, 2, output_padding=1), [4], [7], [[1, 2]]),
-    ("transposed valid output_padding", _ct(3, 2, "valid", output_padding=1), [4], [10], [[0, -1]]),
+    ("transposed same output_padding", _ct(4, 2, output_padding=1), [4], [7], [[1, 3]]),
+    ("transposed valid output_padding", _ct(3, 2, "valid", output_padding=1), [4], [10], [[0, 0]]),
     ("transposed valid output_padding 0", _ct(1, 3, "valid", output_padding=0), [4], [10], [[0, 0]]),
     ("upsample 1d", {"type": "upsample", "scale_factor": 2}, [5], [10], None),
     ("upsample 2d bilinear", {"type": "upsample", "scale_factor": [2, 3], "mode": "bilinear"},

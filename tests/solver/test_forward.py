@@ -100,6 +100,25 @@ def test_same_padding_is_reported_begin_end(kernel: int, dilation: int, padding:
     assert r.output_size == [7] and r.layers[0].padding == [padding]
 
 
+@pytest.mark.parametrize(("document", "padding"), [
+    # PyTorch's ConvTranspose1d(3, stride=2, padding=1, output_padding=1): its padding argument.
+    ({"layers": [{"type": "conv_transpose", "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}]},
+     [1, 1]),
+    # ONNX ConvTranspose pads [1, 2] with output_padding 1: the pads as given.
+    ({"convention": "onnx", "layers": [{"type": "conv_transpose", "kernel_size": 3, "stride": 2, "padding": 1,
+                                        "padding_end": 2, "output_padding": 1}]}, [1, 2]),
+    # Keras Conv1DTranspose(3, 2, 'same', output_padding=1) on 7: 14 of (7-1)*2 + 3 = 15, the
+    # one pixel cut at the end: [0, 2] before the output_padding row (PyTorch's padding=1,
+    # output_padding=1 gives 14 too, but cuts the first pixel instead).
+    ({"convention": "tensorflow", "layers": [{"type": "conv_transpose", "kernel_size": 3, "stride": 2,
+                                              "padding": "same", "output_padding": 1}]}, [0, 2]),
+])
+def test_a_transposed_convs_padding_is_pytorchs(document: dict[str, Any], padding: list[int]) -> None:
+    """Reported as PyTorch's padding argument in every convention, output_padding apart."""
+    r = solver.forward({"input_size": [7], **document})
+    assert r.layers[0].padding == [padding]
+
+
 def test_pool_stride_defaults_to_kernel() -> None:
     r = solver.forward({"input_size": [9, 8], "layers": [pool(3)]})
     assert r.output_size == [3, 2] and r.layers[0].jump == [3, 3]
