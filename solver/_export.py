@@ -184,11 +184,16 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
             if native:
                 args.append(f"ceil_mode={layer.ceil_mode}")
         elif layer.type == "upsample":
-            if layer.size is not None:
+            mode = layer.mode
+            if not native:  # the size itself (ONNX rounds scales in float32), and Resize's
+                # one "linear" as PyTorch names it by the number of axes
+                args.append(f"size={_arg(rep.output_size)}")
+                mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim] if mode == "linear" else mode
+            elif layer.size is not None:
                 args.append(f"size={_arg(walk.axes(layer, 'size', index))}")
             else:
                 args.append(f"scale_factor={_arg(tuple(float(x) for x in walk.axes(layer, 'scale_factor', index)))}")
-            args.append(f"mode={layer.mode!r}")
+            args.append(f"mode={mode!r}")
         else:
             args.append(f"output_size={_arg(walk.axes(layer, 'output_size', index))}")
         module = f"nn.{cls}({', '.join(args)})"
@@ -262,8 +267,9 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "net") -> st
             body.append(f"{var} = layers.Cropping{ndim}D({crops[0] if ndim == 1 else tuple(crops)}{label})({src}){note}")
             return cin
         if isinstance(layer, Concat | Add):
-            cls = "Concatenate(axis=-1" if isinstance(layer, Concat) else "Add("
-            body.append(f"{var} = layers.{cls}{label})([{', '.join(sources)}]){note}")
+            cls = "Concatenate" if isinstance(layer, Concat) else "Add"
+            args = ", ".join(["axis=-1"] * isinstance(layer, Concat) + [label.removeprefix(", ")] * bool(label))
+            body.append(f"{var} = layers.{cls}({args})([{', '.join(sources)}]){note}")
             return sum(walk.channels[s] for s in sources) if isinstance(layer, Concat) else cin
         cout = cin
         if layer.type in ("conv", "conv_transpose"):
@@ -286,14 +292,13 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "net") -> st
             cls = _KERAS[layer.type].format(n=ndim)
         elif layer.type == "upsample":
             if layer.size is not None:
-                cls, args = "Resizing", [*map(str, walk.axes(layer, "size", index)),
-                                         f"interpolation={'nearest' if layer.mode == 'nearest' else 'bilinear'!r}"]
+                cls, args = "Resizing", [*map(str, walk.axes(layer, "size", index)), f"interpolation={layer.mode!r}"]
             else:
                 cls = f"UpSampling{ndim}D"
                 scale = tuple(int(x) for x in walk.axes(layer, "scale_factor", index))
                 args = [f"size={_arg(scale) if ndim > 1 else scale[0]}"]
                 if ndim == 2:
-                    args.append(f"interpolation={'nearest' if layer.mode == 'nearest' else 'bilinear'!r}")
+                    args.append(f"interpolation={layer.mode!r}")
         else:  # an adaptive pool to 1: a global pool keeping its axes
             cls, args = _KERAS[layer.type].format(n=ndim), ["keepdims=True"]
         body.append(f"{var} = layers.{cls}({', '.join(args)}{label})({src}){note}")

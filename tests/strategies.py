@@ -255,10 +255,15 @@ def convention_layers(draw: Any, convention: str, ndim: int, channels: int) -> d
     """A mostly valid layer of a tensorflow or onnx document: convs, transposed convs,
     pools and upsampling as those frameworks write them (no strided dilated Keras conv)."""
     kind = draw(st.sampled_from(["conv", "conv", "conv_transpose", "max_pool", "avg_pool", "upsample",
-                                 "adaptive_avg_pool"]))
+                                 "adaptive_avg_pool", "adaptive_max_pool"]))
     if kind == "upsample":
-        return {"type": "upsample", "scale_factor": draw(per_axis(st.integers(1, 3), ndim))}
-    if kind == "adaptive_avg_pool":
+        if convention == "onnx":  # Resize: any scale (rounded in float32), "linear" at any rank
+            return {"type": "upsample", "mode": draw(st.sampled_from(["nearest", "linear"])),
+                    "scale_factor": draw(per_axis(st.integers(3, 40).map(lambda n: n / 10), ndim))}
+        modes = ["nearest", "bilinear", "bicubic"] if ndim == 2 else ["nearest"]
+        return {"type": "upsample", "mode": draw(st.sampled_from(modes)),
+                "scale_factor": draw(per_axis(st.integers(1, 3), ndim))}
+    if kind.startswith("adaptive"):  # a global pool
         return {"type": kind, "output_size": 1}
     kernel = draw(per_axis(st.integers(1, 4), ndim))
     stride = draw(per_axis(st.integers(1, 3), ndim))

@@ -138,3 +138,28 @@ def test_a_tensorflow_design_solved_then_rebuilt_in_torch_and_keras() -> None:
     assert run_keras(best) == sizes
     with pytest.raises(solver.DocumentError, match="tensorflow convention"):
         to_keras({**best, "convention": "onnx"})
+
+
+def test_keras_export_wires_a_graph() -> None:
+    """Named skips, sums and crops in Keras' functional API, with the reported sizes."""
+    doc = {"convention": "tensorflow", "input_size": [21, 20], "in_channels": 3, "layers": [
+        {"name": "e1", "type": "conv", "kernel_size": 3, "padding": "same", "out_channels": 4},
+        {"name": "down", "type": "max_pool", "kernel_size": 2, "padding": "valid"},
+        {"name": "up", "type": "upsample", "scale_factor": 2, "mode": "bicubic"},
+        {"name": "e1c", "type": "crop", "input": "e1", "to": "up"},
+        {"name": "skip", "type": "concat", "inputs": ["e1c", "up"]},
+        {"name": "fuse", "type": "conv", "kernel_size": 1, "padding": "valid", "out_channels": 4},
+        {"name": "res", "type": "add", "inputs": ["fuse", "e1c"]}]}
+    code = to_keras(doc)
+    assert "layers.Add(name='res')" in code and "interpolation='bicubic'" in code
+    report = solver.forward(doc)
+    assert run_keras(doc) == [r.output_size for r in report.layers] and report.output_size == [20, 20]
+
+
+def test_onnx_resize_translates_to_its_size() -> None:
+    """onnxruntime scales in float32: 0.29 on 100 is 29 (torch's double would give 28);
+    the translation gives Upsample the size, and Resize's 2d "linear" as "bilinear"."""
+    doc = {"convention": "onnx", "input_size": [100, 100], "layers": [
+        {"type": "upsample", "scale_factor": 0.29, "mode": "linear"}]}
+    assert "nn.Upsample(size=29, mode='bilinear')" in to_torch(doc)
+    assert run_exported(doc)[1] == [29, 29] == solver.forward(doc).output_size
