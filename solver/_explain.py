@@ -15,6 +15,7 @@ The diagnosis runs the exact engine on variants of the user's own document:
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from collections import Counter
 from typing import Any
@@ -155,14 +156,9 @@ class _Explainer:
     # --- diagnosis ---------------------------------------------------------------------
 
     def diagnose(self) -> tuple[list[Conflict], str]:
-        for index, layer in enumerate(self.doc["layers"]):  # rules about a whole layer first
-            if layer["type"] == "upsample":
-                try:
-                    A.upsample_mode(layer.get("mode", "nearest"), self.ndim)
-                except A.Rejected as r:
-                    c = Conflict(layer=index, name=layer.get("name"), axis=None, rule=r.rule.value,
-                                 message=f"{_label(self.doc, index)}: {r.message}.")
-                    return [c], c.message
+        whole = self._whole_layer()  # rules that one axis alone cannot show come first
+        if whole is not None:
+            return [whole], whole.message
         clash = self._disjoint_tie()
         if clash is not None:
             return [clash], clash.message
@@ -207,6 +203,39 @@ class _Explainer:
         names = ", ".join(f"'{self._tensor(doc, t)}'" for t in targets)
         return [Conflict(layer=None, axis=a, rule="targets_conflict",
                          message=f"{prefix}each target ({names}) can be reached, but not all at once")]
+
+    def _whole_layer(self) -> Conflict | None:
+        """A layer refused by a rule on the number of axes (an upsample's mode, Keras'
+        Resizing in 2d only) or across its axes (Keras: no stride above 1 with a
+        dilation above 1) whatever its domains: the per-axis diagnosis would not see it."""
+        problem = build_problem(self.doc)
+        for node, fn in zip(problem.nodes, make_fns(problem), strict=True):
+            if fn is None:
+                continue
+            why: A.Rejected | None = None
+            if node.type == "upsample":  # no variables: its fixed settings say it all
+                for a in range(self.ndim):
+                    try:
+                        A.axis_layer(fn.kind, 1, ndim=self.ndim, **fn.classes[fn.cls_of[a]][2])
+                    except A.Rejected as r:
+                        if r.rule in (A.Rule.UPSAMPLE_MODE_NDIM, A.Rule.NOT_IN_CONVENTION):
+                            why = r
+                            break
+            elif fn.spanning is not None:
+                ids = tuple(dict.fromkeys(v for group in fn.spanning for v in group))
+                combos = itertools.product(*(problem.vars[v].values for v in ids))
+                if not any(fn.allows(dict(zip(ids, combo, strict=True))) for combo in combos):
+                    strides, dilations = fn.spanning
+                    try:
+                        A.layer_rule(node.type, problem.document.convention,
+                                     tuple(min(problem.vars[v].values) for v in strides),
+                                     tuple(min(problem.vars[v].values) for v in dilations))
+                    except A.Rejected as r:
+                        why = r
+            if why is not None:
+                return Conflict(layer=node.index, name=node.layer.name, axis=None, rule=why.rule.value,
+                                message=f"{_label(self.doc, node.index)}: {why.message}.")
+        return None
 
     def _disjoint_tie(self) -> Conflict | None:
         """A tie whose layers have no value of a parameter in common."""

@@ -161,3 +161,31 @@ def test_suggestions_are_searched_only_when_read(monkeypatch: pytest.MonkeyPatch
     assert calls == []
     assert refused.value.suggestions and len(calls) == 1
     assert refused.value.to_dict()["suggestions"] and len(calls) == 1  # found once, kept
+
+
+@pytest.mark.parametrize(("doc", "rule", "words"), [
+    ({"convention": "tensorflow", "input_size": [10, 10], "target_size": [5, 5],
+      "layers": [{"type": "conv", "kernel_size": 3, "stride": [2, 1], "dilation": [1, 2], "padding": "same"}]},
+     "stride_and_dilation_not_both", ["stride [2, 1] with dilation [1, 2]"]),
+    ({"convention": "tensorflow", "input_size": [10, 10, 10], "target_size": [5, 5, 5],
+      "layers": [{"type": "upsample", "size": [5, 5, 5]}]}, "not_in_convention", ["in 3d"]),
+    ({"input_size": [10, 10], "target_size": [20, 20],
+      "layers": [{"type": "upsample", "scale_factor": 2, "mode": "trilinear"}]},
+     "upsample_mode_matches_ndim", ["needs 3 spatial axes, got 2"]),
+], ids=["keras-stride-with-dilation", "keras-resizing-3d", "torch-trilinear-2d"])
+def test_rules_on_a_whole_layer_are_explained_first(doc: dict[str, Any], rule: str, words: list[str]) -> None:
+    """Rules one axis alone cannot show: across axes, or on the number of axes."""
+    result = solver.solve(doc)
+    assert result.status == "infeasible" and result.explanation is not None
+    [conflict] = result.explanation.conflicts
+    assert (conflict.layer, conflict.rule) == (0, rule)
+    assert all(word in conflict.message for word in words), conflict.message
+
+
+def test_onnx_linear_resize_is_not_blamed_in_2d() -> None:
+    """ONNX's Resize takes 'linear' at any rank: the explanation looks elsewhere."""
+    result = solver.solve({"convention": "onnx", "input_size": [10, 10], "target_size": [7, 7], "layers": [
+        {"type": "upsample", "scale_factor": 2, "mode": "linear"},
+        {"type": "conv", "kernel_size": 3, "padding": "same_upper"}]})
+    assert result.explanation is not None
+    assert {c.rule for c in result.explanation.conflicts} == {"target_unreachable", "domain_too_narrow"}
