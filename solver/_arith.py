@@ -275,16 +275,11 @@ def axis_layer(
     (i-1)*s + e before output_padding adds its rows at the end (PyTorch: (p, p); ONNX:
     its pads; negative when the output is longer).  Layers without padding give None.
     """
+    onnx_fields(convention, padding_end, output_shape)
     if convention == "pytorch":
-        if padding_end is not None or output_shape is not None:
-            field = "padding_end" if padding_end is not None else "output_shape"
-            raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
         return _pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
     try:
         if convention == "tensorflow":
-            if padding_end is not None or output_shape is not None:
-                field = "padding_end" if padding_end is not None else "output_shape"
-                raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
             return _tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
         if convention == "onnx":
             return _onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
@@ -298,7 +293,7 @@ def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: 
              ceil_mode: bool, ndim: int, scale: float | None, size: int | None,
              mode: str) -> tuple[int, tuple[int, int] | None]:
     if kind == "conv":
-        _mode(padding, ("same", "valid"), "pytorch", kind)
+        padding_mode(padding, kind, "pytorch")
         if padding == "same":
             same_needs_stride_1(s)
         pb, pe = padding_sides(padding, k, d)
@@ -308,12 +303,7 @@ def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: 
         return upsample(i, scale, size), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return adaptive_pool(i, size, ndim), None
-    if isinstance(padding, str):
-        if kind == "conv_transpose" and padding == "same":
-            raise Rejected(Rule.SAME_NOT_FOR_TRANSPOSED,
-                           "padding='same' is not supported for transposed convolutions "
-                           "(PyTorch: argument 'padding' must be tuple of ints)")
-        _mode(padding, (), "pytorch", kind)
+    padding_mode(padding, kind, "pytorch")
     p, op = int(padding), 0 if op is None else op
     if kind == "conv_transpose":
         return conv_transpose(i, k, s, p, d, op), (p, p)
@@ -324,10 +314,28 @@ def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: 
     raise ValueError(f"no size rule for layer type {kind!r}")
 
 
-def _mode(padding: int | str, modes: tuple[str, ...], convention: str, kind: str) -> None:
-    """Refuse a padding the convention does not have for this layer."""
+#: The padding modes of each convention (PyTorch's are a conv's only).
+PADDING_MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
+                 "onnx": ("same_upper", "same_lower", "valid")}
+
+
+def onnx_fields(convention: str, padding_end: int | None, output_shape: int | None) -> None:
+    """padding_end and output_shape are ONNX's (its pads' ends, ConvTranspose's output_shape)."""
+    if convention != "onnx" and (padding_end is not None or output_shape is not None):
+        field = "padding_end" if padding_end is not None else "output_shape"
+        raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
+
+
+def padding_mode(padding: int | str, kind: str, convention: str) -> None:
+    """Refuse a padding the convention does not have for this layer type."""
+    if convention == "pytorch" and kind == "conv_transpose" and padding == "same":
+        raise Rejected(Rule.SAME_NOT_FOR_TRANSPOSED,
+                       "padding='same' is not supported for transposed convolutions "
+                       "(PyTorch: argument 'padding' must be tuple of ints)")
+    modes = () if convention == "pytorch" and kind != "conv" else PADDING_MODES[convention]
     if isinstance(padding, str) and padding not in modes:
-        allowed = " or ".join(f"'{m}'" for m in modes) if modes else "an int"
+        options = [*(["an int"] if convention != "tensorflow" else []), *(f"'{m}'" for m in modes)]
+        allowed = " or ".join([", ".join(options[:-1]), options[-1]] if len(options) > 1 else options)
         raise Rejected(Rule.PADDING_MODE,
                        f"padding '{padding}' is not a {convention} {kind} padding; use {allowed}")
     if not isinstance(padding, str) and convention == "tensorflow":
@@ -376,7 +384,7 @@ def _tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, o
         return upsample(i, scale, None), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return _global_pool(i, size, "tensorflow")
-    _mode(padding, ("same", "valid"), "tensorflow", kind)
+    padding_mode(padding, kind, "tensorflow")
     _check_common(k, s, d, (0,))
     e = effective_kernel(k, d)
     if kind == "conv":
@@ -447,7 +455,7 @@ def _onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: in
         return onnx_resize(i, scale, size), None
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         return _global_pool(i, size, "onnx")
-    _mode(padding, ("same_upper", "same_lower", "valid"), "onnx", kind)
+    padding_mode(padding, kind, "onnx")
     if isinstance(padding, str) and padding_end is not None:
         raise Rejected(Rule.PADDING_MODE, f"padding_end goes with an int padding, not '{padding}'",
                        "padding_end")

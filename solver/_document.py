@@ -210,6 +210,17 @@ Layer = Annotated[
 InputSize = Annotated[list[Size], Field(min_length=1, max_length=3)]
 
 
+def _convention_defaults(convention: str, layers: list[Any]) -> None:
+    """What a left-out field means outside PyTorch: Keras pads 'valid' by default, and an
+    ONNX pool's strides default to 1 (PyTorch's padding is 0, a pool's stride its kernel)."""
+    for layer in layers:
+        if convention == "tensorflow" and "padding" in type(layer).model_fields \
+                and "padding" not in layer.model_fields_set:
+            layer.padding = "valid"
+        if convention == "onnx" and isinstance(layer, MaxPool | AvgPool) and layer.stride is None:
+            layer.stride = 1
+
+
 class ForwardRequest(_Strict):
     """A stack of layers applied to an input of the given spatial size."""
 
@@ -217,6 +228,11 @@ class ForwardRequest(_Strict):
     in_channels: Channels | None = None
     layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
     convention: Convention = "pytorch"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ForwardRequest:
+        _convention_defaults(self.convention, self.layers)
+        return self
 
     model_config = ConfigDict(
         extra="forbid",
@@ -338,6 +354,11 @@ class SolveRequest(_Strict):
     convention: Convention = "pytorch"
 
     @model_validator(mode="after")
+    def _defaults(self) -> SolveRequest:
+        _convention_defaults(self.convention, self.layers)
+        return self
+
+    @model_validator(mode="after")
     def _one_input(self) -> SolveRequest:
         if (self.input_size is None) == (self.input_sizes is None):
             raise ValueError("give exactly one of input_size and input_sizes")
@@ -438,6 +459,11 @@ class InputSizesRequest(_Strict):
     #: Only sizes whose output equals the input (an autoencoder, a U-Net).
     round_trip: bool = False
     convention: Convention = "pytorch"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> InputSizesRequest:
+        _convention_defaults(self.convention, self.layers)
+        return self
 
     model_config = ConfigDict(
         extra="forbid",

@@ -31,8 +31,9 @@ _WIDE = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "padding_en
          "dilation": (1, 3), "output_padding": (0, 2)}
 _WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "padding_end": "end padding",
           "dilation": "dilation", "output_padding": "output_padding", "ceil_mode": "ceil_mode"}
-#: Padding modes a widened padding may take, by convention; TensorFlow pads by mode only.
-_MODES = {"pytorch": (), "tensorflow": ("same", "valid"), "onnx": ("same_upper", "same_lower", "valid")}
+#: Padding modes a widened padding may take, by convention (TensorFlow pads by mode only);
+#: a PyTorch padding keeps its own mode but is widened by pixels.
+_MODES = {**A.PADDING_MODES, "pytorch": ()}
 #: How far from the requested input size the nearest working ones are looked for.
 _INPUT_RADIUS = 64
 _MAX_REPAIRS = 6
@@ -223,6 +224,8 @@ class _Explainer:
                             break
             elif fn.spanning is not None:
                 ids = tuple(dict.fromkeys(v for group in fn.spanning for v in group))
+                if not all(problem.vars[v].values for v in ids):
+                    continue  # a tie left nothing: _disjoint_tie says so
                 combos = itertools.product(*(problem.vars[v].values for v in ids))
                 if not any(fn.allows(dict(zip(ids, combo, strict=True))) for combo in combos):
                     strides, dilations = fn.spanning

@@ -245,9 +245,9 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
     return "\n".join(lines)
 
 
-def to_keras(document: ForwardRequest | dict[str, Any], name: str = "net") -> str:
+def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> str:
     """Keras 3 source (the functional API, channels last) for a document in the
-    tensorflow convention: `build_<name>()` returns the keras.Model."""
+    tensorflow convention: `build_<name>()` (lower case) returns the keras.Model."""
     doc: ForwardRequest = parse(ForwardRequest, document)
     if doc.convention != "tensorflow":
         raise DocumentError(f"Keras code is written for the tensorflow convention, not {doc.convention!r}: "
@@ -255,7 +255,7 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "net") -> st
     walk = _Walk(doc)
     ndim = walk.ndim
     body: list[str] = []
-    builder = "build_" + re.sub(r"\W", "_", name)
+    builder = "build_" + re.sub(r"\W", "_", name).lower()
 
     def emit(var: str, layer: Any, rep: LayerReport, sources: list[str]) -> int:
         index, src = rep.index, sources[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _arith as A
 from ._document import (
     ASPPPlan,
     Design,
@@ -28,7 +29,7 @@ from ._solve import solve
 _NONE: dict[str, Any] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}
 _SAME = {"pytorch": "same", "tensorflow": "same", "onnx": "same_upper"}
 #: A searched padding in TensorFlow, which pads by mode only.
-_MODES = {"choices": ["same", "valid"]}
+_MODES = {"choices": list(A.PADDING_MODES["tensorflow"])}
 
 
 def _factors(plan: UNetPlan) -> list[list[int]]:

@@ -26,6 +26,7 @@ from ._document import (
     Range,
     SolveRequest,
 )
+from . import _arith as A
 from ._errors import DocumentError, LimitExceeded
 from ._forward import parse, per_axis
 
@@ -37,8 +38,8 @@ SEARCHABLE: dict[str, tuple[str, ...]] = {
     "avg_pool": ("kernel_size", "stride", "padding", "padding_end", "ceil_mode"),
 }
 
-#: The padding modes a domain may list (each convention takes some of them).
-PADDING_MODES = ("same", "valid", "same_upper", "same_lower")
+#: The padding modes a domain may list (each convention takes some of them: see `build`).
+PADDING_MODES = tuple(dict.fromkeys(m for modes in A.PADDING_MODES.values() for m in modes))
 
 #: A domain with more values than this is refused before anything is built.
 MAX_DOMAIN = 4096
@@ -158,6 +159,18 @@ class _Builder:
             return tuple(self.var(f"{where}[{a}]", values) for a, values in enumerate(per_axis))
         return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
 
+    def check_convention(self, index: int, layer: Any, slots: dict[str, tuple[int, ...]]) -> None:
+        """Padding modes and fields of another convention are refused up front, as forward
+        refuses them: in a domain they would otherwise be dropped without a word."""
+        try:
+            A.onnx_fields(self.doc.convention, getattr(layer, "padding_end", None),
+                          getattr(layer, "output_shape", None))
+            for v in dict.fromkeys(x for var in slots.get("padding", ()) for x in self.vars[var].values):
+                A.padding_mode(v, layer.type, self.doc.convention)
+        except A.Rejected as r:
+            field = r.field or "padding"
+            raise DocumentError(f"layers.{index}.{field}: {r.message}", loc=("layers", index, field)) from None
+
     def value(self, layer: Any, fieldname: str) -> Any:
         """A field's value; an unset output_padding is 0 but in tensorflow, where
         Keras infers the output size instead."""
@@ -194,6 +207,7 @@ class _Builder:
                 inputs = (index if layer.input is None else self.resolve(layer.input, index, "input"),)
                 slots = {f: self.slots_of(index, v, f) for f in SEARCHABLE.get(layer.type, ())
                          if (v := self.value(layer, f)) is not None}
+                self.check_convention(index, layer, slots)
                 if isinstance(layer, MaxPool) or layer.type == "avg_pool":
                     slots.setdefault("stride", slots["kernel_size"])  # PyTorch: stride defaults to kernel
                 out_c = channels[inputs[0]]

@@ -1,7 +1,9 @@
 """Which input sizes a concrete design accepts, said compactly, and the nearest ones.
 
-A design's axes do not interact (every rule is per axis, given the number of axes),
-so each axis is swept on its own through the same per-axis rules the solver uses:
+A design's axes do not interact (every size rule is per axis, given the number of
+axes; the one rule across axes, Keras' stride with dilation, does not depend on sizes
+and forward checks it once), so each axis is swept on its own through the same
+per-axis rules the solver uses:
 the stack must run, every join must match, and (when asked) the output must equal
 the input.
 """

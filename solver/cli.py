@@ -230,7 +230,8 @@ def export(
     file: FileArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the code here.")] = None,
     to: ToOpt = "torch",
-    class_name: Annotated[str, typer.Option(help="Name of the nn.Module class (torch).")] = "Net",
+    class_name: Annotated[str, typer.Option(
+        help="Name of the nn.Module class, or of the Keras model (its builder: build_<name>).")] = "Net",
 ) -> None:
     """A forward document (a solution's layers) as a runnable PyTorch nn.Module, or Keras model.
 
@@ -238,7 +239,7 @@ def export(
     """
     try:
         doc = read_document(file)
-        code = to_torch(doc, class_name=class_name) if to == "torch" else to_keras(doc)
+        code = to_torch(doc, class_name=class_name) if to == "torch" else to_keras(doc, name=class_name)
     except ConvsolveError as exc:
         raise _fail(exc) from None
     if output is None:

@@ -118,13 +118,15 @@ def problems(draw: Any, convention: str = "pytorch") -> dict[str, Any]:
             "convention": convention}
 
 
-def canonical(layers: list[dict[str, Any]], ndim: int) -> tuple[Any, ...]:
-    """A solution as a hashable tuple: every searchable field per axis, defaults filled."""
+def canonical(layers: list[dict[str, Any]], ndim: int, convention: str = "pytorch") -> tuple[Any, ...]:
+    """A solution as a hashable tuple: every searchable field per axis, defaults filled
+    (a pool's stride is its kernel, but 1 in ONNX)."""
     out = []
     for layer in layers:
         row = []
         for field in SEARCHABLE[layer["type"]]:
-            v = layer.get(field, {"stride": layer["kernel_size"], "ceil_mode": False}.get(field))
+            stride = 1 if convention == "onnx" else layer["kernel_size"]
+            v = layer.get(field, {"stride": stride, "ceil_mode": False}.get(field))
             row.append(v if field == "ceil_mode" else tuple(v if isinstance(v, list) else [v] * ndim))
         out.append((layer["type"], *row))
     return tuple(out)
@@ -148,7 +150,7 @@ def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
             continue
         if out.output_size != doc["target_size"]:
             continue
-        canon = canonical(list(layers), ndim)
+        canon = canonical(list(layers), ndim, doc["convention"])
         fields = {layer["type"]: SEARCHABLE[layer["type"]] for layer in layers}
         if all(len({canon[i][1 + fields[layers[i]["type"]].index(f)] for i in members}) == 1
                for members, params in ties for f in params):  # tied layers agree
