@@ -35,6 +35,7 @@ from typing import Any
 
 import onnx_ref
 import pytest
+from strategies import mostly
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -148,10 +149,6 @@ def check_padding(layer: dict[str, Any], size: list[int], report: Any) -> None:
 
 # --------------------------------------------------------------------------------------
 # Generated layers, in onnx_ref's form: every setting one value per axis.
-
-def mostly(valid: Any, invalid: Any, rare: int = 10) -> Any:
-    return st.integers(1, rare).flatmap(lambda n: invalid if n == rare else valid)
-
 
 def axes(values: Any, ndim: int) -> Any:
     return st.lists(values, min_size=ndim, max_size=ndim)
