@@ -562,15 +562,14 @@ class ASPPPlan(_Strict):
     #: The image-level branch: global average pooling, 1x1 conv, upsampled back.
     image_pooling: bool = True
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
+    #: Whose size rules the design follows (see the solve document's `convention`).
+    convention: Convention = "pytorch"
 
     @model_validator(mode="after")
     def _size(self) -> ASPPPlan:
         if (self.bottleneck_size is None) == (self.input_size is None or self.output_stride is None):
             raise ValueError("give bottleneck_size, or input_size and output_stride")
         return self
-
-    #: Whose size rules the design follows (see the solve document's `convention`).
-    convention: Convention = "pytorch"
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"input_size": [513, 513], "output_stride": 16, "rates": [6, 12, 18]},

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _arith as A
 from ._document import (
     Add,
     Crop,
@@ -26,7 +27,6 @@ from ._document import (
     Range,
     SolveRequest,
 )
-from . import _arith as A
 from ._errors import DocumentError, LimitExceeded
 from ._forward import parse, per_axis
 
