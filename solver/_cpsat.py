@@ -61,10 +61,10 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
                 rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a])
                 m.add_allowed_assignments([model.sizes[src, c, a], *(x[v] for v in ids), out], rows)
         if fn is not None and fn.spanning is not None:  # the rule that spans axes: one table
-            ids = tuple(dict.fromkeys(v for group in fn.spanning for v in group))
+            ids, allowed = fn.spanning_settings({v: var.values for v, var in enumerate(problem.vars)})
+            index = [{value: i for i, value in enumerate(problem.vars[v].values)} for v in ids]
             m.add_allowed_assignments([x[v] for v in ids], [
-                list(index) for index in itertools.product(*(range(len(problem.vars[v].values)) for v in ids))
-                if fn.allows({v: problem.vars[v].values[i] for v, i in zip(ids, index, strict=True)})])
+                [at[value] for at, value in zip(index, combo, strict=True)] for combo in allowed])
     return model
 
 

@@ -103,6 +103,13 @@ class AxisFn:
             return False
         return True
 
+    def spanning_settings(self, domains: dict[int, tuple[Any, ...]]) -> tuple[tuple[int, ...], list[tuple[Any, ...]]]:
+        """The variables of the rule that spans axes, and the values of them it allows."""
+        assert self.spanning is not None
+        ids = tuple(dict.fromkeys(v for group in self.spanning for v in group))
+        return ids, [combo for combo in itertools.product(*(domains[v] for v in ids))
+                     if self.allows(dict(zip(ids, combo, strict=True)))]
+
     def vars_of(self, a: int) -> tuple[int, ...]:
         return self.classes[self.cls_of[a]][1]
 
@@ -444,7 +451,7 @@ class Graph:
                     else:
                         cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
                         flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-                        where = dict(zip(old, oldvals, strict=True))
+                        where = dict(zip(old, oldvals, strict=True)) if fn.spanning is not None else {}
                         for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
                             if None not in outs and (fn.spanning is None or fn.allows(
                                     {**where, **dict(zip(new, combo, strict=True))})):

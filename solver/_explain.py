@@ -15,7 +15,6 @@ The diagnosis runs the exact engine on variants of the user's own document:
 from __future__ import annotations
 
 import copy
-import itertools
 import time
 from collections import Counter
 from typing import Any
@@ -223,11 +222,10 @@ class _Explainer:
                             why = r
                             break
             elif fn.spanning is not None:
-                ids = tuple(dict.fromkeys(v for group in fn.spanning for v in group))
+                ids, allowed = fn.spanning_settings({v: var.values for v, var in enumerate(problem.vars)})
                 if not all(problem.vars[v].values for v in ids):
                     continue  # a tie left nothing: _disjoint_tie says so
-                combos = itertools.product(*(problem.vars[v].values for v in ids))
-                if not any(fn.allows(dict(zip(ids, combo, strict=True))) for combo in combos):
+                if not allowed:
                     strides, dilations = fn.spanning
                     try:
                         A.layer_rule(node.type, problem.document.convention,

@@ -48,9 +48,9 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
                     _weights(problem, n)
 
     def pads(node: Node, vals: dict[int, Any], ins: Any, a: int) -> tuple[int, int]:
-        """(begin, end) padding as the forward report gives it (a transposed conv's: what
-        it cuts from its full output).  PyTorch's is fixed by the settings; TensorFlow's
-        and ONNX's "same" depend on the input size too (the first input size here)."""
+        """(begin, end) padding as the forward report gives it (a transposed conv's in
+        PyTorch's sense).  PyTorch's is fixed by the settings; TensorFlow's and ONNX's
+        "same" depend on the input size too (the first input size here)."""
         fn = fns[node.index]
         assert fn is not None
         return fn.sides(a, ins[0][0][a], vals)
