@@ -27,6 +27,7 @@ from rich.table import Table
 
 import solver
 from solver._cpsat import enumerate_solutions
+from solver._deadline import Deadline
 from solver._exact import bounds, make_fns
 from solver._problem import build_problem
 
@@ -71,9 +72,9 @@ def baseline(depth: int, seconds: float) -> tuple[int, float, bool]:
     """Plain CP-SAT enumeration of every solution: (listed, elapsed, finished)."""
     problem = build_problem(round_trip(depth))
     fns = make_fns(problem)
-    sets = bounds(problem, fns, time.monotonic() + 60)
+    sets = bounds(problem, fns, Deadline(60))
     t = time.perf_counter()
-    run = enumerate_solutions(problem, fns, sets, limit=10**9, deadline=time.monotonic() + seconds)
+    run = enumerate_solutions(problem, fns, sets, limit=10**9, deadline=Deadline(seconds))
     return len(run.solutions), time.perf_counter() - t, run.complete
 
 

@@ -9,12 +9,13 @@ covers "same"/"valid" paddings and ceil_mode booleans.
 from __future__ import annotations
 
 import itertools
-import time
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from ._deadline import Deadline
 from ._exact import _NO_SIZE, AxisFn, Intervals, TooLarge
 from ._problem import Problem
 
@@ -35,7 +36,8 @@ class Model:
     sizes: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
 
 
-def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]]) -> Model:
+def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+          deadline: Deadline) -> Model:
     """The CP-SAT model: index variables, size variables, one table per layer, case and axis."""
     m = cp_model.CpModel()
     x = {v: m.new_int_var(0, len(var.values) - 1, f"v{v}") for v, var in enumerate(problem.vars)}
@@ -58,7 +60,7 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
                     continue
                 src = node.inputs[0]
                 ids = tuple(dict.fromkeys(fn.vars_of(a)))
-                rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a])
+                rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a], deadline)
                 m.add_allowed_assignments([model.sizes[src, c, a], *(x[v] for v in ids), out], rows)
         if fn is not None and fn.spanning is not None:  # the rule that spans axes: one table
             ids, allowed = fn.spanning_settings({v: var.values for v, var in enumerate(problem.vars)})
@@ -69,7 +71,7 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
 
 
 def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
-          ins: Intervals, outs: Intervals) -> list[list[int]]:
+          ins: Intervals, outs: Intervals, deadline: Deadline) -> list[list[int]]:
     """Table rows (input, value indices..., output) for every accepted setting."""
     if sum(hi - lo + 1 for lo, hi in ins) > MAX_TABLE_SIZES:
         raise TooLarge(f"more than {MAX_TABLE_SIZES} possible input sizes for a table")
@@ -78,12 +80,14 @@ def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
     # order the rule reads them.
     settings = []
     for index in itertools.product(*(range(len(problem.vars[v].values)) for v in ids)):
+        deadline.tick()
         value = dict(zip(ids, index, strict=True))
         settings.append((index, tuple(problem.vars[v].values[value[v]] for v in order)))
     rows = []
     for lo, hi in ins:
         for i in range(lo, hi + 1):
             for index, combo in settings:
+                deadline.tick()
                 o = fn.eval(cls, i, combo)
                 if o != _NO_SIZE and any(olo <= o <= ohi for olo, ohi in outs):
                     rows.append([i, *index, o])
@@ -113,17 +117,17 @@ class Enumeration:
 
 
 def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
-                        *, limit: int, deadline: float, workers: int = 1) -> Enumeration:
+                        *, limit: int, deadline: Deadline, workers: int = 1) -> Enumeration:
     """Every solution, up to `limit`, in CP-SAT's order, through a solution callback."""
     if any(not ivs for per_case in sets for axes in per_case for ivs in axes):
         return Enumeration([], complete=True, timed_out=False)  # a size with no possible value
-    model = build(problem, fns, sets)
+    model = build(problem, fns, sets, deadline)
     solver = cp_model.CpSolver()
     solver.parameters.enumerate_all_solutions = True
     solver.parameters.num_workers = workers
-    solver.parameters.max_time_in_seconds = max(0.001, deadline - time.monotonic())
+    solver.parameters.max_time_in_seconds = max(0.001, deadline.remaining())
     collector = _Collector(model.vars, max(limit, 1))
-    status = solver.solve(model.model, collector)
+    status = _solve_until(solver, model.model, collector, deadline)
     assert status != cp_model.MODEL_INVALID, model.model.validate()
     found = collector.found[:limit]
     values = [{v: problem.vars[v].values[i] for v, i in sol.items()} for sol in found]
@@ -131,3 +135,26 @@ def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[l
     complete = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) and not stopped
     timed_out = status == cp_model.UNKNOWN or (status == cp_model.FEASIBLE and not stopped)
     return Enumeration(values, complete, timed_out)
+
+
+def _solve_until(solver: cp_model.CpSolver, model: cp_model.CpModel, callback: _Collector,
+                 deadline: Deadline) -> Any:
+    """solver.solve, stopped early when the caller cancels (the time limit is CP-SAT's
+    own parameter); a watcher thread asks the flag, since CP-SAT may find nothing for long."""
+    if deadline.cancelled is None:
+        return solver.solve(model, callback)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if deadline.was_cancelled():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(model, callback)
+    finally:
+        done.set()
+        watcher.join()

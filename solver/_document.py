@@ -428,6 +428,8 @@ class Explanation(BaseModel):
     message: str
     conflicts: list[Conflict]
     repairs: list[Repair]
+    #: Set when the time limit cut the search short: which repairs were not tried.
+    note: str | None = None
 
 
 class SolveResponse(BaseModel):
@@ -459,6 +461,8 @@ class InputSizesRequest(_Strict):
     #: Only sizes whose output equals the input (an autoencoder, a U-Net).
     round_trip: bool = False
     convention: Convention = "pytorch"
+    #: Wall-clock budget for the sweep; the server caps it.
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
     @model_validator(mode="after")
     def _defaults(self) -> InputSizesRequest:
@@ -494,6 +498,8 @@ class AxisSizes(BaseModel):
 
 
 class InputSizesResponse(BaseModel):
+    #: "complete", or "timeout" (then axes is empty and message says why).
+    status: Status = Status.COMPLETE
     axes: list[AxisSizes]
     message: str
 
@@ -562,6 +568,7 @@ class ASPPPlan(_Strict):
     #: The image-level branch: global average pooling, 1x1 conv, upsampled back.
     image_pooling: bool = True
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     #: Whose size rules the design follows (see the solve document's `convention`).
     convention: Convention = "pytorch"
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ._arith import Rejected, axis_layer, axis_output, crop, join, layer_rule, window
+from ._deadline import Deadline
 from ._forward import per_axis
 from ._problem import Node, Problem
 
@@ -35,10 +35,6 @@ Cost = tuple[float, ...]
 #: Above this many states in one level the problem is handed to CP-SAT instead.
 MAX_STATES = 200_000
 _NO_SIZE = -1  # a rejected configuration, below every real size
-
-
-class Timeout(Exception):
-    """The deadline passed."""
 
 
 class TooLarge(Exception):
@@ -143,11 +139,12 @@ class AxisFn:
                 return out
         return _NO_SIZE
 
-    def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]]) -> list[int]:
+    def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]], deadline: Deadline) -> list[int]:
         """eval() for many combos at once, reading the memo (the bounds filled some) but
         not filling it: the levels keep these lists themselves."""
         outs = []
         for combo in combos:
+            deadline.tick()
             out = self.cache.get((cls, i, combo))
             outs.append(self._compute(cls, i, combo) if out is None else out)
         return outs
@@ -264,8 +261,7 @@ def structural(kind: str, ins: list[int]) -> int:
         return _NO_SIZE
 
 
-def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
-           cancelled: Callable[[], bool] | None = None) -> list[list[list[Intervals]]]:
+def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> list[list[list[Intervals]]]:
     """Possible sizes of every tensor, per case and axis.
 
     Forward, only an upper bound (outputs grow with inputs, so one evaluation per
@@ -279,21 +275,27 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
     def highest(fn: AxisFn, a: int, i: int) -> int:
         key = (id(fn), fn.cls_of[a], i)
         if key not in memo:
-            # No combo at all (a tie left an empty domain): nothing is reachable.
-            memo[key] = max([fn.envelope(fn.cls_of[a], i, combo) for combo in fn.combos(a, domains)],
-                            default=_NO_SIZE)
+            top = _NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
+            for combo in fn.combos(a, domains):
+                deadline.tick()
+                top = max(top, fn.envelope(fn.cls_of[a], i, combo))
+            memo[key] = top
         return memo[key]  # type: ignore[no-any-return]
 
     def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
         cls = fn.cls_of[a]
         key = (id(fn), cls, tuple(ivs), tuple(target))
         if key not in memo:
-            memo[key] = _merge([iv for combo in fn.combos(a, domains) for iv in _preimage(
-                lambda i, combo=combo: fn.envelope(cls, i, combo), ivs, target)])
+            found: Intervals = []
+            for combo in fn.combos(a, domains):
+                deadline.tick()
+                found += _preimage(lambda i, combo=combo: fn.envelope(cls, i, combo), ivs, target)
+            memo[key] = _merge(found)
         return memo[key]  # type: ignore[no-any-return]
 
     top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
     for node in problem.nodes:
+        deadline.check()
         fn = fns[node.index]
         if fn is None:  # a join's size is any of its inputs'; a crop's, its reference's
             refs = node.inputs[1:] if node.type == "crop" else node.inputs
@@ -310,8 +312,7 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: float,
                 want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
                 sets[t][c][a] = _intersect(sets[t][c][a], want)
     for node in reversed(problem.nodes):
-        if time.monotonic() > deadline or (cancelled is not None and cancelled()):
-            raise Timeout
+        deadline.check()
         t, fn = node.index + 1, fns[node.index]
         for s in node.inputs:
             if s == 0:
@@ -349,13 +350,11 @@ class Graph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
     def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
-                 deadline: float, *, track_jump: bool = False, open_end: bool = False,
-                 cancelled: Callable[[], bool] | None = None) -> None:
+                 deadline: Deadline, *, track_jump: bool = False, open_end: bool = False) -> None:
         """track_jump: keep each chain state's cumulative stride (for the receptive field).
         open_end: keep the last tensor's size in the final states (see `ends`)."""
         self.problem = problem
         self.open_end = open_end
-        self.cancelled = cancelled  # checked with the deadline: the client went away
         self.track_jump = track_jump
         self.deadline = deadline
         self.domains = {v: var.values for v, var in enumerate(problem.vars)}
@@ -376,10 +375,6 @@ class Graph:
         return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
                        tuple(v for v in sorted(first) if first[v] < lvl <= last[v]))
                 for lvl in range(n + 1)]
-
-    def _check_time(self) -> None:
-        if time.monotonic() > self.deadline or (self.cancelled is not None and self.cancelled()):
-            raise Timeout
 
     def _build(self) -> None:
         p = self.problem
@@ -420,7 +415,7 @@ class Graph:
                         else:
                             axis_combos = [tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick])  # noqa: B023
                                            for cb in combos]  # noqa: B023
-                        outs = self._raw[shared] = fn.outputs(cls, i, axis_combos)
+                        outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)
                     if len(ivs) == 1:
                         lo, hi = ivs[0]
                         col = [o if lo <= o <= hi else None for o in outs]
@@ -434,7 +429,7 @@ class Graph:
             edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
             nxt: dict[State, None] = {}
             for state in level:
-                self._check_time()
+                self.deadline.check()
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 ins = tuple(sizes[t] for t in node.inputs)
@@ -453,6 +448,7 @@ class Graph:
                         flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
                         where = dict(zip(old, oldvals, strict=True)) if fn.spanning is not None else {}
                         for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
+                            self.deadline.tick()
                             if None not in outs and (fn.spanning is None or fn.allows(
                                     {**where, **dict(zip(new, combo, strict=True))})):
                                 flat.setdefault(outs, []).append(combo)
@@ -460,19 +456,24 @@ class Graph:
                                   for outs, g in flat.items()}
                     results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
+                # Groups that land on one state: listed, then joined once (joining them
+                # one by one would copy quadratically); a lone group stays shared.
+                merged: dict[State, list[list[tuple[Any, ...]]]] = {}
                 rest = tuple(sizes[t] if t != t_out else None for t in lout.tensors)
                 jump = state[2] if node.index + 1 < len(p.nodes) else ()
                 for out, group in results:
                     tensors = tuple(out if t == t_out else x for t, x in zip(lout.tensors, rest, strict=True))
                     if lout.vars or jump:  # live variables or the jump split the group
                         for combo in group:
+                            self.deadline.tick()
                             allv = {**vals, **dict(zip(new, combo, strict=True))}
                             ns: State = (tensors, tuple(allv[v] for v in lout.vars),
                                          jump and next_jump(node, allv, jump))
                             out_edges.setdefault(ns, []).append(combo)
                     else:
-                        ns = (tensors, (), ())
-                        out_edges[ns] = out_edges[ns] + group if ns in out_edges else group
+                        merged.setdefault((tensors, (), ()), []).append(group)
+                for ns, groups_at in merged.items():
+                    out_edges[ns] = groups_at[0] if len(groups_at) == 1 else list(itertools.chain(*groups_at))
                 nxt.update(dict.fromkeys(out_edges))
                 if out_edges:
                     edges[state] = out_edges
@@ -491,6 +492,7 @@ class Graph:
         for step in reversed(self.steps):
             counts: dict[State, int] = {}
             for state, out in list(step.edges.items()):
+                self.deadline.tick()
                 kept = {ns: combos for ns, combos in out.items() if ns in alive}
                 if kept:
                     step.edges[state] = kept
@@ -522,7 +524,7 @@ class Graph:
             end: [((), 0, None, None, -1)] for end in self.ends}
         tables = [best]
         for step in reversed(self.steps):
-            self._check_time()
+            self.deadline.check()
             cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
             lin = self.layouts[step.node.index]
             by_state = by_size or self.track_jump or any(v in lin.vars for v in step.node.var_ids)

@@ -15,14 +15,15 @@ The diagnosis runs the exact engine on variants of the user's own document:
 from __future__ import annotations
 
 import copy
-import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _arith as A
 from ._document import Conflict, Explanation, Repair, SolveRequest
+from ._deadline import Deadline, Timeout
 from ._errors import ConvsolveError
-from ._exact import Graph, Timeout, TooLarge, bounds, make_fns
+from ._exact import Graph, TooLarge, bounds, make_fns
 from ._problem import SEARCHABLE, build_problem
 
 #: Domains a repair may widen a parameter to (the original domain is always kept).
@@ -36,19 +37,23 @@ _MODES = {**A.PADDING_MODES, "pytorch": ()}
 #: How far from the requested input size the nearest working ones are looked for.
 _INPUT_RADIUS = 64
 _MAX_REPAIRS = 6
+#: The widest padding a repair proposes.
+_MAX_REACH = 64
+#: Rules on a layer's settings alone, and the field each is about.
+SETTINGS_RULES = {A.Rule.OUTPUT_PADDING_SMALLER: "output_padding", A.Rule.OUTPUT_PADDING_NON_NEGATIVE:
+                  "output_padding", A.Rule.POOL_PADDING_HALF_KERNEL: "padding",
+                  A.Rule.PADDING_NON_NEGATIVE: "padding", A.Rule.KERNEL_POSITIVE: "kernel_size",
+                  A.Rule.STRIDE_POSITIVE: "stride", A.Rule.DILATION_POSITIVE: "dilation",
+                  A.Rule.SAME_NEEDS_STRIDE_1: "stride"}
 
 
-class _Budget(Exception):
-    """The explanation's share of the time limit is spent."""
-
-
-def explain(document: SolveRequest, deadline: float) -> Explanation:
+def explain(document: SolveRequest, deadline: Deadline) -> Explanation:
     """Conflicts and verified repairs for an infeasible solve document."""
     doc = document.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     ex = _Explainer(doc, deadline)
     try:
         conflicts, message = ex.diagnose()
-    except (_Budget, Timeout, TooLarge):
+    except (Timeout, TooLarge, ConvsolveError):
         conflicts, message = [], "no setting in the domains reaches the targets"
     repairs = ex.repairs()
     # The layers whose settings alone stand in the way take part in the conflict too.
@@ -62,7 +67,9 @@ def explain(document: SolveRequest, deadline: float) -> Explanation:
                                   message=f"{_label(doc, index)} {allows}"))
     if repairs:
         message += f" Smallest change that works: {repairs[0].message}."
-    return Explanation(message=message, conflicts=conflicts, repairs=repairs)
+    if ex.note is not None:
+        message += f" {ex.note}"
+    return Explanation(message=message, conflicts=conflicts, repairs=repairs, note=ex.note)
 
 
 def _label(doc: dict[str, Any], index: int) -> str:
@@ -105,18 +112,22 @@ def _one_axis(doc: dict[str, Any], axis: int) -> dict[str, Any]:
 
 
 class _Explainer:
-    def __init__(self, doc: dict[str, Any], deadline: float) -> None:
+    def __init__(self, doc: dict[str, Any], deadline: Deadline) -> None:
         self.doc = doc
         self.deadline = deadline
         self.ndim = len(doc["input_size"] if "input_size" in doc else doc["input_sizes"][0])
         self.failing: list[int] = []  # the axes that fail on their own, once diagnosed
         self.narrow: list[tuple[int, str]] = []  # (layer, field) whose widening alone works
+        #: (layer, field) of layers that refuse every setting of their domains, by the rule
+        #: on that field: widening it is the first half of any repair.
+        self.dead: list[tuple[int, str]] = []
+        #: Why the search for repairs stopped short, when it did.
+        self.note: str | None = None
 
     # --- running the engine on variants ------------------------------------------------
 
     def _graph(self, doc: dict[str, Any], open_end: bool = False) -> Graph:
-        if time.monotonic() > self.deadline:
-            raise _Budget
+        self.deadline.check()
         problem = build_problem(doc)
         fns = make_fns(problem)
         return Graph(problem, fns, bounds(problem, fns, self.deadline), self.deadline, open_end=open_end)
@@ -145,7 +156,10 @@ class _Explainer:
         """
         from ._solve import solution_layers, solution_sizes
 
-        graph = self._graph(doc)
+        try:
+            graph = self._graph(doc)
+        except (ConvsolveError, TooLarge):  # a trial document past a limit: no solution to show
+            return None
         cost = (lambda *_: ()) if near is None else _nearness(*near)
         found = graph.best(1, cost, by_size=False)
         if not found:
@@ -292,14 +306,20 @@ class _Explainer:
         domains = {v: var.values for v, var in enumerate(problem.vars)}
         rules: Counter[A.Rule] = Counter()
         example: dict[A.Rule, str] = {}
+        fields: dict[A.Rule, str] = {}
         for i in ins[:50]:
             for combo in fn.combos(0, domains):
+                self.deadline.tick()
                 try:
                     A.axis_output(problem.nodes[0].type, i, ndim=1, **dict(zip(names, combo, strict=True)), **fixed)
                 except A.Rejected as r:
                     rules[r.rule] += 1
                     example.setdefault(r.rule, r.message)
+                    if r.rule in SETTINGS_RULES:  # a rule on the settings alone, not on sizes
+                        fields.setdefault(r.rule, r.field or SETTINGS_RULES[r.rule])
         rule = rules.most_common(1)[0][0] if rules else A.Rule.OUTPUT_POSITIVE
+        if rule in fields:
+            self.dead.append((index, fields[rule]))
         where = f"from {ins[0]}" if len(ins) == 1 else f"from any size {ins[0]} to {ins[-1]} it can get"
         return Conflict(layer=index, name=layer.get("name"), axis=a, rule=rule.value,
                         message=f"{prefix}{_label(doc, index)} cannot run {where}: "
@@ -349,19 +369,35 @@ class _Explainer:
     # --- repairs -----------------------------------------------------------------------
 
     def repairs(self) -> list[Repair]:
+        """The repairs found in the time there is; self.note says when some were not tried."""
         found: list[tuple[float, int, Repair]] = []
-        for kind, finder in enumerate((self._widen, self._untie, self._retarget, self._resize)):
-            try:
-                for cost, repair in finder():
-                    found.append((cost, kind, repair))
-            except (_Budget, Timeout, TooLarge):
-                break
+        try:
+            for repair in _search((self._widen, self._untie, self._retarget, self._resize)):
+                found.append(repair)
+            if not found:
+                for repair in _search((self._after_dead,)):
+                    found.append(repair)
+        except Timeout:
+            self.note = ("The time limit ran out while repairs were searched, so some were not tried"
+                         if found else "The time limit ran out before any repair was found") + (
+                "; a longer time_limit_s searches them all.")
         found.sort(key=lambda x: (x[0], x[1]))
         return [r for _, _, r in found[:_MAX_REPAIRS]]
 
-    def _widen(self) -> list[tuple[float, Repair]]:
+    def _after_dead(self) -> Iterator[tuple[float, Repair]]:
+        """Repairs of two changes: a layer that refuses its whole domain (output_padding
+        1 to 2 at stride 1) gets the field its rule is about widened first; then each
+        one-change repair is looked for on that document."""
+        for index, field in self.dead:
+            first = self._widened(self._tied(index, field), field, per_axis=False)
+            before = f"allow {field} {_show(first['layers'][index][field])} in {_label(self.doc, index)}"
+            second = _Explainer(first, self.deadline)
+            second.failing = self.failing
+            for cost, _, repair in _search((second._widen, second._retarget, second._resize)):
+                yield cost + 1, Repair(message=f"{before}, and {repair.message}", document=repair.document)
+
+    def _widen(self) -> Iterator[tuple[float, Repair]]:
         """Each searchable parameter (with its tied layers) widened alone."""
-        out = []
         for index, layer in enumerate(self.doc["layers"]):
             for field in SEARCHABLE.get(layer["type"], ()):
                 if field in ("stride", "padding_end") and field not in layer and (
@@ -391,9 +427,8 @@ class _Explainer:
                 self.narrow.append((index, field))
                 who = _label(self.doc, index) + (f" and the {len(group) - 1} layers tied to it" if len(group) > 1 else "")
                 now = "unset: Keras infers the output" if _inferred(self.doc, layer, field) else _show(original)
-                out.append((_distance(original, value), Repair(
-                    message=f"allow {field} {_show(value)} in {who} (now {now})", document=fixed)))
-        return out
+                yield _distance(original, value), Repair(
+                    message=f"allow {field} {_show(value)} in {who} (now {now})", document=fixed)
 
     def _widened(self, group: list[int], field: str, per_axis: bool) -> dict[str, Any]:
         wide = copy.deepcopy(self.doc)
@@ -405,9 +440,8 @@ class _Explainer:
             layer[field] = _wider(value, field, _reach(layer), self.doc.get("convention") or "pytorch")
         return wide
 
-    def _untie(self) -> list[tuple[float, Repair]]:
+    def _untie(self) -> Iterator[tuple[float, Repair]]:
         """Each tied parameter let go (the layers may then differ)."""
-        out = []
         for t, tie in enumerate(self.doc.get("ties", [])):
             for field in tie["params"]:
                 fixed = copy.deepcopy(self.doc)
@@ -418,8 +452,7 @@ class _Explainer:
                     del fixed["ties"][t]
                 if self.count(fixed):
                     who = ", ".join(f"'{r}'" if isinstance(r, str) else f"layer {r}" for r in tie["layers"])
-                    out.append((1, Repair(message=f"let {who} take different {field}", document=fixed)))
-        return out
+                    yield 1, Repair(message=f"let {who} take different {field}", document=fixed)
 
     def _tied(self, index: int, field: str) -> list[int]:
         names = {layer.get("name"): i for i, layer in enumerate(self.doc["layers"]) if layer.get("name")}
@@ -430,31 +463,28 @@ class _Explainer:
                 group |= {m for m in members if m >= 0}
         return sorted(group)
 
-    def _retarget(self) -> list[tuple[float, Repair]]:
+    def _retarget(self) -> Iterator[tuple[float, Repair]]:
         """The final target moved to the nearest sizes the stack reaches."""
         if "target_size" not in self.doc or self.doc["target_size"] == "input" or "input_sizes" in self.doc:
-            return []
+            return
         free = {k: v for k, v in self.doc.items() if k != "target_size"}
         ends = self._graph(free, open_end=True).end_sizes()
         want = self.doc["target_size"]
         want = want if isinstance(want, list) else [want] * self.ndim
         centre = [w["min"] if isinstance(w, dict) else w for w in want]
         ranked = sorted(ends, key=lambda e: (sum(abs(x - c) for x, c in zip(e[0], centre, strict=True)), e))
-        out = []
         for end in ranked[:2]:
             size = list(end[0])
             fixed = {**copy.deepcopy(self.doc), "target_size": size}
             if self.count(fixed):
                 dist = sum(abs(x - c) for x, c in zip(size, centre, strict=True))
-                out.append((dist, Repair(message=f"aim at {_size(size)} instead of {_size(want)}", document=fixed)))
-        return out
+                yield dist, Repair(message=f"aim at {_size(size)} instead of {_size(want)}", document=fixed)
 
-    def _resize(self) -> list[tuple[float, Repair]]:
+    def _resize(self) -> Iterator[tuple[float, Repair]]:
         """The nearest input sizes that work: pad or crop the input to them."""
         if "input_size" not in self.doc:
-            return []
+            return
         size = self.doc["input_size"]
-        out: list[tuple[float, Repair]] = []
         axes = self.failing or list(range(self.ndim))
         for sign, verb in ((-1, "crop"), (1, "pad")):
             for d in range(1, _INPUT_RADIUS + 1):
@@ -463,12 +493,23 @@ class _Explainer:
                     break
                 fixed = {**copy.deepcopy(self.doc), "input_size": trial}
                 if self.count(fixed):
-                    out.append((d, Repair(message=f"{verb} the input to {_size(trial)} ({d} pixel"
+                    yield d, Repair(message=f"{verb} the input to {_size(trial)} ({d} pixel"
                                                   f"{'s' if d > 1 else ''} {'less' if sign < 0 else 'more'}"
                                                   f"{' per axis' if len(axes) > 1 else ''})",
-                                          document=fixed)))
+                                          document=fixed)
                     break
-        return out
+
+
+def _search(finders: tuple[Callable[[], Iterator[tuple[float, Repair]]], ...],
+            ) -> Iterator[tuple[float, int, Repair]]:
+    """(cost, kind, repair) from each finder in turn (generators: what one found before a
+    Timeout is kept); a finder that cannot work on this document is skipped."""
+    for kind, finder in enumerate(finders):
+        try:
+            for cost, repair in finder():
+                yield cost, kind, repair
+        except (TooLarge, ConvsolveError):
+            continue
 
 
 def _inferred(doc: dict[str, Any], layer: dict[str, Any], field: str) -> bool:
@@ -484,11 +525,12 @@ def _default(layer: dict[str, Any], field: str) -> Any:
 
 
 def _reach(layer: dict[str, Any]) -> int:
-    """The largest dilated kernel span minus one: padding that far can matter."""
+    """The largest dilated kernel span minus one: padding that far can matter (up to
+    _MAX_REACH: a repair proposes sane paddings, and a domain stays small)."""
     def top(v: Any) -> int:
         vals = [x for item in (v if isinstance(v, list) else [v]) for x in _values(item) if isinstance(x, int)]
         return max(vals, default=1)
-    return top(layer.get("dilation", 1)) * (top(layer.get("kernel_size", 1)) - 1)
+    return min(_MAX_REACH, top(layer.get("dilation", 1)) * (top(layer.get("kernel_size", 1)) - 1))
 
 
 def _wider(value: Any, field: str, reach: int = 0, convention: str = "pytorch") -> Any:
@@ -575,6 +617,10 @@ def _show(value: Any) -> str:
 _NEAR = 2
 
 
+#: Time the nearest settings of a refused layer may take: they come with a forward refusal.
+NEAREST_SECONDS = 0.25
+
+
 def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | None,
                      convention: str = "pytorch", limit: int = 3) -> list[dict[str, Any]]:
     """The valid settings of one refused layer nearest to its own (fewest changes first).
@@ -596,25 +642,29 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
     doc = {"input_size": list(input_size), "limit": limit, "convention": convention,
            "layers": [{**{k: v for k, v in layer.items() if k != "input"},
                        **{f: around(layer[f], f) for f in fields}}]}
-    try:
-        problem = build_problem(doc)
-        fns = make_fns(problem)
-        deadline = time.monotonic() + 1
-        graph = Graph(problem, fns, bounds(problem, fns, deadline), deadline)
-    except (ConvsolveError, Timeout, TooLarge):
-        return []
-    node = problem.nodes[0]
     original = {f: layer[f] for f in fields}
 
-    def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float]:
-        total = 0
-        for f, want in original.items():
-            wants = want if isinstance(want, list) else [want] * problem.ndim
-            for a, w in enumerate(wants):
-                v = vals[node.slots[f][a]]
-                total += abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
-        return (total,)
+    def distance(problem: Any) -> Any:
+        slots = problem.nodes[0].slots
+
+        def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float]:
+            total = 0
+            for f, want in original.items():
+                wants = want if isinstance(want, list) else [want] * problem.ndim
+                for a, w in enumerate(wants):
+                    v = vals[slots[f][a]]
+                    total += abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
+            return (total,)
+        return cost
 
     from ._solve import solution_layers
 
-    return [solution_layers(problem, values)[0] for _, values in graph.best(limit, cost, by_size=False)]
+    deadline = Deadline(NEAREST_SECONDS)
+    try:
+        problem = build_problem(doc)
+        fns = make_fns(problem)
+        graph = Graph(problem, fns, bounds(problem, fns, deadline), deadline)
+        found = graph.best(limit, distance(problem), by_size=False)
+    except (ConvsolveError, Timeout, TooLarge):
+        return []  # none within the budget: a refusal says what is wrong without them
+    return [solution_layers(problem, values)[0] for _, values in found]

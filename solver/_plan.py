@@ -7,6 +7,7 @@ for that architecture: the size at every level, warnings about degenerate layers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import _arith as A
@@ -137,7 +138,8 @@ def _response(doc: dict[str, Any], result: SolveResponse, levels: int = 0,
                         explanation=result.explanation)
 
 
-def plan_unet(plan: UNetPlan | dict[str, Any], *, max_time_s: float | None = None) -> PlanResponse:
+def plan_unet(plan: UNetPlan | dict[str, Any], *, max_time_s: float | None = None,
+              cancelled: Callable[[], bool] | None = None) -> PlanResponse:
     """U-Net designs with the size at every level, ranked.
 
     >>> r = plan_unet({"input_size": [572, 572], "conv": "valid", "skip": "crop", "output_size": None})
@@ -146,7 +148,7 @@ def plan_unet(plan: UNetPlan | dict[str, Any], *, max_time_s: float | None = Non
     """
     plan = parse(UNetPlan, plan)
     doc = unet_document(plan)
-    return _response(doc, solve(doc, max_time_s=max_time_s), plan.depth)
+    return _response(doc, solve(doc, max_time_s=max_time_s, cancelled=cancelled), plan.depth)
 
 
 def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
@@ -177,13 +179,15 @@ def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
     outputs = [b["name"] for b in branches if b["name"] not in ("image_pool", "image_1x1")]
     layers = [*branches, {"name": "aspp", "type": "concat", "inputs": outputs},
               {"name": "project", "type": "conv", "kernel_size": 1, "padding": none, "out_channels": plan.channels}]
-    doc = {"convention": plan.convention, "input_size": size, "in_channels": plan.in_channels, "layers": layers, "limit": plan.limit,
+    doc = {"convention": plan.convention, "input_size": size, "in_channels": plan.in_channels, "layers": layers,
+           "limit": plan.limit, "time_limit_s": plan.time_limit_s,
            "target_size": "input", "objective": "least_padding",
            "targets": {b["name"]: "input" for b in branches if b["type"] == "conv" and b["name"] != "image_1x1"}}
     return doc, size
 
 
-def plan_aspp(plan: ASPPPlan | dict[str, Any], *, max_time_s: float | None = None) -> PlanResponse:
+def plan_aspp(plan: ASPPPlan | dict[str, Any], *, max_time_s: float | None = None,
+              cancelled: Callable[[], bool] | None = None) -> PlanResponse:
     """ASPP designs whose every branch keeps the bottleneck size, with the padding each needs.
 
     >>> r = plan_aspp({"input_size": [513, 513], "output_stride": 16, "rates": [6, 12, 18]})
@@ -192,7 +196,7 @@ def plan_aspp(plan: ASPPPlan | dict[str, Any], *, max_time_s: float | None = Non
     """
     plan = parse(ASPPPlan, plan)
     doc, size = aspp_document(plan)
-    result = solve(doc, max_time_s=max_time_s)
+    result = solve(doc, max_time_s=max_time_s, cancelled=cancelled)
     warnings = []
     if isinstance(plan.rates, list):
         rates = plan.rates
@@ -241,8 +245,8 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
     return doc
 
 
-def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *,
-                         max_time_s: float | None = None) -> PlanResponse:
+def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *, max_time_s: float | None = None,
+                         cancelled: Callable[[], bool] | None = None) -> PlanResponse:
     """Autoencoder, GAN generator or discriminator designs, output_padding included.
 
     >>> r = plan_encoder_decoder({"kind": "generator", "image_size": [64, 64], "depth": 5,
@@ -252,4 +256,4 @@ def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *,
     """
     plan = parse(EncoderDecoderPlan, plan)
     doc = encoder_decoder_document(plan)
-    return _response(doc, solve(doc, max_time_s=max_time_s))
+    return _response(doc, solve(doc, max_time_s=max_time_s, cancelled=cancelled))

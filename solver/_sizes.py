@@ -10,11 +10,14 @@ the input.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from itertools import pairwise
 from math import gcd
 from typing import Any
 
-from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest
+from ._deadline import Deadline, Timeout
+from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest, Status
 from ._errors import DocumentError, LimitExceeded
 from ._exact import _NO_SIZE, make_fns, structural
 from ._forward import forward, parse
@@ -52,7 +55,8 @@ def describe(sizes: list[int], lo: int, hi: int) -> str:
     return ", ".join(shown) + (f", ... ({len(sizes)} sizes)" if len(runs) > len(shown) else "")
 
 
-def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesResponse:
+def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: float | None = None,
+                cancelled: Callable[[], bool] | None = None) -> InputSizesResponse:
     """Valid input sizes of a design in a range, per axis, and the nearest to a request.
 
     >>> r = input_sizes({"range": {"min": 8, "max": 64}, "round_trip": True, "layers": [
@@ -60,8 +64,14 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
     ...     {"type": "upsample", "scale_factor": 4}]})
     >>> r.axes[0].pattern
     'multiples of 4 from 8'
+
+    The sweep stops at the request's time_limit_s (capped by max_time_s), or once
+    `cancelled` says so, and answers status "timeout".
     """
+    started = time.monotonic()
     req: InputSizesRequest = parse(InputSizesRequest, request)
+    budget = req.time_limit_s if max_time_s is None else min(req.time_limit_s, max_time_s)
+    deadline = Deadline(budget - (time.monotonic() - started), cancelled)
     ndim = len(req.input_size) if req.input_size is not None else (
         len(req.range) if isinstance(req.range, list) else 1)
     ranges = req.range if isinstance(req.range, list) else [req.range] * ndim
@@ -79,6 +89,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
     def runs(a: int, i: int) -> bool:
         sizes = [i]
         for node in problem.nodes:
+            deadline.tick()
             fn = fns[node.index]
             ins = [sizes[t] for t in node.inputs]
             out = structural(node.type, ins) if fn is None else fn(a, ins[0], values)
@@ -87,9 +98,26 @@ def input_sizes(request: InputSizesRequest | dict[str, Any]) -> InputSizesRespon
             sizes.append(out)
         return not req.round_trip or sizes[-1] == i
 
+    # Axes that read the same rules over the same range have the same valid sizes.
+    swept: dict[Any, list[int]] = {}
     axes = []
-    for a, r in enumerate(ranges):
-        valid = [i for i in range(r.min, r.max + 1) if runs(a, i)]
+    try:
+        for a, r in enumerate(ranges):
+            key = (tuple(None if fn is None else fn.cls_of[a] for fn in fns), r.min, r.max)
+            if key not in swept:
+                swept[key] = [i for i in range(r.min, r.max + 1) if runs(a, i)]
+            axes.append(swept[key])
+    except Timeout:
+        why = "stopped: the request was cancelled" if deadline.was_cancelled() else (
+            f"no answer within the time limit of {budget:g} s: try a narrower range")
+        return InputSizesResponse(status=Status.TIMEOUT, axes=[], message=why)
+    return _answer(req, ranges, axes, layers)
+
+
+def _answer(req: InputSizesRequest, ranges: list[Any], swept: list[list[int]],
+            layers: list[dict[str, Any]]) -> InputSizesResponse:
+    axes = []
+    for a, (r, valid) in enumerate(zip(ranges, swept, strict=True)):
         nearest = None
         if req.input_size is not None and valid:
             want = req.input_size[a]

@@ -11,8 +11,9 @@ from typing import Any
 
 from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
+from ._deadline import Deadline, Timeout
 from ._errors import DocumentError, LimitExceeded
-from ._exact import AxisFn, Cost, Graph, Timeout, TooLarge, bounds, make_fns, next_jump, structural
+from ._exact import AxisFn, Cost, Graph, TooLarge, bounds, make_fns, next_jump, structural
 from ._problem import Node, Problem, build_problem
 
 #: Goals that are maximized; their cost is negated inside the engines.
@@ -162,7 +163,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     started = time.monotonic()
     problem = build_problem(document)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
-    deadline = started + budget
+    deadline = Deadline(budget - (time.monotonic() - started), cancelled)
     signs = [-1 if isinstance(g, Goal) and g in _MAXIMIZED else 1 for g in problem.objective]
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
@@ -183,24 +184,27 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
 
     offset = read_cursor(problem.document)
     fns = make_fns(problem)
+    engine = "exact"
     try:
-        sets = bounds(problem, fns, deadline, cancelled)
+        sets = bounds(problem, fns, deadline)
         cost = make_cost(problem, fns)
-        graph = Graph(problem, fns, sets, deadline, cancelled=cancelled,
-                      track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
+        try:
+            graph = Graph(problem, fns, sets, deadline,
+                          track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
+        except TooLarge as exc:
+            engine = "cpsat"
+            return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc), offset)
         count = graph.count
         found = graph.best(offset + problem.limit, cost, by_size=cost.by_size)[offset:]
     except Timeout:
-        if cancelled is not None and cancelled():
-            return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
-        return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s")
-    except TooLarge as exc:
-        return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc), offset)
+        if deadline.was_cancelled():
+            return answer(Status.TIMEOUT, None, [], engine, "stopped: the request was cancelled")
+        return answer(Status.TIMEOUT, None, [], engine, f"no answer within the time limit of {budget:g} s")
     if count == 0:
         from ._explain import explain
 
-        # The explanation gets what is left of the time limit, at most 5 s.
-        why = explain(problem.document, min(deadline, time.monotonic() + 5))
+        # The explanation gets what is left of the time limit; what it could not try, it says.
+        why = explain(problem.document, deadline)
         response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)
         response.explanation = why
         return response
@@ -237,7 +241,7 @@ def read_cursor(document: SolveRequest) -> int:
     return int(offset)
 
 
-def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: float,
+def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: Deadline,
                     listed: Any, answer: Any, reason: str, offset: int) -> SolveResponse:
     """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
     from ._cpsat import enumerate_solutions

@@ -279,9 +279,8 @@ def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]
 @given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems))
 def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     """The CP-SAT model (tables from the same arithmetic) and the exact engine agree."""
-    import time
-
     from solver._cpsat import enumerate_solutions
+    from solver._deadline import Deadline
     from solver._exact import bounds, make_fns
     from solver._problem import build_problem
     from solver._solve import solution_layers
@@ -289,8 +288,8 @@ def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     ndim = len(doc["input_size"])
     problem = build_problem(doc)
     fns = make_fns(problem)
-    sets = bounds(problem, fns, time.monotonic() + 60)
-    run = enumerate_solutions(problem, fns, sets, limit=10_000, deadline=time.monotonic() + 60)
+    sets = bounds(problem, fns, Deadline(60))
+    run = enumerate_solutions(problem, fns, sets, limit=10_000, deadline=Deadline(60))
     assert run.complete
     got = [canonical(solution_layers(problem, values), ndim) for values in run.solutions]
     assert len(got) == len(set(got))
