@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,23 +12,17 @@ from fastapi.responses import JSONResponse
 
 import solver
 
+from .lifecycle import lifespan
 from .limits import BodyLimit
-from .pool import pool
 from .observe import Observe
 from .routes import export, forward, health, metrics, plan, sizes, solve
 from .settings import settings
-
-@asynccontextmanager
-async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield
-    pool.shutdown()
-
 
 app = FastAPI(
     title="convsolve",
     version=solver.__version__,
     summary="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
-    lifespan=_lifespan,
+    lifespan=lifespan,  # warm workers before serving; stop them within seconds
 )
 app.include_router(health.router)
 app.include_router(metrics.router)

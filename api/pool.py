@@ -5,12 +5,21 @@ instead of piling up.  Light requests (forward, health, metrics) never enter the
 so they stay fast while solves run.  Every job bounds its own time (the solver's
 deadline), so a worker is never held longer than the server's cap; and a solve whose
 client goes away is told so through a flag shared with the workers, and stops.
+
+The service starts every worker before it serves (`start`, from the app's lifespan),
+so the first solve is as fast as the next; without the lifespan (the pool used as a
+library) it starts on first use.  On shutdown every job is told to stop, and a worker
+that has not left within `GRACE` seconds is terminated: nothing is left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
+import signal
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,15 +31,35 @@ from .settings import Settings, settings
 
 T = TypeVar("T")
 
+#: Seconds a worker has to leave once told to stop, before it is terminated.
+GRACE = 2.0
+
+# The document each worker solves once when it starts, so its first real job finds
+# every module imported and every code path warm (ranking included).
+_TINY = {"input_size": [8], "target_size": [8], "objective": "smallest_kernels",
+         "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 3}, "padding": {"min": 0, "max": 1}}]}
 
 # In a worker: one cancel flag per job slot, shared with the server process.
 _FLAGS: Any = None
 
 
-def _warm(flags: Any) -> None:
+def _warm(flags: Any, ready: Any) -> None:
+    """Each worker's initializer: imports and a tiny solve, then counts itself ready."""
     global _FLAGS
     _FLAGS = flags
-    import solver  # noqa: F401 - import once per worker, not per job
+    # Ctrl-C in a terminal reaches the whole process group; the server stops its
+    # workers itself (through their flags), so they do not die mid-job with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import solver
+    import solver._cpsat  # noqa: F401 - ortools, the slowest import, once per worker
+
+    solver.solve(_TINY)
+    with ready.get_lock():
+        ready.value += 1
+
+
+def _nothing() -> None:
+    """A job that only makes the executor spawn a worker (see Pool.start)."""
 
 
 class Pool:
@@ -39,7 +68,9 @@ class Pool:
         self.executor: ProcessPoolExecutor | None = None
         self.pending = 0  # running + waiting; only touched on the event loop
         self.flags: Any = None
+        self.ready: Any = None  # how many workers have warmed up
         self.free: list[int] = []  # job slots, one flag each
+        self.stop_at: float | None = None  # set once the service is stopping: when to terminate workers
 
     def _start(self) -> ProcessPoolExecutor:
         if self.executor is None:
@@ -47,47 +78,118 @@ class Pool:
             context = multiprocessing.get_context("spawn")
             slots = self.settings.workers + self.settings.queue
             self.flags = context.Array("b", slots, lock=False)
+            self.ready = context.Value("i", 0)
             self.free = list(range(slots))
             self.executor = ProcessPoolExecutor(
-                max_workers=self.settings.workers, mp_context=context, initializer=_warm, initargs=(self.flags,))
+                max_workers=self.settings.workers, mp_context=context, initializer=_warm,
+                initargs=(self.flags, self.ready))
         return self.executor
+
+    async def start(self, timeout: float = 120.0) -> None:
+        """Spawn every worker and wait until each has warmed up (the app's lifespan)."""
+        self.stop_at = None
+        self.shutdown()  # a pool started on first use may have fewer workers: start afresh
+        executor = self._start()
+        loop = asyncio.get_running_loop()
+        # The executor spawns a worker per job submitted while none is idle: `workers`
+        # jobs at once spawn them all.  One worker may run two of these jobs while
+        # another still warms up, so wait for the count of warm workers too.
+        await asyncio.gather(*(loop.run_in_executor(executor, _nothing) for _ in range(self.settings.workers)))
+        deadline = loop.time() + timeout
+        while self.ready.value < self.settings.workers:
+            if loop.time() > deadline:
+                raise RuntimeError(f"only {self.ready.value} of {self.settings.workers} solver processes "
+                                   f"started within {timeout:.0f} s")
+            await asyncio.sleep(0.02)
+
+    def stop_soon(self) -> None:
+        """Tell every job to stop at its next check, refuse new ones, and terminate
+        workers still busy `GRACE` seconds from now.  Only assignments: safe in a signal handler."""
+        self.stop_at = time.monotonic() + GRACE
+        if self.flags is not None:
+            self.flags[:] = [1] * len(self.flags)
 
     async def run(self, fn: Callable[..., T], *args: Any,
                   disconnected: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
         """fn(*args, **kwargs) in a worker.  With `disconnected`, fn also gets a
-        `cancelled` callable, which turns true once the client has gone away."""
+        `cancelled` callable, which turns true once the client has gone away (or the
+        service is stopping)."""
+        if self.stop_at is not None:
+            raise _unavailable("the service is stopping; retry on another instance or in a moment")
         executor = self._start()
         if not self.free:  # every slot (a worker's or a queue place) is taken
-            raise HTTPException(
-                status_code=503, headers={"Retry-After": "1"},
-                detail=[{"type": "busy", "loc": [], "msg": f"all {self.settings.workers} solvers are busy and "
-                         f"{self.settings.queue} requests wait already; retry in a second"}])
+            raise _unavailable(f"all {self.settings.workers} solvers are busy and "
+                               f"{self.settings.queue} requests wait already; retry in a second")
         self.pending += 1
         flags, slot = self.flags, self.free.pop()
         flags[slot] = 0
         try:
             loop = asyncio.get_running_loop()
             job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None)
-            while disconnected is not None and not job.done():
+            while not job.done():
                 await asyncio.wait({job}, timeout=0.1)
-                if not job.done() and await disconnected():
-                    flags[slot] = 1  # the worker stops at its next check
+                if job.done():
                     break
+                if disconnected is not None and not flags[slot] and await disconnected():
+                    flags[slot] = 1  # the worker stops at its next check
+                if self.stop_at is not None and time.monotonic() > self.stop_at:
+                    _terminate(executor)  # a job that did not stop in time; the job fails below
             return await job
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): start a fresh pool for the next request.
+            # A worker died (killed, out of memory, or terminated because the service
+            # stops): start a fresh pool for the next request.
+            stopping = self.stop_at is not None
             self.shutdown()
-            raise HTTPException(status_code=503, headers={"Retry-After": "1"}, detail=[
-                {"type": "busy", "loc": [], "msg": "a solver process stopped; retry"}]) from None
+            raise _unavailable("the service is stopping" if stopping else "a solver process stopped; retry") from None
         finally:
             self.pending -= 1
             if flags is self.flags:  # not a pool replaced meanwhile
                 self.free.append(slot)
 
     def shutdown(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = None
+        """Stop every worker, within about `GRACE` seconds even with jobs running, and
+        free the pool's semaphores now: a server stopped by a signal may skip the
+        interpreter's exit hooks, and what they would free is then reported leaked."""
+        executor, self.executor = self.executor, None
+        if executor is None:
+            return
+        if self.flags is not None:
+            self.flags[:] = [1] * len(self.flags)  # running jobs stop at their next check
+        processes = list((executor._processes or {}).values())  # noqa: SLF001 - the only handle on them
+        # The executor's own shutdown joins its workers without a bound; run it aside.
+        stopper = threading.Thread(target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                                   daemon=True)
+        stopper.start()
+        stopper.join(GRACE)
+        for kill in (_stop, _kill):
+            if not stopper.is_alive():
+                break
+            for p in processes:
+                kill(p)  # a job that does not check its flag in time
+            stopper.join(GRACE)
+        self.flags = self.ready = None
+        del executor, processes, stopper
+        gc.collect()  # the queues' semaphores, unlinked now (their finalizers)
+
+
+def _unavailable(msg: str) -> HTTPException:
+    return HTTPException(status_code=503, headers={"Retry-After": "1"},
+                         detail=[{"type": "busy", "loc": [], "msg": msg}])
+
+
+def _stop(p: multiprocessing.process.BaseProcess) -> None:
+    if p.is_alive():
+        p.terminate()
+
+
+def _kill(p: multiprocessing.process.BaseProcess) -> None:
+    if p.is_alive():
+        p.kill()
+
+
+def _terminate(executor: ProcessPoolExecutor) -> None:
+    for p in list((executor._processes or {}).values()):  # noqa: SLF001
+        _stop(p)
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], slot: int | None) -> T:
@@ -96,5 +198,5 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], s
     return fn(*args, **kwargs)
 
 
-#: The service's pool, started on first use.
+#: The service's pool, started by the app's lifespan, or on first use without it.
 pool = Pool(settings)

@@ -126,54 +126,18 @@ def test_stream_lines_are_the_answer() -> None:
     assert solutions == whole["solutions"] and len(solutions) == 4
 
 
-def test_a_client_that_hangs_up_stops_its_solve_on_a_real_server(tmp_path: Any) -> None:
+def test_a_client_that_hangs_up_stops_its_solve_on_a_real_server(serve: Any) -> None:
     """End to end on uvicorn with one worker and no queue: once the client of a long
     solve disconnects, the worker is free for the next solve within seconds."""
-    import json
-    import os
-    import socket
-    import subprocess
-    import sys
     import time
-    import urllib.error
-    import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "CONVSOLVE_WORKERS": "1", "CONVSOLVE_QUEUE": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--no-access-log"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-
-    def post(doc: dict[str, Any]) -> int:
-        req = urllib.request.Request(f"{base}/v1/solve", data=json.dumps(doc).encode(),
-                                     headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return int(r.status)
-        except urllib.error.HTTPError as e:
-            return int(e.code)
-
+    server = serve("uvicorn", CONVSOLVE_WORKERS="1", CONVSOLVE_QUEUE="0")
+    server.wait_ready()  # the lifespan warmed the worker
     light = {"input_size": [8], "target_size": [8], "layers": [{"type": "conv", "kernel_size": 1}]}
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert post(light) == 200  # the worker is up
-        body = json.dumps(HEAVIEST).encode()
-        with socket.create_connection(("127.0.0.1", port)) as client:
-            client.sendall(b"POST /v1/solve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                           + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            time.sleep(0.5)  # the solve is running; hang up
-        hung_up = time.monotonic()
-        while post(light) != 200:  # 503 while the worker is busy
-            assert time.monotonic() - hung_up < 3, "the abandoned solve still holds the worker"
-            time.sleep(0.1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    assert server.request("POST", "/v1/solve", light)[0] == 200
+    with server.send("/v1/solve", HEAVIEST):
+        time.sleep(0.5)  # the solve is running; hang up
+    hung_up = time.monotonic()
+    while server.request("POST", "/v1/solve", light)[0] != 200:  # 503 while the worker is busy
+        assert time.monotonic() - hung_up < 3, "the abandoned solve still holds the worker"
+        time.sleep(0.1)
