@@ -1,7 +1,8 @@
 """The app's lifespan: what happens before the service serves and once it is told to stop.
 
-Start: every solver process is spawned and warmed up, so the first solve after start
-is as fast as the next and nothing answers before that.
+Start: the access log gets a handler if logging has none (uvicorn only configures its
+own loggers), and every solver process is spawned and warmed up, so the first solve
+after start is as fast as the next and nothing answers before that.
 
 Stop: uvicorn waits for running requests before it runs the lifespan's shutdown, and a
 solve may run for the server's whole time cap; so the stop signal itself tells every
@@ -10,6 +11,7 @@ job to stop (pool.stop_soon), then the shutdown stops the workers, within second
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +24,7 @@ from .pool import pool
 
 @asynccontextmanager
 async def lifespan(_: Any) -> AsyncIterator[None]:
+    _access_log_to_stderr()
     await pool.start()
     restore = _before_stop_signals(pool.stop_soon)
     try:
@@ -29,6 +32,21 @@ async def lifespan(_: Any) -> AsyncIterator[None]:
     finally:
         restore()
         pool.shutdown()
+
+
+def _access_log_to_stderr() -> None:
+    """convsolve's access log (api/observe.py) on stderr, in uvicorn's style, unless
+    logging is configured already (a handler here or on the root logger)."""
+    from uvicorn.logging import DefaultFormatter
+
+    logger = logging.getLogger("convsolve")
+    if logger.hasHandlers():
+        return
+    handler = logging.StreamHandler()  # stderr, where uvicorn logs
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    logger.addHandler(handler)
+    # INFO, or quieter if uvicorn was told so (--log-level warning).
+    logger.setLevel(max(logging.INFO, logging.getLogger("uvicorn.error").level))
 
 
 def _before_stop_signals(callback: Callable[[], None]) -> Callable[[], None]:

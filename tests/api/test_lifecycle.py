@@ -1,5 +1,5 @@
 """The service's life: every worker warm before it serves; a stop within seconds, even
-with solves running, that leaves no process and no semaphore behind."""
+with solves running, that leaves no process and no semaphore behind; the access log."""
 
 from __future__ import annotations
 
@@ -106,6 +106,7 @@ def test_a_stopped_server_leaves_nothing_behind(serve: Callable[..., Any], kind:
     the workers and the resource tracker running), and nothing leaked is reported."""
     server = serve(kind, CONVSOLVE_WORKERS="2", CONVSOLVE_QUEUE="2")
     server.wait_ready()
+    assert server.request("GET", "/healthz", headers={"X-Request-ID": "lifecycle-1"})[0] == 200
     clients = [server.send("/v1/solve", HEAVIEST) for _ in range(3)]
     time.sleep(1)  # the solves are running (each takes about 9 s)
     assert len(server.group()) >= 4  # server, 2 workers, the resource tracker
@@ -124,6 +125,8 @@ def test_a_stopped_server_leaves_nothing_behind(serve: Callable[..., Any], kind:
         client.close()
     log = server.stderr()
     assert "leaked" not in log and "Traceback" not in log, log
+    # The access log (api/observe.py) is printed: request id, method, path, status.
+    assert "lifecycle-1 GET /healthz 200" in log, log
 
 
 def _status(client: socket.socket) -> int:
