@@ -524,17 +524,38 @@ def _float32(x: float) -> float:
 
 
 def onnx_pool(i: int, pb: int, pe: int, e: int, s: int, ceil_mode: bool) -> int:
-    """MaxPool / AveragePool: floor or ceil of (i + pb + pe - e)/s, plus 1; in ceil mode
-    the last window must start inside the input or the begin padding.  A window longer
-    than the padded input is refused: onnxruntime's integer division truncates toward 0
-    and gives one output from a partial window (none at stride 1)."""
+    """MaxPool / AveragePool: (i + pb + pe - e)/s rounded, plus 1; in ceil mode, minus 1
+    when the last window would start at or past i + pb.
+
+    A window longer than the padded input (a negative span) still gives an output where
+    onnxruntime and ONNX's shape inference agree on one: onnxruntime rounds the span's
+    quotient toward zero (floor mode) or up (ceil mode), the shape inference toward zero
+    in both; convsolve takes their common answer, and refuses where they differ."""
     span = i + pb + pe - e
+    out = _pool_windows(-(-span // s) if ceil_mode else _toward_zero(span, s), s, i + pb, ceil_mode)
     if span < 0:
-        raise Rejected(Rule.KERNEL_FITS_INPUT, f"padded input {i + pb + pe} is smaller than the window {e}")
-    if not ceil_mode:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= i + pb:
+        spec = _pool_windows(_toward_zero(span + (s - 1 if ceil_mode else 0), s), s, i + pb, ceil_mode)
+        if out < 1 and spec < 1:
+            raise Rejected(Rule.KERNEL_FITS_INPUT,
+                           f"padded input {i + pb + pe} is smaller than the window {e}, and the stride {s} "
+                           "leaves no output")
+        if out != spec:
+            raise Rejected(Rule.KERNEL_FITS_INPUT,
+                           f"padded input {i + pb + pe} is smaller than the window {e}: onnxruntime gives "
+                           f"{max(out, 0)} outputs and ONNX's shape inference {spec}; convsolve refuses "
+                           "where they disagree")
+    return out
+
+
+def _toward_zero(n: int, d: int) -> int:
+    """n / d rounded toward zero (C's integer division), d > 0."""
+    return -(-n // d) if n < 0 else n // d
+
+
+def _pool_windows(q: int, s: int, reach: int, ceil_mode: bool) -> int:
+    """q + 1 windows, less the last in ceil mode when it starts at or past `reach`."""
+    out = q + 1
+    if ceil_mode and (out - 1) * s >= reach:
         out -= 1
     return out
 

@@ -50,8 +50,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 #: The model opset: the highest onnxruntime 1.31.1 loads (27 fails "opset ... is under
 #: development"); every op here resolves to its newest version under it.
@@ -154,3 +155,11 @@ def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2
     except Exception as exc:  # onnx, onnxruntime and our own KeyError alike: a verdict
         raise OnnxRejected(exc) from exc
     return tuple(int(n) for n in y.shape[2:])
+
+
+def spec_shape(layer: Mapping[str, Any], size: tuple[int, ...], channels: int = 2) -> tuple[int, ...]:
+    """The output spatial shape ONNX's own shape inference gives the layer (the spec's
+    reading, which onnxruntime does not always follow)."""
+    model = onnx.load_from_string(build(layer, tuple(size), channels))
+    inferred = shape_inference.infer_shapes(model, strict_mode=True)
+    return tuple(d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim[2:])

@@ -9,9 +9,10 @@ the same layer with those explicit pads gives the same size.
 Deliberate differences (`deliberate`), where convsolve refuses what onnxruntime runs:
 - an output of size 0 (pools, Resize): onnxruntime returns an empty tensor; a map with
   no pixels is no design, and convsolve refuses it as in PyTorch (output_positive);
-- a pool window longer than the padded input: onnxruntime divides (i + pads - e) by the
-  stride in integers, truncating toward zero, and gives one output from a partial window
-  (MaxPool k2 s2 on 1 gives 1), or an empty tensor at stride 1 (kernel_fits_input);
+- a pool window longer than the padded input where onnxruntime and ONNX's shape
+  inference disagree: onnxruntime rounds (i + pads - e)/s up in ceil mode, the shape
+  inference toward zero (MaxPool k3 s2 ceil on 1: 0 against 1; kernel_fits_input).  Where
+  they agree (k2 s2 on 1 gives 1 in both), convsolve gives the same;
 - a dilated MaxPool (kernel > 1) with auto_pad SAME_*: onnxruntime pads for the
   undilated kernel, so the output is never the ceil(i/s) SAME promises (often 0, or
   "Calculated output dimension is negative"); onnxruntime's Conv refuses the same
@@ -93,7 +94,8 @@ def deliberate(layer: dict[str, Any], size: list[int], ours: LayerRejected, shap
     if ours.rule == Rule.OUTPUT_POSITIVE and 0 in shape:
         return True
     if ours.rule == Rule.KERNEL_FITS_INPUT and kind in ("max_pool", "avg_pool"):
-        return True  # a window past the padded input: 1 output (trunc division), or 0
+        # A window past the padded input: refused where the spec disagrees with the runtime.
+        return 0 in shape or onnx_ref.spec_shape(layer, size, CHANNELS) != shape
     if ours.rule == Rule.PADDING_NON_NEGATIVE and kind == "max_pool" and layer["padding"] in MODES[:2]:
         return max(layer["dilation"]) > 1  # a dilated MaxPool runs without the check
     if ours.rule == Rule.NOT_IN_CONVENTION and kind == "max_pool" and layer["padding"] in MODES[:2]:
@@ -322,7 +324,7 @@ def test_every_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize(("size", "layer", "rule"), [
     ([1], pool("max_pool", 2, 1), Rule.KERNEL_FITS_INPUT),  # onnxruntime: an empty (0,) tensor
-    ([1], pool("avg_pool", 2, 2), Rule.KERNEL_FITS_INPUT),  # onnxruntime: (1,), trunc(-1/2) + 1
+    ([1], {**pool("max_pool", 3, 2), "ceil_mode": True}, Rule.KERNEL_FITS_INPUT),  # 0 against the spec's 1
     ([1], {"type": "upsample", "scale_factor": [0.5]}, Rule.OUTPUT_POSITIVE),
     ([5], pool("max_pool", 3, 1, padding="same_upper", dilation=[2]), Rule.NOT_IN_CONVENTION),
     ([2], pool("max_pool", 1, 2, padding="same_upper", dilation=[2]), Rule.PADDING_NON_NEGATIVE),
@@ -333,6 +335,25 @@ def test_deliberate_differences(size: list[int], layer: dict, rule: Rule) -> Non
     onnx_ref.run_layer(layer, size, CHANNELS)
     rejected = check(layer, size)
     assert rejected is not None and rejected.rule == rule.value
+
+
+@pytest.mark.parametrize(("size", "layer"), [
+    ([3], pool("max_pool", 4, 3)),  # (3 - 4) / 3 rounds to 0 in both: one output
+    ([1], pool("avg_pool", 2, 2)),
+    ([2], {**pool("max_pool", 4, 3), "ceil_mode": True}),
+    ([1], {**pool("avg_pool", 3, 3), "padding": [1], "padding_end": [0]}),
+])
+def test_a_window_past_the_input_where_runtime_and_spec_agree(size: list[int], layer: dict) -> None:
+    shape = onnx_ref.run_layer(layer, size, CHANNELS)
+    assert shape == onnx_ref.spec_shape(layer, size, CHANNELS) == (1,)
+    assert check(layer, size) is None  # and check() compared the sizes
+
+
+def test_where_runtime_and_spec_disagree_the_refusal_says_so() -> None:
+    layer = {**pool("max_pool", 3, 2), "ceil_mode": True}
+    assert onnx_ref.run_layer(layer, [1], CHANNELS) != onnx_ref.spec_shape(layer, [1], CHANNELS)
+    rejected = check(layer, [1])
+    assert rejected is not None and "disagree" in rejected.message
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
