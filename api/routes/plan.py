@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 import solver
 
@@ -11,21 +11,24 @@ router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
 
 @router.post("/unet", response_model=solver.PlanResponse)
-async def unet(request: solver.UNetPlan) -> solver.PlanResponse:
+async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
     """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
     upsampling, matched or cropped skips), ranked, with the size at every level."""
-    return await pool.run(solver.plan_unet, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_unet, body, max_time_s=settings.max_solve_seconds,
+                          disconnected=request.is_disconnected)
 
 
 @router.post("/aspp", response_model=solver.PlanResponse)
-async def aspp(request: solver.ASPPPlan) -> solver.PlanResponse:
+async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
-    return await pool.run(solver.plan_aspp, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_aspp, body, max_time_s=settings.max_solve_seconds,
+                          disconnected=request.is_disconnected)
 
 
 @router.post("/autoencoder", response_model=solver.PlanResponse)
-async def autoencoder(request: solver.EncoderDecoderPlan) -> solver.PlanResponse:
+async def autoencoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
     """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
     image) or discriminator (image -> 1x1), with output_padding chosen where needed."""
-    return await pool.run(solver.plan_encoder_decoder, request, max_time_s=settings.max_solve_seconds)
+    return await pool.run(solver.plan_encoder_decoder, body, max_time_s=settings.max_solve_seconds,
+                          disconnected=request.is_disconnected)

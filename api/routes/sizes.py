@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 import solver
 
 from ..pool import pool
+from ..settings import settings
 
 router = APIRouter(prefix="/v1", tags=["input sizes"])
 
 
 @router.post("/input-sizes", response_model=solver.InputSizesResponse,
              responses={422: {"description": "A malformed design, or a range past the limit"}})
-async def input_sizes(request: solver.InputSizesRequest) -> solver.InputSizesResponse:
+async def input_sizes(body: solver.InputSizesRequest, request: Request) -> solver.InputSizesResponse:
     """Which input sizes in a range a design accepts (and round-trips, if asked), said
-    compactly ("multiples of 16 from 64"), with the nearest ones to a given size."""
-    return await pool.run(solver.input_sizes, request)
+    compactly ("multiples of 16 from 64"), with the nearest ones to a given size.
+    The sweep stops at its time_limit_s, capped by the server, or when the client goes."""
+    return await pool.run(solver.input_sizes, body, max_time_s=settings.max_solve_seconds,
+                          disconnected=request.is_disconnected)

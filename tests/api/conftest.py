@@ -100,6 +100,23 @@ class Served:
             pass
 
 
+@pytest.fixture(scope="session")
+def api_routes() -> list[Any]:
+    """Every route of the app, as FastAPI APIRoutes, from the routers in api/routes (in
+    FastAPI 0.165, app.routes holds the included routers, not their routes)."""
+    import importlib
+    import pkgutil
+
+    import api.routes
+    from api.main import app
+
+    routes = [route for info in pkgutil.iter_modules(api.routes.__path__)
+              for route in importlib.import_module(f"api.routes.{info.name}").router.routes]
+    served = {(path, method.upper()) for path, item in app.openapi()["paths"].items() for method in item}
+    assert {(r.path, m) for r in routes for m in r.methods} == served  # all of them, and all included
+    return routes
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     if not Path("/proc/self/stat").exists():
