@@ -5,6 +5,8 @@ from pydantic import BaseModel
 
 import solver
 
+from ..errors import TOO_LARGE, invalid
+
 router = APIRouter(prefix="/v1", tags=["export"])
 
 
@@ -16,7 +18,7 @@ class ExportResponse(BaseModel):
 
 
 @router.post("/export/torch", response_model=ExportResponse,
-             responses={422: {"description": "A layer PyTorch would reject, or a malformed document"}})
+             responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")})
 async def export_torch(request: solver.ForwardRequest) -> ExportResponse:
     """A forward document (for example a solution's layers) as PyTorch code; in the
     tensorflow or onnx convention, its translation with the padding as pad layers."""
@@ -24,8 +26,8 @@ async def export_torch(request: solver.ForwardRequest) -> ExportResponse:
 
 
 @router.post("/export/keras", response_model=ExportResponse,
-             responses={422: {"description": "Not the tensorflow convention, a layer TensorFlow would "
-                                             "reject, or a malformed document"}})
+             responses={**TOO_LARGE, **invalid("Not the tensorflow convention, a layer TensorFlow would "
+                                               "reject, or a malformed document")})
 async def export_keras(request: solver.ForwardRequest) -> ExportResponse:
     """A forward document in the tensorflow convention as Keras 3 code."""
     return ExportResponse(code=solver.to_keras(request))

@@ -4,13 +4,15 @@ from fastapi import APIRouter
 
 import solver
 
+from ..errors import TOO_LARGE, invalid
+
 router = APIRouter(prefix="/v1", tags=["forward"])
 
 
 @router.post(
     "/forward",
     response_model=solver.ForwardResponse,
-    responses={422: {"description": "A layer PyTorch would reject, or a malformed document"}},
+    responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")},
 )
 async def forward(request: solver.ForwardRequest) -> solver.ForwardResponse:
     """Output size, channels, parameters, MACs and receptive field of every layer.

@@ -4,13 +4,16 @@ from fastapi import APIRouter, Request
 
 import solver
 
+from ..errors import BUSY, TOO_LARGE, invalid
 from ..pool import pool
 from ..settings import settings
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
+ERRORS = {**TOO_LARGE, **invalid("A malformed plan, or domains past the limits"), **BUSY}
 
-@router.post("/unet", response_model=solver.PlanResponse)
+
+@router.post("/unet", response_model=solver.PlanResponse, responses=ERRORS)
 async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
     """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
     upsampling, matched or cropped skips), ranked, with the size at every level."""
@@ -18,7 +21,7 @@ async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
                           disconnected=request.is_disconnected)
 
 
-@router.post("/aspp", response_model=solver.PlanResponse)
+@router.post("/aspp", response_model=solver.PlanResponse, responses=ERRORS)
 async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
@@ -26,7 +29,7 @@ async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
                           disconnected=request.is_disconnected)
 
 
-@router.post("/autoencoder", response_model=solver.PlanResponse)
+@router.post("/autoencoder", response_model=solver.PlanResponse, responses=ERRORS)
 async def autoencoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
     """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
     image) or discriminator (image -> 1x1), with output_padding chosen where needed."""

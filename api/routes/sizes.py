@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 
 import solver
 
+from ..errors import BUSY, TOO_LARGE, invalid
 from ..pool import pool
 from ..settings import settings
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["input sizes"])
 
 
 @router.post("/input-sizes", response_model=solver.InputSizesResponse,
-             responses={422: {"description": "A malformed design, or a range past the limit"}})
+             responses={**TOO_LARGE, **invalid("A malformed design, or a range past the limit"), **BUSY})
 async def input_sizes(body: solver.InputSizesRequest, request: Request) -> solver.InputSizesResponse:
     """Which input sizes in a range a design accepts (and round-trips, if asked), said
     compactly ("multiples of 16 from 64"), with the nearest ones to a given size.

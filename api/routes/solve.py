@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 
 import solver
 
+from ..errors import BUSY, TOO_LARGE, invalid
 from ..observe import SOLVES
 from ..pool import pool
 from ..settings import settings
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["solve"])
 @router.post(
     "/solve",
     response_model=solver.SolveResponse,
-    responses={422: {"description": "A malformed document, or domains past the limits"}},
+    responses={**TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
 async def solve(body: solver.SolveRequest, request: Request, response: Response) -> solver.SolveResponse:
     """Enumerate, rank and count the layer settings that reach the target sizes.
@@ -37,7 +38,7 @@ async def solve(body: solver.SolveRequest, request: Request, response: Response)
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}},
                      "description": "A line with the answer but its solutions, then one line per solution"},
-               422: {"description": "A malformed document, or domains past the limits"}},
+               **TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
 async def solve_stream(body: solver.SolveRequest, request: Request) -> StreamingResponse:
     """The answer of /v1/solve as NDJSON: a first line with the status, count and the
