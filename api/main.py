@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 import solver
 
@@ -36,7 +37,8 @@ app.include_router(plan.router)
 @app.exception_handler(solver.ConvsolveError)
 async def _convsolve_error(_: Request, exc: solver.ConvsolveError) -> JSONResponse:
     # Same shape as FastAPI's own validation errors: {"detail": [{type, loc, msg, ...}]}.
-    body = exc.to_dict()
+    # A refusal's suggestions are a search, run when first read: not on the event loop.
+    body = await run_in_threadpool(exc.to_dict)
     body["loc"] = ["body", *body["loc"]]
     return JSONResponse(status_code=422, content={"detail": [body]})
 
