@@ -30,8 +30,9 @@ class ErrorResponse(BaseModel):
 
 
 def invalid(description: str) -> dict[int | str, dict[str, Any]]:
-    """422, with what the route refuses."""
-    return {422: {"model": ErrorResponse, "description": description}}
+    """422, with what the route refuses (and what every route refuses: api/limits.py)."""
+    return {422: {"model": ErrorResponse, "description": f"{description}; or JSON nested deeper than the "
+                                                         "server's limit (CONVSOLVE_MAX_JSON_DEPTH, 32 by default)"}}
 
 
 #: Every route that reads a body (api/limits.py).

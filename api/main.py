@@ -49,16 +49,22 @@ async def _invalid_document(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
 
 
-def _finite(x: Any) -> Any:
-    """Non-finite floats as strings, anywhere in a JSON-like value."""
+#: Deeper than any body api/limits.py lets in; past it an echo is cut, not recursed into.
+_ECHO_DEPTH = 100
+
+
+def _finite(x: Any, depth: int = 0) -> Any:
+    """Non-finite floats as strings, anywhere in a JSON-like value (to _ECHO_DEPTH levels)."""
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
+    if isinstance(x, dict | list) and depth >= _ECHO_DEPTH:
+        return "..."
     if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
+        return {k: _finite(v, depth + 1) for k, v in x.items()}
     if isinstance(x, list):
-        return [_finite(v) for v in x]
+        return [_finite(v, depth + 1) for v in x]
     return x
 
 
-app.add_middleware(BodyLimit, settings=settings)
+app.add_middleware(BodyLimit, settings=settings)  # size and nesting depth, before parsing
 app.add_middleware(Observe)  # outermost: sees every answer, 413s included

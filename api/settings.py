@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 256 * 1024
+    #: Deepest nesting of arrays and objects accepted in a JSON body (documents need about 6).
+    max_json_depth: int = Field(default=32, ge=1, le=100)
     #: Cap on any solve's time_limit_s, in seconds.
     max_solve_seconds: float = 30.0
     #: Processes that solve (solving is CPU-bound: one per core).
