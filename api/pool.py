@@ -113,7 +113,7 @@ class Pool:
                   disconnected: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
         """fn(*args, **kwargs) in a worker.  With `disconnected`, fn also gets a
         `cancelled` callable, which turns true once the client has gone away (or the
-        service is stopping)."""
+        service is stopping).  A `max_time_s` is reduced by the time the job waited."""
         if self.stop_at is not None:
             raise _unavailable("the service is stopping; retry on another instance or in a moment")
         executor = self._start()
@@ -125,7 +125,8 @@ class Pool:
         flags[slot] = 0
         try:
             loop = asyncio.get_running_loop()
-            job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None)
+            job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None,
+                                       time.monotonic())
             while not job.done():
                 await asyncio.wait({job}, timeout=0.1)
                 if job.done():
@@ -192,7 +193,12 @@ def _terminate(executor: ProcessPoolExecutor) -> None:
         _stop(p)
 
 
-def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], slot: int | None) -> T:
+def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], slot: int | None,
+          submitted: float) -> T:
+    if "max_time_s" in kwargs:
+        # The time limit counts from the request's arrival: the wait for a worker is taken
+        # from it.  (time.monotonic is one clock for every process of a machine.)
+        kwargs = {**kwargs, "max_time_s": max(0.0, kwargs["max_time_s"] - (time.monotonic() - submitted))}
     if slot is not None:
         kwargs = {**kwargs, "cancelled": lambda: _FLAGS[slot] == 1}
     return fn(*args, **kwargs)

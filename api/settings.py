@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     #: Solves that may wait for a worker; past that the service answers 503.
     queue: int = Field(default=8, ge=0, le=10_000)
+
+    def budget(self, document: Any) -> float:
+        """Seconds a pool job may take: the document's time_limit_s, capped by the server."""
+        return min(document.time_limit_s, self.max_solve_seconds)
 
 
 settings = Settings()

@@ -17,7 +17,7 @@ ERRORS = {**TOO_LARGE, **invalid("A malformed plan, or domains past the limits")
 async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
     """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
     upsampling, matched or cropped skips), ranked, with the size at every level."""
-    return await pool.run(solver.plan_unet, body, max_time_s=settings.max_solve_seconds,
+    return await pool.run(solver.plan_unet, body, max_time_s=settings.budget(body),
                           disconnected=request.is_disconnected)
 
 
@@ -25,7 +25,7 @@ async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
 async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
-    return await pool.run(solver.plan_aspp, body, max_time_s=settings.max_solve_seconds,
+    return await pool.run(solver.plan_aspp, body, max_time_s=settings.budget(body),
                           disconnected=request.is_disconnected)
 
 
@@ -33,5 +33,5 @@ async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
 async def autoencoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
     """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
     image) or discriminator (image -> 1x1), with output_padding chosen where needed."""
-    return await pool.run(solver.plan_encoder_decoder, body, max_time_s=settings.max_solve_seconds,
+    return await pool.run(solver.plan_encoder_decoder, body, max_time_s=settings.budget(body),
                           disconnected=request.is_disconnected)

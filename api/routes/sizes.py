@@ -17,5 +17,5 @@ async def input_sizes(body: solver.InputSizesRequest, request: Request) -> solve
     """Which input sizes in a range a design accepts (and round-trips, if asked), said
     compactly ("multiples of 16 from 64"), with the nearest ones to a given size.
     The sweep stops at its time_limit_s, capped by the server, or when the client goes."""
-    return await pool.run(solver.input_sizes, body, max_time_s=settings.max_solve_seconds,
+    return await pool.run(solver.input_sizes, body, max_time_s=settings.budget(body),
                           disconnected=request.is_disconnected)

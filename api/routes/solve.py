@@ -26,7 +26,7 @@ async def solve(body: solver.SolveRequest, request: Request, response: Response)
     An impossible problem answers 200 with status "infeasible".  The solver runs
     off the event loop, within the request's time_limit_s capped by the server.
     """
-    result = await pool.run(solver.solve, body, max_time_s=settings.max_solve_seconds,
+    result = await pool.run(solver.solve, body, max_time_s=settings.budget(body),
                             disconnected=request.is_disconnected)
     SOLVES.labels(result.status.value).inc()
     response.headers["X-Solve-Seconds"] = f"{result.elapsed_s:.3f}"
@@ -44,7 +44,7 @@ async def solve_stream(body: solver.SolveRequest, request: Request) -> Streaming
     """The answer of /v1/solve as NDJSON: a first line with the status, count and the
     rest, then one solution a line, best first, so a client can stop reading early.
     A client that goes away while the solver runs stops it."""
-    result = await pool.run(solver.solve, body, max_time_s=settings.max_solve_seconds,
+    result = await pool.run(solver.solve, body, max_time_s=settings.budget(body),
                             disconnected=request.is_disconnected)
     SOLVES.labels(result.status.value).inc()
 

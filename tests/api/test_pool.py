@@ -172,3 +172,41 @@ def test_a_client_that_hangs_up_frees_its_worker_on_a_real_server(serve: Any) ->
         while server.request("POST", "/v1/solve", light)[0] != 200:  # 503 while the worker is busy
             assert time.monotonic() - hung_up < 10, f"{path}: the abandoned job still holds the worker"
             time.sleep(0.1)
+
+
+def _budget(**kwargs: Any) -> Any:
+    return kwargs
+
+
+def test_the_wait_for_a_worker_counts_against_the_time_limit() -> None:
+    """A job's max_time_s counts from the request's arrival, not from when a worker
+    takes it: a request queued behind others still answers within its time limit."""
+    import time
+
+    from api.pool import _call
+
+    now = time.monotonic()
+    assert 0.9 < _call(_budget, (), {"max_time_s": 3.0}, None, now - 2.0)["max_time_s"] <= 1.0
+    assert _call(_budget, (), {"max_time_s": 3.0}, None, now - 5.0)["max_time_s"] == 0.0
+    assert _call(_budget, (), {"other": 1}, None, now - 5.0) == {"other": 1}
+
+
+def test_pool_routes_pass_the_documents_time_limit_capped_by_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import HTTPException
+
+    from api.settings import settings
+
+    passed: dict[str, Any] = {}
+
+    async def record(fn: Any, body: Any, **kwargs: Any) -> Any:
+        passed.update(kwargs)
+        raise HTTPException(status_code=503)
+
+    monkeypatch.setattr(pool, "run", record)
+    client = TestClient(app)
+    for path, doc in LONG.items():
+        for limit, cap, budget in [(0.7, 30.0, 0.7), (0.7, 0.2, 0.2)]:
+            monkeypatch.setattr(settings, "max_solve_seconds", cap)
+            passed.clear()
+            assert client.post(path, json={**doc, "time_limit_s": limit}).status_code == 503, path
+            assert passed["max_time_s"] == budget and passed["disconnected"] is not None, path
