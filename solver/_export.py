@@ -9,16 +9,24 @@ transposed conv, where a negative pad crops),
 so that the sizes are the same.  `to_keras` writes the Keras functional model of a
 tensorflow-convention document.  The forward engine checks the document first and its
 reported sizes annotate every line.
+
+Channel counts are forward's; those it leaves open (no in_channels, a conv without
+out_channels) are picked to fit every groups, declared in_channels and add, and the code
+says which.  Layer names become identifiers that Python, nn.Module and Keras take as
+the document's own: normalized as Python reads them, unique, never a name the code uses.
 """
 
 from __future__ import annotations
 
+import itertools
 import keyword
+import math
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
-from ._document import Add, Concat, Crop, ForwardRequest, LayerReport
+from ._document import Add, Concat, Conv, ConvTranspose, Crop, ForwardRequest
 from ._errors import DocumentError
 from ._forward import forward, parse, per_axis
 
@@ -43,10 +51,48 @@ _CENTER_CROP = [
 ]
 
 
-def _identifier(name: str | None, index: int, taken: set[str]) -> str:
-    base = re.sub(r"\W", "_", name or "") or f"layer{index}"
-    if base[0].isdigit() or keyword.iskeyword(base) or base in (
-            "x", "input", "forward", "torch", "nn", "keras", "layers", "inputs"):
+# Names the generated code uses itself, which a layer's variable (a local of forward() or
+# of the Keras builder, and an attribute of the nn.Module) must not take: `self.training =
+# nn.Conv2d(...)` would replace the flag, `self.to = ...` the method.  The public
+# attributes of torch.nn.Module are listed here (a test checks the list against torch).
+_MODULE_ATTRIBUTES = frozenset({
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule",
+    "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
+    "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad",
+})
+_RESERVED = _MODULE_ATTRIBUTES | {
+    "x", "self", "super", "torch", "nn", "F", "center_crop", "keras", "layers", "input",
+    "float", "print", "slice", "zip",
+}
+
+
+def _python_chars(name: str) -> str:
+    """The name as Python reads it (NFKC: '\ufb01x' is 'fix', 'x\u00b2' is 'x2'), each
+    character that no identifier holds made '_'."""
+    text = "".join(c if ("a" + c).isidentifier() else "_" for c in unicodedata.normalize("NFKC", name))
+    if unicodedata.normalize("NFKC", text) != text:  # Python would read another name: ASCII then
+        text = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    return text
+
+
+def _identifier(name: str, taken: set[str]) -> str:
+    """A Python identifier for a layer name, unique in `taken` (which then holds it).
+
+    Written normalized, so that names Python reads as one are compared as one.  A
+    keyword, a name the code uses itself, or one starting with a digit or '_' (nn.Module's
+    private attributes, name mangling) gets the prefix 'layer_'."""
+    base = _python_chars(name)
+    if (not base.isidentifier() or base.startswith("_") or keyword.iskeyword(base)
+            or keyword.issoftkeyword(base) or base in _RESERVED):
         base = f"layer_{base}"
     out, n = base, 2
     while out in taken:
@@ -55,10 +101,33 @@ def _identifier(name: str | None, index: int, taken: set[str]) -> str:
     return out
 
 
+def _keras_name(name: str, taken: set[str]) -> str:
+    """A Keras layer name, unique in `taken`: TensorFlow runs a model in graph mode (fit,
+    predict) only when every name is a valid scope name (ASCII letters, digits, '_', '.',
+    '-'; Keras refuses '/'), and Keras refuses a name used twice."""
+    base = re.sub(r"[^A-Za-z0-9_.-]", "_", unicodedata.normalize("NFKC", name))
+    out, n = base, 2
+    while out in taken:
+        out, n = f"{base}_{n}", n + 1
+    taken.add(out)
+    return out
+
+
+def _class_name(name: str) -> str:
+    """The generated class's name, as given; refused when the code cannot use it."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name in _RESERVED \
+            or unicodedata.normalize("NFKC", name) != name:
+        raise DocumentError(f"class_name: {name!r} is not a name the generated code can use "
+                            "(a Python identifier, not a keyword nor one of torch, nn, keras, ...)",
+                            loc=("class_name",))
+    return name
+
+
 def _arg(value: Any) -> str:
-    """A per-axis tuple, shortened to an int when every axis agrees."""
+    """A per-axis tuple, shortened to an int when every axis agrees (not None: an
+    adaptive pool's output_size=None is no size at all, (None, None) keeps both)."""
     if isinstance(value, tuple | list):
-        return repr(value[0]) if len(set(value)) == 1 else repr(tuple(value))
+        return repr(value[0]) if len(set(value)) == 1 and value[0] is not None else repr(tuple(value))
     return repr(value)
 
 
@@ -66,36 +135,213 @@ def _sizes(sizes: list[int]) -> str:
     return " x ".join(map(str, sizes))
 
 
+# --- channel counts --------------------------------------------------------------------
+# A tensor's channel count as a linear form in the counts the document leaves open:
+# {variable: coefficient}, variable 0 standing for the constant 1.
+Form = dict[int, int]
+
+#: Steps of the search for open channel counts before it gives up.
+_SEARCH_STEPS = 100_000
+
+
+def _plus(*terms: tuple[int, Form]) -> Form:
+    """The sum of k * form over the terms."""
+    out: Form = {}
+    for k, form in terms:
+        for v, c in form.items():
+            out[v] = out.get(v, 0) + k * c
+    return {v: c for v, c in out.items() if c}
+
+
+def _value(form: Form, values: list[int]) -> int:
+    return sum(c * values[v] for v, c in form.items())
+
+
+def _pick_channels(doc: ForwardRequest, sources: list[list[int]]) -> tuple[list[int], list[str]]:
+    """Every tensor's channel count (0 the input, t + 1 layer t's output), and what was
+    assumed, one note per count the document leaves open.
+
+    Forward's counts where it knows them.  Forward leaves a count open (None) without an
+    in_channels at the input or an out_channels on a conv; the code needs one that every
+    later groups divides, that equals a conv's declared in_channels, and that an add
+    takes (each input the sum's count or 1).  Adds of equal counts are tried first (a
+    residual block means them), broadcasting a 1 only when nothing else fits."""
+    try:
+        return _fit_channels(doc, sources, broadcast=False)
+    except DocumentError:
+        return _fit_channels(doc, sources, broadcast=True)
+
+
+def _fit_channels(doc: ForwardRequest, sources: list[list[int]],
+                  broadcast: bool) -> tuple[list[int], list[str]]:
+    """`_pick_channels`, with the open inputs of an add equal to its count, or (broadcast)
+    each equal to it or 1.
+
+    Each open count is a variable and every tensor's count a linear form in them (a
+    concat sums); a broadcasting add's count is a variable too, the largest of its inputs.
+    A depth-first search takes the first fit, trying the smallest input count and a conv
+    keeping its incoming count first, backing up to the variables a failure depends on.
+    Concats make it a knapsack in general: the search is bounded, and an impossible
+    document is refused, naming the layer that cannot fit."""
+    units, labels = [1], [""]  # per variable: its divisor, its note
+    prefer: list[Form | None] = [None]  # per variable: the form of its first try
+    sums: dict[int, tuple[list[Form], int]] = {}  # a broadcasting add's variable: its inputs, layer
+    eqs: list[tuple[Form, int]] = []  # form == 0, from layer t
+    divs: list[tuple[Form, int, int]] = []  # form % groups == 0, from layer t
+
+    def variable(unit: int, first: Form | None, label: str) -> Form:
+        units.append(unit)
+        prefer.append(first)
+        labels.append(label)
+        return {len(units) - 1: 1}
+
+    forms = [{0: doc.in_channels} if doc.in_channels is not None else variable(1, None, "at the input")]
+    for t, layer in enumerate(doc.layers):
+        ins = [forms[s] for s in sources[t]]
+        out = ins[0]  # pools, upsampling and crops keep their input's channels
+        if isinstance(layer, Concat):
+            out = _plus(*((1, f) for f in ins))
+        elif isinstance(layer, Add):
+            known = [f.get(0, 0) for f in ins if set(f) <= {0}]
+            opened = [f for f in ins if not set(f) <= {0}]
+            if not opened:  # forward's count: all equal, or 1
+                out = {0: max(known)}
+            elif not broadcast:
+                out = {0: max(known)} if known and max(known) > 1 else opened[0]
+                eqs += [(_plus((1, f), (-1, out)), t) for f in opened]
+            else:
+                out = variable(1, None, "")
+                sums[max(out)] = (ins, t)
+        elif isinstance(layer, Conv | ConvTranspose):
+            if layer.in_channels is not None:
+                eqs.append((_plus((1, out), (-1, {0: layer.in_channels})), t))
+            divs.append((out, layer.groups, t))
+            name = f" {layer.name!r}" if layer.name else ""
+            out = ({0: layer.out_channels} if layer.out_channels is not None
+                   else variable(layer.groups, out, f"out of layer {t}{name}"))
+        forms.append(out)
+
+    # Each constraint is checked when its last variable is set (0: none, known counts).
+    n = len(units) - 1
+    eq_at: list[list[tuple[Form, int]]] = [[] for _ in range(n + 1)]
+    div_at: list[list[tuple[Form, int, int]]] = [[] for _ in range(n + 1)]
+    for form, t in eqs:
+        eq_at[max(form, default=0)].append((form, t))
+    for form, g, t in divs:
+        div_at[max(form, default=0)].append((form, g, t))
+    # Values enough to meet every residue of the groups above every constant.
+    constraints = [f for f, _ in eqs] + [f for f, _, _ in divs]
+    limit = (max([1, *(abs(f.get(0, 0)) for f in constraints)])
+             + min(math.lcm(*units, *(g for _, g, _ in divs)), 1 << 12)
+             * max([1, *(abs(c) for f in constraints for c in f.values())]))
+    values = [1] + [0] * n
+    refused = (-1, 0)  # (variable, layer) of the deepest refusal, to name the layer
+    steps = 0
+
+    def refuse(v: int, t: int) -> None:
+        nonlocal refused
+        refused = max(refused, (v, t))
+
+    def candidates(v: int) -> tuple[Iterable[int], set[int]]:
+        """Variable v's values to try, and the variables they depend on: an add's largest
+        input, or the value the equations force, else its first try and every multiple of
+        its groups up to the limit."""
+        forced: set[int] = set()
+        why = {u for form, _ in eq_at[v] for u in form if u} - {v}
+        if v in sums:
+            ins, t = sums[v]
+            counts = [_value(f, values) for f in ins]
+            why |= {u for f in ins for u in f if u}
+            if any(c not in (1, max(counts)) for c in counts):
+                refuse(v, t)
+                return [], why
+            forced.add(max(counts))
+        for form, t in eq_at[v]:
+            rest = _value({u: c for u, c in form.items() if u != v}, values)
+            x = -rest // form[v]
+            if rest % form[v] or x < 1 or x % units[v] or forced - {x}:
+                refuse(v, t)
+                return [], why
+            forced.add(x)
+        if forced:
+            return forced, why
+        hint = prefer[v] or {}
+        first = [_value(hint, values)] if hint else []
+        why |= {u for u in hint if u}  # the first try may lie past the limit
+        return itertools.chain(first, range(units[v], limit + 1, units[v])), why
+
+    def search(v: int) -> set[int] | None:
+        """Set variables v.. to fit: None when they do, else the earlier variables to
+        blame; the search backs up to the latest of them (over the blameless ones)."""
+        nonlocal steps
+        if v > n:
+            return None
+        xs, blame = candidates(v)
+        for x in xs:
+            steps += 1
+            if steps > _SEARCH_STEPS:
+                raise DocumentError("the channel counts the document leaves open took too long to choose: "
+                                    "give in_channels and the convs' out_channels", loc=("in_channels",))
+            values[v] = x
+            bad = [(form, t) for form, g, t in div_at[v] if _value(form, values) % g]
+            if bad:
+                refuse(v, bad[0][1])
+                blame |= {u for form, _ in bad for u in form if u}
+                continue
+            deeper = search(v + 1)
+            if deeper is None:
+                return None
+            if v not in deeper:
+                return deeper
+            blame |= deeper
+        return blame - {v}
+
+    known = [t for form, g, t in div_at[0] if _value(form, values) % g] + [t for form, t in eq_at[0] if form]
+    if known or search(1) is not None:
+        t = known[0] if known else refused[1]
+        layer = doc.layers[t]
+        name = f" '{layer.name}'" if layer.name else ""
+        raise DocumentError(
+            f"layers.{t}: no channel counts fit layer {t}{name} ({layer.type}): the document leaves "
+            "some open (no in_channels, a conv without out_channels) and no choice of them gives "
+            "this layer channels that fit (groups, in_channels, an add's inputs); give them",
+            loc=("layers", t))
+    notes = [f"{values[v]} {labels[v]}" for v in range(1, n + 1) if labels[v]]
+    return [_value(f, values) for f in forms], notes
+
+
 class _Walk:
-    """The graph walk both exporters share: tensor names, sources and channel counts."""
+    """What both exporters share: the forward report, each tensor's sources, variable
+    name and channel count.  Tensor 0 is the input, tensor t + 1 layer t's output."""
 
     def __init__(self, doc: ForwardRequest) -> None:
         self.doc = doc
         self.report = forward(doc)  # refuses what the convention refuses, before any code
         self.ndim = len(doc.input_size)
-        self.in_channels = doc.in_channels or 1
-        self.taken: set[str] = set()
-        self.names = {"input": "x"}
-        self.channels = {"x": self.in_channels}
-        self.sizes = {"x": list(doc.input_size)}
-
-    def run(self, emit: Callable[[str, Any, LayerReport, list[str]], int]) -> str:
-        """Calls emit(var, layer, report, sources) per layer, which returns the channels
-        of var; returns the last tensor's name."""
-        previous = "x"
-        for index, (layer, rep) in enumerate(zip(self.doc.layers, self.report.layers, strict=True)):
-            var = _identifier(layer.name, index, self.taken)
+        tensors = {"input": 0}
+        self.sources: list[list[int]] = []  # per layer, the tensors it reads (a crop's `to` second)
+        for t, layer in enumerate(doc.layers):
             if isinstance(layer, Concat | Add):
-                sources = [self.names[n] for n in layer.inputs]
+                self.sources.append([tensors[n] for n in layer.inputs])
             else:
-                sources = [previous if layer.input is None else self.names[layer.input]]
+                self.sources.append([t if layer.input is None else tensors[layer.input]])
                 if isinstance(layer, Crop):
-                    sources.append(self.names[layer.to])
-            self.channels[var] = emit(var, layer, rep, sources)
-            self.sizes[var] = rep.output_size
-            self.names[layer.name or f"#{index}"] = var
-            previous = var
-        return previous
+                    self.sources[t].append(tensors[layer.to])
+            if layer.name is not None:
+                tensors[layer.name] = t + 1
+        # Named layers first, so that a name such as 'layer0' stays the layer's own.
+        taken: set[str] = set()
+        named = {t: _identifier(layer.name, taken) for t, layer in enumerate(doc.layers) if layer.name}
+        self.vars = ["x"] + [named.get(t) or _identifier(f"layer{t}", taken) for t in range(len(doc.layers))]
+        self.channels, self.picked = _pick_channels(doc, self.sources)
+        self.sizes = [list(doc.input_size)] + [r.output_size for r in self.report.layers]
+
+    def channel_note(self) -> list[str]:
+        """The comment saying which channel counts were assumed, if any."""
+        if not self.picked:
+            return []
+        return ["# Channel counts the document leaves open, picked so that every groups divides them",
+                "# and every add and declared in_channels matches:", *(f"#   {p}" for p in self.picked)]
 
     def axes(self, layer: Any, field: str, index: int) -> tuple[Any, ...]:
         return per_axis(getattr(layer, field), self.ndim, ("layers", index, field))
@@ -113,10 +359,11 @@ def _torch_pads(pads: list[tuple[int, int]]) -> str:
 def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net") -> str:
     """PyTorch source for the document's network (checked by the forward engine first).
 
-    Channel counts that the document leaves out are 1 at the input and unchanged
-    through a layer without out_channels; the code says so.
+    Channel counts are forward's; those the document leaves open are picked to fit (see
+    `_pick_channels`), and the code says so.
     """
     doc: ForwardRequest = parse(ForwardRequest, document)
+    class_name = _class_name(class_name)
     walk = _Walk(doc)
     ndim, native = walk.ndim, doc.convention == "pytorch"
     init: list[str] = []
@@ -124,28 +371,25 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
     notes: set[str] = set()
     helpers = False  # center_crop is written out only when used
 
-    def emit(var: str, layer: Any, rep: LayerReport, sources: list[str]) -> int:
-        nonlocal helpers
-        index, src = rep.index, sources[0]
-        cin = walk.channels[src]
+    for index, (layer, rep) in enumerate(zip(doc.layers, walk.report.layers, strict=True)):
+        var, sources = walk.vars[index + 1], [walk.vars[t] for t in walk.sources[index]]
+        src, cin, cout = sources[0], walk.channels[walk.sources[index][0]], walk.channels[index + 1]
         note = f"  # {_sizes(rep.output_size)}"
         if isinstance(layer, Crop):
             body.append(f"{var} = center_crop({src}, {sources[1]}){note}")
             helpers = True
-            return cin
+            continue
         if isinstance(layer, Concat):
             body.append(f"{var} = torch.cat([{', '.join(sources)}], dim=1)")
-            return sum(walk.channels[s] for s in sources)
+            continue
         if isinstance(layer, Add):
             body.append(f"{var} = {' + '.join(sources)}")
-            return cin
+            continue
         cls = "Upsample" if layer.type == "upsample" else _CLASSES[layer.type].format(n=ndim)
         args: list[str] = []
-        cout = cin
         before: list[tuple[int, int]] | None = None  # a pad before the layer
         after: list[tuple[int, int]] | None = None  # a pad after it (negative: a crop)
         if layer.type in ("conv", "conv_transpose"):
-            cout = layer.out_channels or cin
             k, s, d = (walk.axes(layer, f, index) for f in ("kernel_size", "stride", "dilation"))
             args += [str(cin), str(cout), f"kernel_size={_arg(k)}", f"stride={_arg(s)}"]
             if native:
@@ -172,11 +416,13 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
             if native:
                 args.append(f"padding={_arg(walk.axes(layer, 'padding', index))}")
             else:
-                # The pad that gives exactly the reported windows: the convention's own in
-                # floor mode; in ceil mode the end's pad to the last window's end.
-                before = [(b, (o - 1) * sa + da * (ka - 1) + 1 - i - b if layer.ceil_mode else c)
-                          for (b, c), o, i, sa, ka, da in zip(
-                              rep.padding or [], rep.output_size, rep.input_size, s, k, d, strict=True)]
+                # The pad that gives exactly the reported windows: in ceil mode the end's pad
+                # to the last window's end; in floor mode the convention's own, or that when
+                # the window is longer than the padded input (ONNX: a span rounded toward 0).
+                ends = [(o - 1) * sa + da * (ka - 1) + 1 - i - b for (b, _), o, i, sa, ka, da in zip(
+                    rep.padding or [], rep.output_size, rep.input_size, s, k, d, strict=True)]
+                before = [(b, end if layer.ceil_mode else max(c, end))
+                          for (b, c), end in zip(rep.padding or [], ends, strict=True)]
                 if layer.type == "avg_pool" and any(p != (0, 0) for p in before):
                     notes.add("avg")
             if layer.type == "max_pool":
@@ -184,7 +430,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
             if native:
                 args.append(f"ceil_mode={layer.ceil_mode}")
         elif layer.type == "upsample":
-            mode = layer.mode
+            mode: str = layer.mode
             if not native:  # the size itself (ONNX rounds scales in float32), and Resize's
                 # one "linear" as PyTorch names it by the number of axes
                 args.append(f"size={_arg(rep.output_size)}")
@@ -206,12 +452,11 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
             module = f"nn.Sequential({pad}, {module})" if pad_before else f"nn.Sequential({module}, {pad})"
         init.append(f"self.{var} = {module}")
         body.append(f"{var} = self.{var}({src}){note}")
-        return cout
 
-    last = walk.run(emit)
+    last = walk.vars[-1]
+    batch = 2 if any(0 in r.output_size for r in walk.report.layers) else 1  # torch refuses an empty one at 1
     header = ['"""Generated by convsolve: every size below was computed by its forward engine."""', ""]
-    if doc.in_channels is None:
-        header.append("# The document gave no channel counts: 1 at the input, kept by layers without out_channels.")
+    header += walk.channel_note()
     if not native:
         header.append(f"# The {doc.convention} convention, translated: each layer pads nothing itself; a Pad "
                       "module applies the padding that convention applies (a negative pad crops).")
@@ -226,8 +471,8 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         "",
         *(_CENTER_CROP if helpers else []),
         f"class {class_name}(nn.Module):",
-        f'    """{_sizes(doc.input_size)} x {walk.in_channels} channels in, '
-        f'{_sizes(walk.report.output_size)} x {walk.channels[last]} channels out."""',
+        (f'    """{_sizes(doc.input_size)} x {walk.channels[0]} channels in, '
+         f'{_sizes(walk.report.output_size)} x {walk.channels[-1]} channels out."""'),
         "",
         "    def __init__(self) -> None:",
         "        super().__init__()",
@@ -239,7 +484,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         "",
         "",
         'if __name__ == "__main__":',
-        f"    print({class_name}()(torch.zeros(1, {walk.in_channels}, {', '.join(map(str, doc.input_size))})).shape)",
+        f"    print({class_name}()(torch.zeros({batch}, {walk.channels[0]}, {', '.join(map(str, doc.input_size))})).shape)",
         "",
     ]
     return "\n".join(lines)
@@ -252,28 +497,31 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
     if doc.convention != "tensorflow":
         raise DocumentError(f"Keras code is written for the tensorflow convention, not {doc.convention!r}: "
                             'set "convention": "tensorflow" (its sizes differ)', loc=("convention",))
+    builder = "build_" + _python_chars(name.lower())
     walk = _Walk(doc)
     ndim = walk.ndim
     body: list[str] = []
-    builder = "build_" + re.sub(r"\W", "_", name).lower()
+    # Every layer named: the document's names (as TensorFlow takes them) first, then the
+    # variables' for the others, so that none is named twice, with Keras' defaults either.
+    taken = {"input"}  # the Input's
+    named = {t: _keras_name(layer.name, taken) for t, layer in enumerate(doc.layers) if layer.name}
+    labels = [named.get(t) or _keras_name(walk.vars[t + 1], taken) for t in range(len(doc.layers))]
 
-    def emit(var: str, layer: Any, rep: LayerReport, sources: list[str]) -> int:
-        index, src = rep.index, sources[0]
-        cin = walk.channels[src]
-        label = f", name={layer.name!r}" if layer.name else ""
+    for index, (layer, rep) in enumerate(zip(doc.layers, walk.report.layers, strict=True)):
+        var, sources = walk.vars[index + 1], [walk.vars[t] for t in walk.sources[index]]
+        src, cout = sources[0], walk.channels[index + 1]
+        label = f"name={labels[index]!r}"
         note = f"  # {_sizes(rep.output_size)}"
         if isinstance(layer, Crop):
-            crops = [((a - b) // 2, a - b - (a - b) // 2) for a, b in zip(walk.sizes[src], rep.output_size, strict=True)]
-            body.append(f"{var} = layers.Cropping{ndim}D({crops[0] if ndim == 1 else tuple(crops)}{label})({src}){note}")
-            return cin
+            crops = [((a - b) // 2, a - b - (a - b) // 2)
+                     for a, b in zip(walk.sizes[walk.sources[index][0]], rep.output_size, strict=True)]
+            body.append(f"{var} = layers.Cropping{ndim}D({crops[0] if ndim == 1 else tuple(crops)}, {label})({src}){note}")
+            continue
         if isinstance(layer, Concat | Add):
-            cls = "Concatenate" if isinstance(layer, Concat) else "Add"
-            args = ", ".join(["axis=-1"] * isinstance(layer, Concat) + [label.removeprefix(", ")] * bool(label))
-            body.append(f"{var} = layers.{cls}({args})([{', '.join(sources)}]){note}")
-            return sum(walk.channels[s] for s in sources) if isinstance(layer, Concat) else cin
-        cout = cin
+            cls, axis = ("Concatenate", "axis=-1, ") if isinstance(layer, Concat) else ("Add", "")
+            body.append(f"{var} = layers.{cls}({axis}{label})([{', '.join(sources)}]){note}")
+            continue
         if layer.type in ("conv", "conv_transpose"):
-            cout = layer.out_channels or cin
             args = [str(cout), f"kernel_size={_arg(walk.axes(layer, 'kernel_size', index))}",
                     f"strides={_arg(walk.axes(layer, 'stride', index))}", f"padding={layer.padding!r}"]
             if layer.type == "conv_transpose" and layer.output_padding is not None:
@@ -301,26 +549,23 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
                     args.append(f"interpolation={layer.mode!r}")
         else:  # an adaptive pool to 1: a global pool keeping its axes
             cls, args = _KERAS[layer.type].format(n=ndim), ["keepdims=True"]
-        body.append(f"{var} = layers.{cls}({', '.join(args)}{label})({src}){note}")
-        return cout
+        body.append(f"{var} = layers.{cls}({', '.join([*args, label])})({src}){note}")
 
-    last = walk.run(emit)
-    shape = ", ".join(map(str, [*doc.input_size, walk.in_channels]))
+    shape = ", ".join(map(str, [*doc.input_size, walk.channels[0]]))
     lines = [
         '"""Generated by convsolve: every size below was computed by its forward engine."""',
         "",
-        *(["# The document gave no channel counts: 1 at the input, kept by layers without out_channels."]
-          if doc.in_channels is None else []),
+        *walk.channel_note(),
         "import keras",
         "from keras import layers",
         "",
         "",
         f"def {builder}() -> keras.Model:",
-        f'    """{_sizes(doc.input_size)} x {walk.in_channels} channels in, '
-        f'{_sizes(walk.report.output_size)} x {walk.channels[last]} channels out (channels last)."""',
-        f"    x = keras.Input(shape=({shape}))",
+        (f'    """{_sizes(doc.input_size)} x {walk.channels[0]} channels in, '
+         f'{_sizes(walk.report.output_size)} x {walk.channels[-1]} channels out (channels last)."""'),
+        f"    x = keras.Input(shape=({shape},), name='input')",
         *(f"    {line}" for line in body),
-        f"    return keras.Model(x, {last}, name={name!r})",
+        f"    return keras.Model(x, {walk.vars[-1]}, name={_keras_name(name, set())!r})",
         "",
         "",
         'if __name__ == "__main__":',
