@@ -20,12 +20,14 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
 
 from .settings import Settings, settings
 
@@ -70,6 +72,10 @@ class Pool:
         self.flags: Any = None
         self.ready: Any = None  # how many workers have warmed up
         self.free: list[int] = []  # job slots, one flag each
+        # Workers not running a job, and the jobs waiting for one, oldest first; only
+        # touched on the event loop.
+        self.idle = settings.workers
+        self.waiting: deque[asyncio.Future[None]] = deque()
         self.stop_at: float | None = None  # set once the service is stopping: when to terminate workers
 
     def _start(self) -> ProcessPoolExecutor:
@@ -113,7 +119,9 @@ class Pool:
                   disconnected: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
         """fn(*args, **kwargs) in a worker.  With `disconnected`, fn also gets a
         `cancelled` callable, which turns true once the client has gone away (or the
-        service is stopping).  A `max_time_s` is reduced by the time the job waited."""
+        service is stopping).  A `max_time_s` counts from now, the wait for a worker
+        included: a job still waiting when it is spent gets fn's own answer for no
+        time at all (status "timeout"), at once."""
         if self.stop_at is not None:
             raise _unavailable("the service is stopping; retry on another instance or in a moment")
         executor = self._start()
@@ -123,19 +131,28 @@ class Pool:
         self.pending += 1
         flags, slot = self.flags, self.free.pop()
         flags[slot] = 0
+        arrived = time.monotonic()
+        budget = kwargs.get("max_time_s")
         try:
-            loop = asyncio.get_running_loop()
-            job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None,
-                                       time.monotonic())
-            while not job.done():
-                await asyncio.wait({job}, timeout=0.1)
-                if job.done():
-                    break
-                if disconnected is not None and not flags[slot] and await disconnected():
-                    flags[slot] = 1  # the worker stops at its next check
-                if self.stop_at is not None and time.monotonic() > self.stop_at:
-                    _terminate(executor)  # a job that did not stop in time; the job fails below
-            return await job
+            if not await self._take_worker(None if budget is None else arrived + budget, disconnected):
+                if self.stop_at is not None:
+                    raise _unavailable("the service is stopping; retry on another instance or in a moment")
+                return await _out_of_time(fn, args, kwargs)
+            try:
+                loop = asyncio.get_running_loop()
+                job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None,
+                                           arrived)
+                while not job.done():
+                    await asyncio.wait({job}, timeout=0.1)
+                    if job.done():
+                        break
+                    if disconnected is not None and not flags[slot] and await disconnected():
+                        flags[slot] = 1  # the worker stops at its next check
+                    if self.stop_at is not None and time.monotonic() > self.stop_at:
+                        _terminate(executor)  # a job that did not stop in time; the job fails below
+                return await job
+            finally:
+                self._give_back_worker()
         except BrokenProcessPool:
             # A worker died (killed, out of memory, or terminated because the service
             # stops): start a fresh pool for the next request.
@@ -146,6 +163,42 @@ class Pool:
             self.pending -= 1
             if flags is self.flags:  # not a pool replaced meanwhile
                 self.free.append(slot)
+
+    async def _take_worker(self, until: float | None,
+                           disconnected: Callable[[], Awaitable[bool]] | None) -> bool:
+        """Wait, first come first served, for a free worker; False if the time runs out,
+        the client leaves or the service stops first.  Jobs wait here rather than in
+        the executor's own queue, where they could not be taken back."""
+        if self.idle and not self.waiting:
+            self.idle -= 1
+            return True
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(turn)
+        try:
+            while not turn.done():
+                await asyncio.wait({turn}, timeout=0.1)
+                if turn.done():
+                    break
+                if ((until is not None and time.monotonic() > until) or self.stop_at is not None
+                        or (disconnected is not None and await disconnected())):
+                    self.waiting.remove(turn)
+                    return False
+            return True
+        except BaseException:
+            if turn.done():  # handed a worker, then cancelled: hand it on
+                self._give_back_worker()
+            else:
+                self.waiting.remove(turn)
+            raise
+
+    def _give_back_worker(self) -> None:
+        """A job is done: its worker goes to the longest-waiting job, or is idle."""
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.idle += 1
 
     def shutdown(self) -> None:
         """Stop every worker, within about `GRACE` seconds even with jobs running, and
@@ -171,6 +224,16 @@ class Pool:
         self.flags = self.ready = None
         del executor, processes, stopper
         gc.collect()  # the queues' semaphores, unlinked now (their finalizers)
+
+
+async def _out_of_time(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    """fn's answer for no time at all (status "timeout"): milliseconds, in a thread of
+    the server, for a job whose time ran out before any worker was free."""
+    answer = await run_in_threadpool(fn, *args, **{**kwargs, "max_time_s": 0.0})
+    if isinstance(getattr(answer, "message", None), str):  # say why, not "a time limit of 0 s"
+        answer = answer.model_copy(update={"message": f"no solver was free within the time limit of "
+                                                      f"{kwargs['max_time_s']:g} s; retry, or allow more time"})
+    return answer
 
 
 def _unavailable(msg: str) -> HTTPException:

@@ -54,10 +54,6 @@ def test_without_the_lifespan_the_pool_starts_on_first_use() -> None:
     assert small.executor is None
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)  # a job that never checks its cancel flag
-
-
 def _never_disconnected() -> Callable[[], Any]:
     async def gone() -> bool:
         return False
@@ -75,7 +71,8 @@ def test_stopping_cancels_running_jobs_then_terminates_the_rest() -> None:
         await small.start()
         workers = list(small.executor._processes.values())  # type: ignore[union-attr]
         solving = asyncio.ensure_future(small.run(solver.solve, HEAVIEST, disconnected=_never_disconnected()))
-        sleeping = asyncio.ensure_future(small.run(_sleep, 120))
+        # A job that never checks a cancel flag (and is importable in the worker).
+        sleeping = asyncio.ensure_future(small.run(time.sleep, 120))
         while small.pending < 2 or small.free:  # both jobs hold a worker
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.3)

@@ -55,14 +55,9 @@ def test_errors_cross_the_process_boundary_whole() -> None:
     assert (detail["rule"], detail["layer"], detail["name"]) == ("groups_divide_channels", 0, "g")
 
 
-def _die() -> None:
-    import os
-
-    os._exit(1)  # a worker killed mid-job
-
-
 def test_a_dead_worker_answers_503_then_the_pool_recovers() -> None:
     import asyncio
+    import os
 
     from fastapi import HTTPException
 
@@ -70,7 +65,7 @@ def test_a_dead_worker_answers_503_then_the_pool_recovers() -> None:
 
     small = Pool(Settings(workers=1, queue=0))
     with pytest.raises(HTTPException) as broken:
-        asyncio.run(small.run(_die))
+        asyncio.run(small.run(os._exit, 1))  # a worker killed mid-job
     assert broken.value.status_code == 503
     answer = asyncio.run(small.run(solver.forward, {"input_size": [8], "layers": []}))
     assert answer.output_size == [8]
@@ -210,3 +205,31 @@ def test_pool_routes_pass_the_documents_time_limit_capped_by_the_server(monkeypa
             passed.clear()
             assert client.post(path, json={**doc, "time_limit_s": limit}).status_code == 503, path
             assert passed["max_time_s"] == budget and passed["disconnected"] is not None, path
+
+
+def test_a_job_whose_time_runs_out_before_a_worker_is_free_answers_timeout_at_once() -> None:
+    """One worker, busy for 3 s: a solve with 0.5 s that waits for it gets the library's
+    own "timeout" answer when its 0.5 s are spent (not 3 s later); then a solve with
+    time to wait gets the worker in its turn."""
+    import asyncio
+    import time
+
+    import solver
+
+    small = Pool(Settings(workers=1, queue=2))
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        busy = asyncio.ensure_future(small.run(time.sleep, 3))  # a job must be importable in the worker
+        while small.idle:  # the sleep holds the only worker
+            await asyncio.sleep(0.01)
+        hurried = await small.run(solver.solve, HEAVIEST, max_time_s=0.5)
+        patient = await small.run(solver.solve, {"input_size": [8], "target_size": [8],
+                                                 "layers": [{"type": "conv", "kernel_size": 1}]}, max_time_s=60)
+        return await busy, hurried, patient
+
+    slept, hurried, patient = asyncio.run(scenario())
+    small.shutdown()
+    assert hurried.status == "timeout" and hurried.message == (
+        "no solver was free within the time limit of 0.5 s; retry, or allow more time")
+    assert slept is None and patient.status == "complete"
+    assert small.idle == 1 and not small.waiting and small.pending == 0
