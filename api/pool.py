@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -35,6 +36,8 @@ T = TypeVar("T")
 
 #: Seconds a worker has to leave once told to stop, before it is terminated.
 GRACE = 2.0
+#: How much lower the workers' CPU priority is than the server's (Unix nice).
+NICE = 10
 
 # The document each worker solves once when it starts, so its first real job finds
 # every module imported and every code path warm (ranking included).
@@ -52,6 +55,11 @@ def _warm(flags: Any, ready: Any) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the server stops its
     # workers itself (through their flags), so they do not die mid-job with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Solving is CPU-bound and the server's event loop is not: at a lower priority, the
+    # workers leave it the CPU it needs to answer health checks and light requests at
+    # once, and still get every cycle it does not use.
+    if hasattr(os, "nice"):
+        os.nice(NICE)
     import solver
     import solver._cpsat  # noqa: F401 - ortools, the slowest import, once per worker
 
