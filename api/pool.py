@@ -1,7 +1,8 @@
 """CPU-bound work (solving, planning, sweeping sizes) in a pool of processes.
 
 At most `workers` run and `queue` wait; one more answers 503 with Retry-After at once
-instead of piling up.  Light requests (forward, health, metrics) never enter the pool,
+instead of piling up.  Jobs wait in the pool, first come first served, and only as long
+as their time limit allows: then they answer "timeout" at once.  Light requests (forward, health, metrics) never enter the pool,
 so they stay fast while solves run.  Every job bounds its own time (the solver's
 deadline), so a worker is never held longer than the server's cap; and a solve whose
 client goes away is told so through a flag shared with the workers, and stops.
