@@ -41,6 +41,9 @@ class Rule(StrEnum):
     CHANNELS_POSITIVE = "channels_positive"
     UPSAMPLE_MODE_NDIM = "upsample_mode_matches_ndim"
     JOIN_SIZES_MATCH = "join_sizes_match"
+    ADD_SIZES_BROADCAST = "add_sizes_broadcast"
+    INPUT_EMPTY = "input_not_empty"
+    SIZE_LIMIT = "size_within_limit"
     CROP_FITS = "crop_fits_input"
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
     # Rules of the tensorflow and onnx conventions.
@@ -59,6 +62,11 @@ class Rejected(Exception):  # noqa: N818 - a verdict, not an error of the progra
         self.rule = rule
         self.message = message
         self.field = field
+
+
+#: The largest size of any axis of any tensor: int32's, which ONNX Runtime's and cuDNN's
+#: index arithmetic and CP-SAT's tables use; past it a layer is refused (rule size_limit).
+MAX_AXIS_SIZE = 2**31 - 1
 
 
 def effective_kernel(k: int, d: int) -> int:
@@ -135,7 +143,10 @@ def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
             Rule.OUTPUT_PADDING_SMALLER,
             f"output_padding {op} must be smaller than either stride {s} or dilation {d}",
         )
-    return _positive((i - 1) * s - 2 * p + effective_kernel(k, d) + op, i)
+    out = (i - 1) * s - 2 * p + effective_kernel(k, d) + op
+    # An output of 0 is an empty tensor, which PyTorch's batched (oneDNN) kernel returns
+    # and its batch-1 kernel refuses; forward reports it with a warning.
+    return out if out == 0 else _positive(out, i)
 
 
 def pool(i: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -214,13 +225,50 @@ def adaptive_pool(i: int, size: int | None, ndim: int) -> int:
 
 
 def join(sizes: list[int]) -> int:
-    """torch.cat / add of tensors: one axis' sizes must all be equal."""
+    """torch.cat of tensors: one axis' sizes must all be equal."""
     if any(x != sizes[0] for x in sizes):
         raise Rejected(
             Rule.JOIN_SIZES_MATCH,
             f"sizes {', '.join(map(str, sizes))} differ (PyTorch: sizes of tensors must match)",
         )
     return sizes[0]
+
+
+def broadcast(sizes: list[int], what: str = "sizes") -> int:
+    """a + b + ...: torch's (and Keras', ONNX's) broadcasting of one axis or the channels:
+    every size equal to the others or 1; the sum takes the size that is not 1."""
+    out = max(sizes) if 0 not in sizes else 0  # a 1 broadcasts even to an empty axis
+    if any(x not in (out, 1) for x in sizes):
+        raise Rejected(
+            Rule.ADD_SIZES_BROADCAST if what == "sizes" else Rule.CHANNELS_MATCH,
+            f"{what} {', '.join(map(str, sizes))} cannot be added: each must equal the others or be 1 "
+            "(PyTorch: the size of tensor a must match the size of tensor b at non-singleton dimension)",
+        )
+    return out
+
+
+def conv_channels(kind: str, convention: str, incoming: int | None, in_channels: int | None,
+                  out_channels: int | None, groups: int) -> tuple[int | None, int | None]:
+    """(in, out) channels of a conv or transposed conv: in_channels, when given, equals the
+    incoming tensor's; both are positive and divisible by groups.  Keras has no grouped
+    transposed conv."""
+    cin = in_channels if in_channels is not None else incoming
+    if in_channels is not None and incoming is not None and in_channels != incoming:
+        raise Rejected(Rule.CHANNELS_MATCH,
+                       f"in_channels is {in_channels} but the incoming tensor has {incoming} channels",
+                       "in_channels")
+    for field, c in (("in_channels", cin), ("out_channels", out_channels)):
+        if c is not None and c < 1:
+            raise Rejected(Rule.CHANNELS_POSITIVE, f"{field} must be at least 1, got {c}", field)
+    if groups < 1:
+        raise Rejected(Rule.GROUPS_POSITIVE, f"groups must be at least 1, got {groups}", "groups")
+    if convention == "tensorflow" and kind == "conv_transpose" and groups != 1:
+        raise Rejected(Rule.NOT_IN_CONVENTION, f"groups {groups} on a transposed conv: Keras' "
+                       "Conv1D/2D/3DTranspose has no groups", "groups")
+    for field, c in (("in_channels", cin), ("out_channels", out_channels)):
+        if c is not None and c % groups:
+            raise Rejected(Rule.GROUPS_DIVIDE_CHANNELS, f"{field} {c} must be divisible by groups {groups}", field)
+    return cin, out_channels
 
 
 def crop(i: int, size: int) -> int:
@@ -276,17 +324,27 @@ def axis_layer(
     its pads; negative when the output is longer).  Layers without padding give None.
     """
     onnx_fields(convention, padding_end, output_shape)
+    if i < 1:  # only PyTorch's transposed conv makes an empty axis, and every layer refuses it
+        raise Rejected(Rule.INPUT_EMPTY, f"the input is empty (size {i} on this axis); PyTorch "
+                       "refuses an empty spatial axis in every conv, pool and upsample")
     if convention == "pytorch":
-        return _pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
-    try:
-        if convention == "tensorflow":
-            return _tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
-        if convention == "onnx":
-            return _onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
-                         scale, size, mode)
-    except Rejected as r:  # the shared rules quote PyTorch's words; not this framework's
-        raise Rejected(r.rule, r.message.split(" (PyTorch: ")[0], r.field) from None
-    raise ValueError(f"no convention {convention!r}")
+        out = _pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+    else:
+        try:
+            if convention == "tensorflow":
+                out = _tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+            elif convention == "onnx":
+                out = _onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
+                            scale, size, mode)
+            else:
+                raise ValueError(f"no convention {convention!r}")
+        except Rejected as r:  # the shared rules quote PyTorch's words; not this framework's
+            raise Rejected(r.rule, r.message.split(" (PyTorch: ")[0], r.field) from None
+    if out[0] > MAX_AXIS_SIZE:
+        raise Rejected(Rule.SIZE_LIMIT, f"the output would be {out[0]}, past the largest size convsolve "
+                       f"works with, {MAX_AXIS_SIZE:,} (2**31 - 1) per axis",
+                       None if kind in ("upsample", "adaptive_avg_pool", "adaptive_max_pool") else "stride")
+    return out
 
 
 def _pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: int | None,

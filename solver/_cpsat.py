@@ -51,8 +51,16 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
         for c in range(len(problem.cases)):
             for a in range(problem.ndim):
                 out = model.sizes[t_out, c, a]
-                if fn is None:  # a join: all equal; a crop: the reference's size, from a larger input
+                if fn is None:  # a concat: all equal; a crop: the reference's size, from a larger input
                     src, *refs = node.inputs
+                    if node.type == "add":  # each input the output's size or 1; the output the largest
+                        ins = [model.sizes[s, c, a] for s in node.inputs]
+                        for x in ins:
+                            same = m.new_bool_var("")
+                            m.add(x == out).only_enforce_if(same)
+                            m.add(x == 1).only_enforce_if(~same)
+                        m.add_max_equality(out, ins)
+                        continue
                     for s in refs if node.type == "crop" else node.inputs:
                         m.add(model.sizes[s, c, a] == out)
                     if node.type == "crop":

@@ -24,6 +24,10 @@ MAX_LAYERS = 256
 Size = Annotated[int, Strict(), Field(ge=1, le=MAX_SIZE)]
 Int = Annotated[int, Strict(), Field(ge=-MAX_PARAM, le=MAX_PARAM)]
 Channels = Annotated[int, Strict(), Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
+#: The input's channels: a layer's may be wrong (its rule says why), the input's is a count.
+InputChannels = Annotated[int, Strict(), Field(ge=1, le=MAX_CHANNELS)]
+#: A padding mode; each convention takes some of them (see _arith.PADDING_MODES).
+PaddingMode = Literal["same", "valid", "same_upper", "same_lower"]
 
 
 class _Strict(BaseModel):
@@ -44,9 +48,10 @@ class Range(_Strict):
 
 
 class Choices(_Strict):
-    """An explicit list of allowed values."""
+    """An explicit list of allowed values: ints (within the parameters' bounds), padding
+    modes, or true/false for ceil_mode."""
 
-    choices: Annotated[list[Any], Field(min_length=1, max_length=1024)]
+    choices: Annotated[list[Int | bool | PaddingMode], Field(min_length=1, max_length=1024)]
 
 
 Domain = Range | Choices
@@ -54,7 +59,7 @@ Domain = Range | Choices
 Param = Int | Domain | Annotated[list[Int | Domain], Field(min_length=1, max_length=3)]
 #: Padding: pixels, or a mode of the document's convention ("same" and "valid" in
 #: pytorch and tensorflow; "same_upper", "same_lower" and "valid" in onnx).
-PaddingParam = Int | Literal["same", "valid", "same_upper", "same_lower"] | Domain | Annotated[
+PaddingParam = Int | PaddingMode | Domain | Annotated[
     list[Int | Domain], Field(min_length=1, max_length=3)
 ]
 #: Whose size rules a document follows.
@@ -225,7 +230,7 @@ class ForwardRequest(_Strict):
     """A stack of layers applied to an input of the given spatial size."""
 
     input_size: InputSize
-    in_channels: Channels | None = None
+    in_channels: InputChannels | None = None
     layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
     convention: Convention = "pytorch"
 
@@ -283,6 +288,8 @@ class ForwardResponse(BaseModel):
     macs: int | None
     receptive_field: list[int | float] | None
     layers: list[LayerReport]
+    #: What runs but deserves a look, e.g. a transposed conv whose output is empty.
+    warnings: list[str] = Field(default_factory=list)
 
 
 # --- the solve document --------------------------------------------------------------
@@ -337,7 +344,7 @@ class SolveRequest(_Strict):
     input_size: InputSize | None = None
     #: Several input sizes the one design must handle; excludes input_size.
     input_sizes: Annotated[list[InputSize], Field(min_length=1, max_length=16)] | None = None
-    in_channels: Channels | None = None
+    in_channels: InputChannels | None = None
     #: Size of the last layer's output.
     target_size: Target | None = None
     #: Targets on named tensors (layer names).
@@ -453,7 +460,7 @@ class InputSizesRequest(_Strict):
     """A concrete design and a range of input sizes to try, per axis."""
 
     layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
-    in_channels: Channels | None = None
+    in_channels: InputChannels | None = None
     #: Sizes to try on each axis: one range for every axis, or one per axis.
     range: Range | Annotated[list[Range], Field(min_length=1, max_length=3)]
     #: The size you have: the answer gives the nearest valid sizes around it.

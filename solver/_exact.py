@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_layer, axis_output, crop, join, layer_rule, window
+from ._arith import Rejected, axis_layer, axis_output, broadcast, crop, join, layer_rule, window
 from ._deadline import Deadline
 from ._forward import per_axis
 from ._problem import Node, Problem
@@ -112,9 +112,10 @@ class AxisFn:
     def _compute(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         names, _, fixed = self.classes[cls]
         try:
-            return axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
+            out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
         except Rejected:
             return _NO_SIZE
+        return out if out else _NO_SIZE  # an empty tensor runs (see forward), but leads nowhere
 
     def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         """The output size for class cls, input i, and its variables' values combo."""
@@ -254,9 +255,10 @@ def _recurs(problem: Problem, node: Node) -> bool:
 
 
 def structural(kind: str, ins: list[int]) -> int:
-    """One axis of a join (all sizes equal) or a crop (to the second size); -1 if refused."""
+    """One axis of a concat (all sizes equal), an add (equal or 1: broadcast) or a crop
+    (to the second size); -1 if refused."""
     try:
-        return crop(ins[0], ins[1]) if kind == "crop" else join(ins)
+        return crop(ins[0], ins[1]) if kind == "crop" else broadcast(ins) if kind == "add" else join(ins)
     except Rejected:
         return _NO_SIZE
 
@@ -297,9 +299,10 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> li
     for node in problem.nodes:
         deadline.check()
         fn = fns[node.index]
-        if fn is None:  # a join's size is any of its inputs'; a crop's, its reference's
+        if fn is None:  # a concat's size is any of its inputs'; an add's, the largest; a crop's, its reference's
             refs = node.inputs[1:] if node.type == "crop" else node.inputs
-            top.append([[min(top[s][c][a] for s in refs) for a in nd] for c in range(ncase)])
+            pick = max if node.type == "add" else min
+            top.append([[pick(top[s][c][a] for s in refs) for a in nd] for c in range(ncase)])
         else:
             src = top[node.inputs[0]]
             top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
@@ -323,6 +326,8 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> li
                         out = sets[t][c][a]
                         cropped = node.type == "crop" and s == node.inputs[0]  # at least the output
                         pre = [(out[0][0], sets[s][c][a][-1][1])] if cropped and out and sets[s][c][a] else out
+                        if node.type == "add":  # the output's size, or 1 (broadcast)
+                            pre = _merge([*pre, (1, 1)])
                     else:
                         pre = preimage(fn, a, sets[s][c][a], sets[t][c][a])
                     sets[s][c][a] = _intersect(sets[s][c][a], pre)
@@ -388,7 +393,10 @@ class Graph:
             old = tuple(v for v in node.var_ids if v in lin.vars)
             new = tuple(v for v in node.var_ids if v not in lin.vars)
             new_domains = tuple(self.domains[v] for v in new)
-            combos = list(itertools.product(*new_domains))
+            combos = []
+            for combo in itertools.product(*new_domains):
+                self.deadline.tick()
+                combos.append(combo)
             columns: dict[Any, list[int | None]] = {}
 
             def column(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> list[int | None]:
@@ -413,9 +421,12 @@ class Graph:
                         if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
                             axis_combos = combos  # noqa: B023
                         else:
-                            axis_combos = [tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick])  # noqa: B023
-                                           for cb in combos]  # noqa: B023
+                            axis_combos = []
+                            for cb in combos:  # noqa: B023
+                                self.deadline.tick()
+                                axis_combos.append(tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick]))  # noqa: B023
                         outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)
+                    self.deadline.check()
                     if len(ivs) == 1:
                         lo, hi = ivs[0]
                         col = [o if lo <= o <= hi else None for o in outs]

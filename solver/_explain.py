@@ -360,11 +360,10 @@ class _Explainer:
             layers, out = sol
             steps = [f"{_label(doc, i)} ({_settings(layer, 0)}) gives {out[i][0]}"
                      for i, layer in enumerate(layers) if layer["type"] not in ("concat", "add", "crop")]
-            path = ": " + ", then ".join(steps)
+            path = ": " + ", then ".join(steps) + f", not {wanted}"
         what = "the output" if t == len(doc["layers"]) else f"'{self._tensor(doc, t)}'"
         return Conflict(layer=None, axis=a, rule="target_unreachable",
-                        message=f"{prefix}{what} can be {' or '.join(map(str, near))} but not {wanted}"
-                                f"{path}, not {wanted}.")
+                        message=f"{prefix}{what} can be {' or '.join(map(str, near))} but not {wanted}{path}.")
 
     # --- repairs -----------------------------------------------------------------------
 

@@ -119,28 +119,13 @@ def _size_field(layer: Any) -> str:
     return "kernel_size"
 
 
-def _channels(ctx: _Context, layer: Conv | ConvTranspose, incoming: int | None) -> tuple[int | None, int | None]:
-    cin = layer.in_channels if layer.in_channels is not None else incoming
-    if layer.in_channels is not None and incoming is not None and layer.in_channels != incoming:
-        raise ctx.reject(
-            A.Rule.CHANNELS_MATCH,
-            f"in_channels is {layer.in_channels} but the incoming tensor has {incoming} channels",
-            None, "in_channels",
-        )
-    cout = layer.out_channels
-    for field, c in (("in_channels", cin), ("out_channels", cout)):
-        if c is not None and c < 1:
-            raise ctx.reject(A.Rule.CHANNELS_POSITIVE, f"{field} must be at least 1, got {c}", None, field)
-    if layer.groups < 1:
-        raise ctx.reject(A.Rule.GROUPS_POSITIVE, f"groups must be at least 1, got {layer.groups}", None, "groups")
-    for field, c in (("in_channels", cin), ("out_channels", cout)):
-        if c is not None and c % layer.groups:
-            raise ctx.reject(
-                A.Rule.GROUPS_DIVIDE_CHANNELS,
-                f"{field} {c} must be divisible by groups {layer.groups}",
-                None, field,
-            )
-    return cin, cout
+def _channels(ctx: _Context, layer: Conv | ConvTranspose, incoming: int | None,
+              convention: str) -> tuple[int | None, int | None]:
+    try:
+        return A.conv_channels(layer.type, convention, incoming, layer.in_channels, layer.out_channels,
+                               layer.groups)
+    except A.Rejected as r:
+        raise ctx.reject(r.rule, r.message, None, r.field or "in_channels") from None
 
 
 # Receptive field and jump are exact rationals, kept as ints while they are integers
@@ -209,7 +194,7 @@ def forward_layer(
                                         loc=(*where, "ceil_mode"))
                 extra[key] = per_axis(value, ndim, (*where, field))
         if weighted:
-            cin, cout = _channels(ctx, layer, channels)
+            cin, cout = _channels(ctx, layer, channels, convention)
             try:
                 A.layer_rule(layer.type, convention, s, d)
             except A.Rejected as r:
@@ -247,7 +232,10 @@ def forward_layer(
     else:
         assert isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool)
         osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
-        for a in range(ndim):
+        if 0 in size and isinstance(layer, AdaptiveAvgPool) and set(osz) == {1} and convention == "pytorch":
+            # PyTorch takes a global average as a mean, which runs on an empty tensor (NaN).
+            out, windows = [1] * ndim, None
+        for a in range(ndim if windows is not None else 0):
             out.append(axis(a, A.axis_output, layer.type, size[a], size=osz[a], ndim=ndim,
                             convention=convention))
             windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
@@ -269,9 +257,15 @@ def forward_layer(
 
 
 def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
+    """Exact values for JSON: ints as they are, fractions as floats; None when a fraction
+    is past what a float holds (a jump grown through dozens of strided layers)."""
     if xs is None:
         return None
-    return [x if type(x) is int else int(x) if x.denominator == 1 else float(x) for x in xs]
+    try:
+        return [x if type(x) is int else int(x) if x.denominator == 1 else x.numerator / x.denominator
+                for x in xs]
+    except OverflowError:
+        return None
 
 
 def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected, convention: str) -> list[dict[str, Any]]:
@@ -312,25 +306,30 @@ def _join(
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """torch.cat on channels, or a sum: spatial sizes (and, to add, channels) must match."""
     ctx = _Context(index, layer)
+    add = isinstance(layer, Add)
+    out = []
     for a in range(len(sizes[0])):
         try:
-            A.join([s[a] for s in sizes])
+            out.append(A.broadcast([s[a] for s in sizes]) if add else A.join([s[a] for s in sizes]))
         except A.Rejected as r:
             raise ctx.reject(r.rule, f"{r.message} (inputs {', '.join(layer.inputs)})", a, "inputs") from None
     known = [c for c in channels if c is not None]
-    if isinstance(layer, Add) and len(set(known)) > 1:
-        raise ctx.reject(A.Rule.CHANNELS_MATCH, f"add needs equal channels, got {known}", None, "inputs")
+    if add and known:
+        try:
+            A.broadcast(known, "channels")
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, f"{r.message} (inputs {', '.join(layer.inputs)})", None, "inputs") from None
     if None in channels:
         out_c = None
     else:
-        out_c = sum(channels) if isinstance(layer, Concat) else channels[0]  # type: ignore[arg-type]
+        out_c = A.broadcast(channels, "channels") if add else sum(channels)  # type: ignore[arg-type]
     # The receptive field of a join is the largest of its inputs'; with equal jumps only.
     exact = None not in rfs and None not in jumps and all(j == jumps[0] for j in jumps)
     rf = tuple(max(r[a] for r in rfs) for a in range(len(sizes[0]))) if exact else None  # type: ignore[index]
     jump = jumps[0] if exact else None
     report = LayerReport(
         index=index, name=layer.name, type=layer.type, input_size=list(sizes[0]),
-        output_size=list(sizes[0]), padding=None, in_channels=None if None in channels else sum(
+        output_size=out, padding=None, in_channels=out_c if add else None if None in channels else sum(
             c for c in channels if c is not None), out_channels=out_c, params=0, macs=0,
         receptive_field=_numbers(rf), jump=_numbers(jump),
     )
@@ -349,8 +348,6 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     Raises LayerRejected (which layer, axis and rule) for what PyTorch would refuse.
     """
     doc: ForwardRequest = parse(ForwardRequest, document)
-    if doc.in_channels is not None and doc.in_channels < 1:
-        raise DocumentError(f"in_channels must be at least 1, got {doc.in_channels}", loc=("in_channels",))
     one = (1,) * len(doc.input_size)
     # Tensor t: 0 is the input, t + 1 the output of layer t; a layer reads the one
     # before it unless its `input` (or a join's `inputs`) names another.
@@ -360,6 +357,7 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     jumps: list[tuple[Exact, ...] | None] = [one]
     names = {"input": 0}
     reports = []
+    warnings: list[str] = []
     for index, layer in enumerate(doc.layers):
         if isinstance(layer, Concat | Add):
             ins = [_tensor(names, n, index, "inputs") for n in layer.inputs]
@@ -375,11 +373,21 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
             try:
                 report, rf, jump = forward_layer(index, layer, sizes[t], channels[t], rfs[t], jumps[t],
                                                  doc.convention)
+                if channels[t] is None:  # a layer's in_channels tells the count of a tensor left open
+                    channels[t] = report.in_channels
             except LayerRejected as exc:
                 exc.suggest_with(lambda layer=layer, size=sizes[t], exc=exc: _nearest(
                     layer, size, exc, doc.convention))
                 raise
         reports.append(report)
+        if 0 in report.input_size and not isinstance(layer, Concat | Add | Crop):
+            warnings.append(f"{_Context(index, layer).label()}: averages an empty tensor; PyTorch gives NaN")
+        if 0 in report.output_size:
+            empty = ", ".join(str(a) for a, n in enumerate(report.output_size) if n == 0)
+            warnings.append(f"{_Context(index, layer).label()}: the output is empty (size 0 on axis {empty}); "
+                            "PyTorch's batched (oneDNN) kernel returns the empty tensor, its other kernels "
+                            "(batch 1, or a dilated transposed conv with output_padding) refuse it, and "
+                            "any conv, pool or upsample after it refuses it")
         sizes.append(tuple(report.output_size))
         channels.append(report.out_channels)
         rfs.append(rf)
@@ -398,5 +406,5 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
         in_channels=doc.in_channels, out_channels=channels_out,
         params=None if None in total else sum(t for t in total if t is not None),
         macs=None if None in total_macs else sum(t for t in total_macs if t is not None),
-        receptive_field=_numbers(rf), layers=reports,
+        receptive_field=_numbers(rf), layers=reports, warnings=warnings,
     )

@@ -28,7 +28,7 @@ from ._document import (
     SolveRequest,
 )
 from ._errors import DocumentError, LimitExceeded
-from ._forward import parse, per_axis
+from ._forward import _Context, parse, per_axis
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {
@@ -171,6 +171,13 @@ class _Builder:
             field = r.field or "padding"
             raise DocumentError(f"layers.{index}.{field}: {r.message}", loc=("layers", index, field)) from None
 
+    def rule(self, index: int, layer: Any, check: Any, field: str) -> Any:
+        """check(), its refusal raised as forward raises it (LayerRejected, same rule)."""
+        try:
+            return check()
+        except A.Rejected as r:
+            raise _Context(index, layer).reject(r.rule, r.message, None, r.field or field) from None
+
     def value(self, layer: Any, fieldname: str) -> Any:
         """A field's value; an unset output_padding is 0 but in tensorflow, where
         Keras infers the output size instead."""
@@ -195,9 +202,11 @@ class _Builder:
             if isinstance(layer, Concat | Add):
                 inputs = tuple(self.resolve(n, index, "inputs") for n in layer.inputs)
                 cs = [channels[t] for t in inputs]
-                out_c = None if None in cs else (sum(cs) if isinstance(layer, Concat) else cs[0])  # type: ignore[arg-type]
-                if isinstance(layer, Add) and None not in cs and len(set(cs)) > 1:
-                    raise DocumentError(f"layers.{index}: add joins tensors of {cs} channels; they must match")
+                known = [c for c in cs if c is not None]
+                if isinstance(layer, Add) and known:
+                    self.rule(index, layer, lambda known=known: A.broadcast(known, "channels"), "inputs")
+                out_c = None if None in cs else (
+                    sum(cs) if isinstance(layer, Concat) else A.broadcast(cs, "channels"))  # type: ignore[arg-type]
                 slots: dict[str, tuple[int, ...]] = {}
             elif isinstance(layer, Crop):
                 src = index if layer.input is None else self.resolve(layer.input, index, "input")
@@ -212,11 +221,13 @@ class _Builder:
                     slots.setdefault("stride", slots["kernel_size"])  # PyTorch: stride defaults to kernel
                 out_c = channels[inputs[0]]
                 if isinstance(layer, Conv | ConvTranspose):
-                    if layer.in_channels is not None and out_c is not None and layer.in_channels != out_c:
-                        raise DocumentError(
-                            f"layers.{index}.in_channels: is {layer.in_channels} but the incoming tensor "
-                            f"has {out_c} channels", loc=("layers", index, "in_channels"))
-                    out_c = layer.out_channels
+                    # The channel rules as forward applies them: the same error, the same rule.
+                    incoming = out_c
+                    cin, out_c = self.rule(index, layer, lambda layer=layer, incoming=incoming: A.conv_channels(
+                        layer.type, doc.convention, incoming, layer.in_channels, layer.out_channels,
+                        layer.groups), "in_channels")
+                    if incoming is None:  # as forward: in_channels tells an open tensor's count
+                        channels[inputs[0]] = cin
                 else:
                     # Upsample and adaptive pools are concrete: check their per-axis counts now.
                     for f in ("scale_factor", "size", "output_size"):
@@ -293,6 +304,12 @@ class _Builder:
             if name not in self.names:
                 raise DocumentError(f"targets: no tensor named '{name}'", loc=("targets", name))
             t = self.names[name]
+            if t == 0:
+                raise DocumentError("targets.input: the network input's size is input_size (or "
+                                    "input_sizes); a target names a layer's output", loc=("targets", name))
+            if t in out:
+                raise DocumentError(f"targets.{name}: '{name}' is the last layer, whose size target_size "
+                                    "already sets; give one of the two", loc=("targets", name))
             out[t] = self.target(spec, f"targets.{name}")
         return out
 

@@ -254,10 +254,16 @@ def test_open_channel_counts_in_keras(in_channels: int | None, layers: list[dict
     assert sorted(run_keras(document)) == sorted(report.layers[t].output_size for t in keras_layers(document))
 
 
+def test_in_channels_tell_forward_an_open_count() -> None:
+    document = {"input_size": [4], "layers": [
+        {"type": "conv", "kernel_size": 1, "in_channels": 3},
+        {"type": "conv", "kernel_size": 1, "in_channels": 5, "input": "input"}]}
+    with pytest.raises(solver.LayerRejected, match="in_channels is 5 but the incoming tensor has 3"):
+        solver.forward(document)
+
+
 @pytest.mark.parametrize(("layers", "where"), [
-    # forward takes each of these (the input's count is open to it), yet no count fits
-    ([{"type": "conv", "kernel_size": 1, "in_channels": 3},
-      {"type": "conv", "kernel_size": 1, "in_channels": 5, "input": "input"}], 1),
+    # forward takes this (the input's count is open to it), yet no count fits:
     # 2u + 3u: neither is 1, nor are they equal
     ([{"name": "twice", "type": "concat", "inputs": ["input", "input"]},
       {"name": "thrice", "type": "concat", "inputs": ["input", "input", "input"]},

@@ -57,15 +57,16 @@ def test_unet_graph_matches_torch_at_every_layer() -> None:
     assert report.layers[6].in_channels == 32  # the concat's inputs: 16 + 16
 
 
-@pytest.mark.parametrize("join", ["concat", "add"])
-def test_mismatched_join_is_refused_like_torch(join: str) -> None:
+@pytest.mark.parametrize(("join", "rule"), [("concat", "join_sizes_match"), ("add", "add_sizes_broadcast")])
+def test_mismatched_join_is_refused_like_torch(join: str, rule: str) -> None:
     doc: dict[str, Any] = {"input_size": [9, 8], "in_channels": 2, "layers": [
         {"name": "a", "type": "conv", "kernel_size": 3, "out_channels": 2},
         {"name": "j", "type": join, "inputs": ["input", "a"]}]}
     with pytest.raises(solver.LayerRejected) as refused:
         solver.forward(doc)
     assert (refused.value.layer, refused.value.name, refused.value.axis, refused.value.rule) == (
-        1, "j", 0, "join_sizes_match")
+        1, "j", 0, rule)
+    assert ("added" in refused.value.message) == (join == "add")  # an add speaks of addition
     x = torch.zeros(1, 2, 9, 8)
     a = nn.Conv2d(2, 2, 3)(x)
     with pytest.raises(RuntimeError, match="must match"):
@@ -76,10 +77,34 @@ def test_add_refuses_different_channels() -> None:
     doc = {"input_size": [8], "in_channels": 2, "layers": [
         {"name": "a", "type": "conv", "kernel_size": 1, "out_channels": 3},
         {"type": "add", "inputs": ["input", "a"]}]}
-    with pytest.raises(solver.LayerRejected, match="equal channels"):
+    with pytest.raises(solver.LayerRejected, match="channels 2, 3 cannot be added"):
         solver.forward(doc)
     with pytest.raises(RuntimeError, match="must match"):
         torch.zeros(1, 2, 8) + torch.zeros(1, 3, 8)
+
+
+@pytest.mark.parametrize(("a_kernel", "a_channels"), [([9, 1], 2), ([1, 8], 2), ([9, 8], 1), ([9, 8], 2),
+                                                      ([1, 1], 1)])
+def test_add_broadcasts_size_1_like_torch(a_kernel: list[int], a_channels: int) -> None:
+    """timm's DLA adds a 1-wide shortcut (`out += shortcut`): torch broadcasts axes of size 1."""
+    doc: dict[str, Any] = {"input_size": [9, 8], "in_channels": 2, "layers": [
+        {"name": "a", "type": "conv", "kernel_size": a_kernel, "out_channels": a_channels},
+        {"name": "sum", "type": "add", "inputs": ["input", "a"]}]}
+    report = solver.forward(doc)
+    x = torch.zeros(1, 2, 9, 8)
+    total = x + nn.Conv2d(2, a_channels, a_kernel)(x)
+    assert report.output_size == list(total.shape[2:]) and report.out_channels == total.shape[1]
+
+
+def test_solve_broadcasts_an_add_as_forward_does() -> None:
+    doc: dict[str, Any] = {"input_size": [7, 7], "in_channels": 2, "target_size": [7, 7], "layers": [
+        {"name": "a", "type": "conv", "kernel_size": {"min": 1, "max": 7}, "out_channels": 1},
+        {"type": "add", "inputs": ["a", "input"]}]}
+    kernels = {s.layers[0]["kernel_size"][0] for s in solver.solve(doc).solutions}
+    assert kernels == {1, 7}  # 7 x 7 or 1 x 1, each added to the input
+    for kernel in kernels:
+        x = torch.zeros(1, 2, 7, 7)
+        assert (x + nn.Conv2d(2, 1, kernel)(x)).shape[2:] == (7, 7)
 
 
 def test_unknown_tensor_name_is_a_document_error() -> None:
