@@ -121,10 +121,11 @@ def test_sizes_stop_at_the_limit_with_a_layer_error() -> None:
 
 
 def test_a_jump_past_a_float_is_null() -> None:
-    document = {"input_size": [1], "layers": [{"type": "conv", "kernel_size": 1, "stride": 65536}] * 64
-                + [{"type": "upsample", "size": 3}, {"type": "conv", "kernel_size": 1, "stride": 3}]}
-    report = solver.forward(document)  # raised OverflowError: a fraction past 1e308
-    assert report.output_size == [1] and report.layers[-1].jump is None
+    document = {"input_size": [1], "layers": [{"type": "conv", "kernel_size": 1, "stride": 65536}] * 80
+                + [{"type": "upsample", "size": 3}]}
+    report = solver.forward(document)  # raised OverflowError: the fraction 2**1280 / 3
+    assert report.output_size == [3] and report.layers[-1].jump is None
+    assert report.layers[-2].jump == [2**1280]  # whole: exact
 
 
 def test_an_explanation_survives_its_own_trial_documents() -> None:
