@@ -339,8 +339,13 @@ class _Explainer:
             return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.CROP_FITS.value,
                             message=f"{prefix}{_label(doc, index)} (crop) needs its input at least as large as "
                                     f"'{layer['to']}', but " + " and ".join(parts) + ".")
+        who = _label(doc, index) + (f" ({layer['type']})" if layer.get("name") else "")
+        if layer["type"] == "add":
+            return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.ADD_SIZES_BROADCAST.value,
+                            message=f"{prefix}{who} needs sizes that are equal or 1, but "
+                                    + " and ".join(parts) + "; they never can be added.")
         return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.JOIN_SIZES_MATCH.value,
-                        message=f"{prefix}{_label(doc, index)} ({layer['type']}) needs equal sizes, but "
+                        message=f"{prefix}{who} needs equal sizes, but "
                                 + " and ".join(parts) + "; they never match.")
 
     def _unreachable(self, doc: dict[str, Any], t: int, want: tuple[int, int], sizes: list[int],
