@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import re
 import shutil
@@ -214,6 +215,7 @@ def main() -> None:
     port = free_port()
     base = f"http://{HOST}:{port}"
     print(machine())
+    print("load average before (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())  # other work on the machine
     docs = _hostile()
     answers: list[tuple[str, int, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, Server(uvicorn_command(port, access_log=True)) as server:
@@ -273,6 +275,7 @@ def main() -> None:
     ]))
     print("\nserver + workers resident memory (MiB) over time: "
           + ", ".join(f"{t:.0f}s {m:.0f}" for t, m in memory))
+    print("load average after (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":
