@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 import solver
 
@@ -49,18 +51,30 @@ async def _invalid_document(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
 
 
+@app.exception_handler(HTTPException)
+async def _http_error(request: Request, exc: HTTPException) -> Any:
+    # FastAPI answers a body that is not UTF-8 with a bare 400; say what is wrong, as 422.
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return JSONResponse(status_code=422, content={"detail": [
+            {"type": "json_invalid", "loc": ["body"], "msg": "the body is not JSON text in UTF-8"}]})
+    return await http_exception_handler(request, exc)
+
+
 #: Deeper than any body api/limits.py lets in; past it an echo is cut, not recursed into.
 _ECHO_DEPTH = 100
 
 
 def _finite(x: Any, depth: int = 0) -> Any:
-    """Non-finite floats as strings, anywhere in a JSON-like value (to _ECHO_DEPTH levels)."""
+    """Non-finite floats as strings and lone surrogates as U+FFFD, anywhere in a JSON-like
+    value (to _ECHO_DEPTH levels): JSON text has neither."""
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
+    if isinstance(x, str):
+        return x.encode("utf-8", "replace").decode("utf-8") if not x.isascii() else x
     if isinstance(x, dict | list) and depth >= _ECHO_DEPTH:
         return "..."
     if isinstance(x, dict):
-        return {k: _finite(v, depth + 1) for k, v in x.items()}
+        return {_finite(k): _finite(v, depth + 1) for k, v in x.items()}
     if isinstance(x, list):
         return [_finite(v, depth + 1) for v in x]
     return x

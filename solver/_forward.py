@@ -30,10 +30,31 @@ from ._document import (
 from ._errors import DocumentError, LayerRejected
 
 
+#: Nesting a document may have: a valid one needs 6 levels; validators recurse.
+MAX_NESTING = 32
+
+
+def _nesting(document: Any) -> tuple[str | int, ...] | None:
+    """Where the document goes deeper than MAX_NESTING, or None; without recursion."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict | list):
+            if len(where) >= MAX_NESTING:
+                return where
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, (*where, k)) for k, v in items)
+    return None
+
+
 def parse(model: type[BaseModel], document: Any) -> Any:
     """Validate a document (dict or model) as `model`, turning pydantic errors into ours."""
     if isinstance(document, model):
         return document
+    deep = _nesting(document)
+    if deep is not None:
+        raise DocumentError(f"{'.'.join(map(str, deep[:6]))}...: the document is nested more than "
+                            f"{MAX_NESTING} levels deep", loc=deep[:6])
     try:
         return model.model_validate(document)
     except ValidationError as exc:
