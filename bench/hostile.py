@@ -103,6 +103,8 @@ def record(found: dict[tuple[str, str], Found], key: tuple[str, str], drawn: Any
     if size < entry.size:
         entry.example, entry.size, entry.message = drawn, size, message
     print(f"  ! {key[0]}: {key[1]} ({entry.count})", flush=True)
+    if entry.count == 1:  # a new class: say what happened now, not only in the final report
+        print("    " + message[:1500].replace("\n", "\n    "), flush=True)
 
 
 def report(found: dict[tuple[str, str], Found], runs: dict[str, int]) -> str:

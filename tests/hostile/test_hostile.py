@@ -351,6 +351,12 @@ def check_solution(document: dict[str, Any], solution: dict[str, Any], in_torch:
             if ran is not None and ran != got:
                 fail("torch disagrees", f"torch gives {ran} for a solution reported as {got}\n"
                      f"forward document: {show(doc)}")
+        if in_torch:  # its PyTorch code (a translation, in tensorflow and onnx) runs with those sizes
+            try:
+                code = solver.to_torch(doc)
+            except solver.ConvsolveError as exc:
+                fail("export refused", f"to_torch refuses a solution forward accepts: {exc}\n{show(doc)}")
+            check_export(doc, code)
 
 
 def check_solve(document: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -392,6 +398,8 @@ def check_design(plan: dict[str, Any], answer: dict[str, Any]) -> None:
             ran = run_in_torch(one_channel(doc), got)
             if ran is not None and ran != got:
                 fail("torch disagrees", f"torch gives {ran} for a design reported as {got}\ndesign: {show(doc)}")
+        if i == 0:
+            check_export(doc, solver.to_torch(doc))
 
 
 def check_input_sizes(document: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -547,10 +555,12 @@ def check_export(document: dict[str, Any], code: str) -> None:
     """Exported PyTorch code runs and gives forward's output size (small documents)."""
     report = solver.forward(document)
     sizes = [r.output_size for r in report.layers]
-    # The input's channels as the code's own example runs it (the export picks a count
-    # that fits every groups when the document leaves them open).
-    example = re.search(r"torch\.zeros\(1, (\d+),", code)
-    channels = int(example.group(1)) if example else document.get("in_channels") or 1
+    # The input as the code's own example makes it: its channels (the export picks a count
+    # that fits every groups when the document leaves them open) and its batch (two when
+    # a tensor is empty: torch's batched kernel gives a transposed conv's empty output).
+    example = re.search(r"torch\.zeros\((\d+), (\d+),", code)
+    batch, channels = (int(example.group(1)), int(example.group(2))) if example else (
+        1, document.get("in_channels") or 1)
     widest = max([channels, report.in_channels or 1] + [r.out_channels or 1 for r in report.layers])
     if not _small({**document, "in_channels": widest}, sizes):
         return
@@ -559,7 +569,7 @@ def check_export(document: dict[str, Any], code: str) -> None:
         exec(compile(code, "<exported>", "exec"), namespace)  # noqa: S102 - the code under test
         net = namespace["Net"]()
         with torch.no_grad():
-            y = torch_ref.quiet(net, torch.zeros(1, channels, *document["input_size"]))
+            y = torch_ref.quiet(net, torch.zeros(batch, channels, *document["input_size"]))
     except Exception as exc:  # noqa: BLE001 - any failure of the exported code is the finding
         fail(f"export {type(exc).__name__}", f"exported code fails: {type(exc).__name__}: {exc}\n"
              f"document: {show(document)}\ncode:\n{code}")
