@@ -372,9 +372,15 @@ class Graph:
 
     def _layouts(self) -> list[Layout]:
         nodes, n = self.problem.nodes, len(self.problem.nodes)
-        last_read = {t: max((m.index for m in nodes if t in m.inputs), default=-1) for t in range(n + 1)}
-        first = {v: min(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
-        last = {v: max(m.index for m in nodes if v in m.var_ids) for m in nodes for v in m.var_ids}
+        # One pass (nodes come in order): who reads each tensor last, uses each variable first and last.
+        last_read = dict.fromkeys(range(n + 1), -1)
+        first: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for m in nodes:
+            last_read.update(dict.fromkeys(m.inputs, m.index))
+            for v in m.var_ids:
+                first.setdefault(v, m.index)
+                last[v] = m.index
         if self.open_end:
             last_read[n] = n
         return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
