@@ -6,6 +6,7 @@ at the first; prints one line per failure class with the smallest example found.
     python bench/hostile.py --minutes 60 --only solve,sound
     python bench/hostile.py --seed 7 --examples 2000 --out /tmp/soak.md
     python bench/hostile.py --ci                     # exactly the CI's examples, no stop at a failure
+    python bench/hostile.py --ci --library /tmp/old  # the same against another checkout's solver and api
 
 A failure class is the kind of broken promise (an exception type and where in
 solver/ or api/ it was raised, a timeout of one door, a solution forward refuses, ...)
@@ -89,6 +90,12 @@ def soak(name: str, worker: Any, examples: int, seconds: float, run_seed: int | 
 
     if run_seed is not None:
         run = seed(run_seed)(run)
+    for drawn in hostile.EXAMPLES.get(name, []):  # what once broke, first, as the CI does
+        ran += 1
+        try:
+            prop(worker, drawn)
+        except hostile.Failure as failure:
+            record(found, (name, failure.kind), drawn, str(failure))
     try:
         run()
     except OutOfTime:
@@ -132,6 +139,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: a random one, printed)")
     parser.add_argument("--only", default="", help="comma-separated properties: " + ", ".join(hostile.PROPERTIES))
     parser.add_argument("--out", type=Path, default=None, help="also write the report to this file")
+    parser.add_argument("--library", type=Path, default=None,
+                        help="a checkout whose solver/ and api/ the calls use (PYTHONPATH), e.g. an older "
+                             "commit's (git archive COMMIT solver api | tar -x -C DIR): does the suite catch its bugs?")
     parser.add_argument("--ci", action="store_true",
                         help="the CI's examples (derandomized), every failure recorded: what CI would find, "
                              "and how long CI takes once it passes")
@@ -141,7 +151,7 @@ def main() -> None:
     print(f"seed {run_seed or 'derandomized (CI)'}; {args.minutes} minutes over {', '.join(names)}", flush=True)
     found: dict[tuple[str, str], Found] = {}
     runs: dict[str, int] = {}
-    worker = hostile.Worker()
+    worker = hostile.Worker(env={"PYTHONPATH": str(args.library.resolve())} if args.library else None)
     try:
         for name in names:
             start = time.monotonic()

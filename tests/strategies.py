@@ -612,35 +612,94 @@ def _scaling(ndim: int, convention: str) -> dict[str, Any]:
             + [{"type": "max_pool", "kernel_size": {"choices": [1024, 65536]}}] * 8}
 
 
+def _pads(convention: str, pixels: dict[str, Any]) -> Any:
+    """A padding domain as the convention takes it: `pixels`, or Keras' two modes."""
+    return {"choices": ["same", "valid"]} if convention == "tensorflow" else pixels
+
+
 def _huge_domains(ndim: int, convention: str) -> dict[str, Any]:
     """Every parameter over 4096 values, on a large input."""
     free = {"kernel_size": {"min": 1, "max": 4096}, "stride": {"min": 1, "max": 4096},
-            "padding": {"min": 0, "max": 4095}}
+            "padding": _pads(convention, {"min": 0, "max": 4095})}
     return {"input_size": [2**20 - 1] * ndim, "target_size": [3] * ndim, "convention": convention,
             "layers": [{"type": "conv", **free}, {"type": "max_pool", **free}, {"type": "conv", **free}]}
 
 
 def _wide_padding(ndim: int, convention: str) -> dict[str, Any]:
     """Large padding domains on several layers of a 2d or 3d input."""
-    free = {"kernel_size": {"min": 1, "max": 7}, "padding": {"min": 0, "max": 2000}, "stride": {"min": 1, "max": 3}}
+    free = {"kernel_size": {"min": 1, "max": 7}, "padding": _pads(convention, {"min": 0, "max": 2000}),
+            "stride": {"min": 1, "max": 3}}
     return {"input_size": [512] * ndim, "target_size": "input", "convention": convention,
             "layers": [{"type": "conv", **free}] * 4}
 
 
 def _big_kernel(ndim: int, convention: str) -> dict[str, Any]:
     """Kernel and dilation 65536, padding a mode or zero."""
+    padding = {"choices": [{"pytorch": "same", "tensorflow": "valid", "onnx": "same_upper"}[convention],
+                           "same" if convention == "tensorflow" else 0]}
     return {"input_size": [8] * ndim, "target_size": [8] * ndim, "convention": convention,
-            "layers": [{"type": "conv", "kernel_size": 65536, "dilation": 65536,
-                        "padding": {"choices": ["same", 0]}}]}
+            "layers": [{"type": "conv", "kernel_size": 65536, "dilation": 65536, "padding": padding}]}
 
 
 def _deep(ndim: int, convention: str) -> dict[str, Any]:
     """256 layers (the limit), each searched."""
-    return {"input_size": [64] * ndim, "target_size": "input", "convention": convention,
-            "layers": [{"type": "conv", "kernel_size": {"choices": [1, 3]}, "padding": {"min": 0, "max": 1}}] * 256}
+    layer = {"type": "conv", "kernel_size": {"choices": [1, 3]}, "padding": _pads(convention, {"min": 0, "max": 1})}
+    return {"input_size": [64] * ndim, "target_size": "input", "convention": convention, "layers": [layer] * 256}
 
 
-EXTREMES = (_exploding, _scaling, _huge_domains, _wide_padding, _big_kernel, _deep)
+def _searched(convention: str) -> dict[str, Any]:
+    """A conv's searched kernel, stride and padding (a mode in tensorflow)."""
+    return {"kernel_size": {"min": 1, "max": 7}, "stride": {"min": 1, "max": 2},
+            "padding": _pads(convention, {"min": 0, "max": 3})}
+
+
+def _unet_search(ndim: int, convention: str) -> dict[str, Any]:
+    """A depth-5 U-Net searched whole: skips joined by concat, the convs tied."""
+    free, layers = _searched(convention), []
+    for d in range(5):
+        layers += [{"name": f"e{d}", "type": "conv", **free, "stride": 1},
+                   {"name": f"p{d}", "type": "max_pool", "kernel_size": {"min": 1, "max": 3}}]
+    layers.append({"name": "m", "type": "conv", **free, "stride": 1})
+    for d in reversed(range(5)):
+        layers += [{"name": f"u{d}", "type": "conv_transpose", **free},
+                   {"name": f"c{d}", "type": "concat", "inputs": [f"e{d}", f"u{d}"]},
+                   {"name": f"d{d}", "type": "conv", **free, "stride": 1}]
+    convs = [f"e{d}" for d in range(5)] + [f"d{d}" for d in range(5)]
+    return {"input_size": [256] * ndim, "target_size": "input", "convention": convention, "layers": layers,
+            "ties": [{"layers": convs, "params": ["kernel_size", "padding"]}]}
+
+
+def _many_inputs(ndim: int, convention: str) -> dict[str, Any]:
+    """Sixteen input sizes (the limit), one round-trip design of 8 searched layers for all."""
+    free = _searched(convention)
+    return {"input_sizes": [[s] * ndim for s in range(64, 192, 8)], "target_size": "input",
+            "convention": convention,
+            "layers": [{"type": "conv", **free}] * 4 + [{"type": "conv_transpose", **free}] * 4}
+
+
+def _big_layers(ndim: int, convention: str) -> dict[str, Any]:
+    """Four layers of about 30,000 settings each, aimed at a size they may not reach (the
+    explanation and its repairs search too)."""
+    layer = {"type": "conv", "kernel_size": {"min": 1, "max": 32}, "stride": {"min": 1, "max": 8},
+             "padding": {"min": 0, "max": 31}, "dilation": {"min": 1, "max": 4}}
+    if convention == "tensorflow":  # Keras: padding by mode, no stride with a dilation
+        layer = {**layer, "padding": _pads(convention, {}), "dilation": 1}
+    return {"input_size": [1023] * ndim, "target_size": [1] + [1000] * (ndim - 1), "convention": convention,
+            "layers": [layer] * 4}
+
+
+def _million_settings(ndim: int, convention: str) -> dict[str, Any]:
+    """Three layers of about a million settings each (just under the limit) on an input
+    of 2**20 - 1: wide levels of sizes."""
+    layer = {"type": "conv", "kernel_size": {"min": 1, "max": 4096}, "stride": {"min": 1, "max": 244 // ndim}}
+    if convention == "tensorflow":
+        layer["padding"] = "valid"
+    return {"input_size": [2**20 - 1] * ndim, "target_size": [3] * ndim, "convention": convention,
+            "layers": [layer] * 3}
+
+
+EXTREMES = (_exploding, _scaling, _huge_domains, _wide_padding, _big_kernel, _deep, _unet_search, _many_inputs,
+            _big_layers, _million_settings)
 
 
 @st.composite

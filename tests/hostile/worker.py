@@ -94,7 +94,9 @@ def _api(request: dict[str, Any]) -> dict[str, Any]:
 
         from api.main import app
 
-        _client = TestClient(app)  # raises what escapes the app: a 500 in production
+        # Raises what escapes the app (a 500 in production); entered, so that the app's
+        # lifespan runs as under uvicorn (it starts the solver processes warm).
+        _client = TestClient(app).__enter__()
     kwargs: dict[str, Any] = {"headers": request.get("headers")}
     if "json" in request:
         kwargs["json"] = request["json"]
