@@ -42,7 +42,6 @@ class Rule(StrEnum):
     UPSAMPLE_MODE_NDIM = "upsample_mode_matches_ndim"
     JOIN_SIZES_MATCH = "join_sizes_match"
     ADD_SIZES_BROADCAST = "add_sizes_broadcast"
-    INPUT_EMPTY = "input_not_empty"
     SIZE_LIMIT = "size_within_limit"
     CROP_FITS = "crop_fits_input"
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
@@ -51,6 +50,36 @@ class Rule(StrEnum):
     NOT_IN_CONVENTION = "not_in_convention"
     STRIDE_WITH_DILATION = "stride_and_dilation_not_both"
     OUTPUT_SHAPE_MISMATCH = "output_shape_consistent"
+
+
+#: Which document field a rule is about, for an error's `loc` (a rule on sizes alone
+#: blames the field that sets the layer's size).
+RULE_FIELD = {
+    Rule.KERNEL_POSITIVE: "kernel_size",
+    Rule.STRIDE_POSITIVE: "stride",
+    Rule.DILATION_POSITIVE: "dilation",
+    Rule.PADDING_NON_NEGATIVE: "padding",
+    Rule.KERNEL_FITS_INPUT: "kernel_size",
+    Rule.SAME_NEEDS_STRIDE_1: "stride",
+    Rule.OUTPUT_PADDING_NON_NEGATIVE: "output_padding",
+    Rule.OUTPUT_PADDING_SMALLER: "output_padding",
+    Rule.POOL_PADDING_HALF_KERNEL: "padding",
+    Rule.AVG_POOL3D_INPUT_FITS_KERNEL: "kernel_size",
+    Rule.SCALE_POSITIVE: "scale_factor",
+    Rule.UPSAMPLE_MODE_NDIM: "mode",
+    Rule.ADAPTIVE_KEEP_NEEDS_2D: "output_size",
+    Rule.SAME_NOT_FOR_TRANSPOSED: "padding",
+    Rule.PADDING_MODE: "padding",
+    Rule.STRIDE_WITH_DILATION: "dilation",
+    Rule.OUTPUT_SHAPE_MISMATCH: "output_padding",
+}
+
+#: Rules on a layer's settings alone, broken whatever its input size.
+SETTINGS_RULES = frozenset({
+    Rule.KERNEL_POSITIVE, Rule.STRIDE_POSITIVE, Rule.DILATION_POSITIVE, Rule.PADDING_NON_NEGATIVE,
+    Rule.SAME_NEEDS_STRIDE_1, Rule.OUTPUT_PADDING_NON_NEGATIVE, Rule.OUTPUT_PADDING_SMALLER,
+    Rule.POOL_PADDING_HALF_KERNEL,
+})
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not an error of the program
@@ -144,9 +173,9 @@ def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
             f"output_padding {op} must be smaller than either stride {s} or dilation {d}",
         )
     out = (i - 1) * s - 2 * p + effective_kernel(k, d) + op
-    # An output of 0 is an empty tensor, which PyTorch's batched (oneDNN) kernel returns
-    # and its batch-1 kernel refuses; forward reports it with a warning.
-    return out if out == 0 else _positive(out, i)
+    # An output of 0 is refused, as ATen's shape check refuses it ("Output size is too
+    # small"); only the multi-threaded batched oneDNN kernel returns the empty tensor.
+    return _positive(out, i)
 
 
 def pool(i: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -237,7 +266,7 @@ def join(sizes: list[int]) -> int:
 def broadcast(sizes: list[int], what: str = "sizes") -> int:
     """a + b + ...: torch's (and Keras', ONNX's) broadcasting of one axis or the channels:
     every size equal to the others or 1; the sum takes the size that is not 1."""
-    out = max(sizes) if 0 not in sizes else 0  # a 1 broadcasts even to an empty axis
+    out = max(sizes)
     if any(x not in (out, 1) for x in sizes):
         raise Rejected(
             Rule.ADD_SIZES_BROADCAST if what == "sizes" else Rule.CHANNELS_MATCH,
@@ -324,9 +353,6 @@ def axis_layer(
     its pads; negative when the output is longer).  Layers without padding give None.
     """
     onnx_fields(convention, padding_end, output_shape)
-    if i < 1:  # only PyTorch's transposed conv makes an empty axis, and every layer refuses it
-        raise Rejected(Rule.INPUT_EMPTY, f"the input is empty (size {i} on this axis); PyTorch "
-                       "refuses an empty spatial axis in every conv, pool and upsample")
     if convention == "pytorch":
         out = _pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
     else:

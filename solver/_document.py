@@ -288,8 +288,6 @@ class ForwardResponse(BaseModel):
     macs: int | None
     receptive_field: list[int | float] | None
     layers: list[LayerReport]
-    #: What runs but deserves a look, e.g. a transposed conv whose output is empty.
-    warnings: list[str] = Field(default_factory=list)
 
 
 # --- the solve document --------------------------------------------------------------

@@ -101,3 +101,21 @@ class LayerRejected(ConvsolveError):
             "axis": self.axis,
             "suggestions": self.suggestions,
         }
+
+
+class LayerContext:
+    """One layer of a document, to raise LayerRejected with its index, name and axis."""
+
+    def __init__(self, index: int, layer: Any) -> None:
+        self.index = index
+        self.layer = layer
+
+    def label(self) -> str:
+        name = f" '{self.layer.name}'" if self.layer.name else ""
+        return f"layer {self.index}{name} ({self.layer.type})"
+
+    def reject(self, rule: str, message: str, axis: int | None, field: str) -> LayerRejected:
+        """`rule` is an _arith.Rule (a str enum: its value is the rule's id)."""
+        where = f", axis {axis}" if axis is not None else ""
+        return LayerRejected(f"{self.label()}{where}: {message}", rule=str(rule), layer=self.index,
+                             name=self.layer.name, axis=axis, loc=("layers", self.index, field))

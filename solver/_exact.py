@@ -115,7 +115,7 @@ class AxisFn:
             out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
         except Rejected:
             return _NO_SIZE
-        return out if out else _NO_SIZE  # an empty tensor runs (see forward), but leads nowhere
+        return out
 
     def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         """The output size for class cls, input i, and its variables' values combo."""

@@ -39,12 +39,6 @@ _INPUT_RADIUS = 64
 _MAX_REPAIRS = 6
 #: The widest padding a repair proposes.
 _MAX_REACH = 64
-#: Rules on a layer's settings alone, and the field each is about.
-SETTINGS_RULES = {A.Rule.OUTPUT_PADDING_SMALLER: "output_padding", A.Rule.OUTPUT_PADDING_NON_NEGATIVE:
-                  "output_padding", A.Rule.POOL_PADDING_HALF_KERNEL: "padding",
-                  A.Rule.PADDING_NON_NEGATIVE: "padding", A.Rule.KERNEL_POSITIVE: "kernel_size",
-                  A.Rule.STRIDE_POSITIVE: "stride", A.Rule.DILATION_POSITIVE: "dilation",
-                  A.Rule.SAME_NEEDS_STRIDE_1: "stride"}
 
 
 def explain(document: SolveRequest, deadline: Deadline) -> Explanation:
@@ -315,8 +309,8 @@ class _Explainer:
                 except A.Rejected as r:
                     rules[r.rule] += 1
                     example.setdefault(r.rule, r.message)
-                    if r.rule in SETTINGS_RULES:  # a rule on the settings alone, not on sizes
-                        fields.setdefault(r.rule, r.field or SETTINGS_RULES[r.rule])
+                    if r.rule in A.SETTINGS_RULES:
+                        fields.setdefault(r.rule, r.field or A.RULE_FIELD[r.rule])
         rule = rules.most_common(1)[0][0] if rules else A.Rule.OUTPUT_POSITIVE
         if rule in fields:
             self.dead.append((index, fields[rule]))

@@ -27,7 +27,7 @@ from ._document import (
     Range,
     Upsample,
 )
-from ._errors import DocumentError, LayerRejected
+from ._errors import DocumentError, LayerContext, LayerRejected
 
 
 #: Nesting a document may have: a valid one needs 6 levels; validators recurse.
@@ -86,51 +86,6 @@ def per_axis(value: Any, ndim: int, where: tuple[str | int, ...]) -> tuple[Any, 
     return (value,) * ndim
 
 
-class _Context:
-    """Raise LayerRejected with the layer's index, name and axis filled in."""
-
-    def __init__(self, index: int, layer: Any) -> None:
-        self.index = index
-        self.layer = layer
-
-    def label(self) -> str:
-        name = f" '{self.layer.name}'" if self.layer.name else ""
-        return f"layer {self.index}{name} ({self.layer.type})"
-
-    def reject(self, rule: A.Rule, message: str, axis: int | None, field: str) -> LayerRejected:
-        where = f", axis {axis}" if axis is not None else ""
-        return LayerRejected(
-            f"{self.label()}{where}: {message}",
-            rule=rule.value,
-            layer=self.index,
-            name=self.layer.name,
-            axis=axis,
-            loc=("layers", self.index, field),
-        )
-
-
-# Which document field a rule is about, for the error's `loc`.
-_RULE_FIELD = {
-    A.Rule.KERNEL_POSITIVE: "kernel_size",
-    A.Rule.STRIDE_POSITIVE: "stride",
-    A.Rule.DILATION_POSITIVE: "dilation",
-    A.Rule.PADDING_NON_NEGATIVE: "padding",
-    A.Rule.KERNEL_FITS_INPUT: "kernel_size",
-    A.Rule.SAME_NEEDS_STRIDE_1: "stride",
-    A.Rule.OUTPUT_PADDING_NON_NEGATIVE: "output_padding",
-    A.Rule.OUTPUT_PADDING_SMALLER: "output_padding",
-    A.Rule.POOL_PADDING_HALF_KERNEL: "padding",
-    A.Rule.AVG_POOL3D_INPUT_FITS_KERNEL: "kernel_size",
-    A.Rule.SCALE_POSITIVE: "scale_factor",
-    A.Rule.UPSAMPLE_MODE_NDIM: "mode",
-    A.Rule.ADAPTIVE_KEEP_NEEDS_2D: "output_size",
-    A.Rule.SAME_NOT_FOR_TRANSPOSED: "padding",
-    A.Rule.PADDING_MODE: "padding",
-    A.Rule.STRIDE_WITH_DILATION: "dilation",
-    A.Rule.OUTPUT_SHAPE_MISMATCH: "output_padding",
-}
-
-
 def _size_field(layer: Any) -> str:
     """The field that sets a layer's output size, blamed when the size is refused."""
     if isinstance(layer, Upsample):
@@ -140,7 +95,7 @@ def _size_field(layer: Any) -> str:
     return "kernel_size"
 
 
-def _channels(ctx: _Context, layer: Conv | ConvTranspose, incoming: int | None,
+def _channels(ctx: LayerContext, layer: Conv | ConvTranspose, incoming: int | None,
               convention: str) -> tuple[int | None, int | None]:
     try:
         return A.conv_channels(layer.type, convention, incoming, layer.in_channels, layer.out_channels,
@@ -174,7 +129,7 @@ def forward_layer(
     rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None, convention: str = "pytorch",
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """Apply one layer; returns its report and the receptive field and jump after it."""
-    ctx = _Context(index, layer)
+    ctx = LayerContext(index, layer)
     ndim = len(size)
     where = ("layers", index)
     out: list[int] = []
@@ -187,7 +142,7 @@ def forward_layer(
         try:
             return fn(*args, **kwargs)
         except A.Rejected as r:
-            field = r.field or _RULE_FIELD.get(r.rule, _size_field(layer))
+            field = r.field or A.RULE_FIELD.get(r.rule, _size_field(layer))
             raise ctx.reject(r.rule, r.message, a, field) from None
 
     if isinstance(layer, Conv | ConvTranspose | MaxPool | AvgPool):
@@ -253,10 +208,7 @@ def forward_layer(
     else:
         assert isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool)
         osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
-        if 0 in size and isinstance(layer, AdaptiveAvgPool) and set(osz) == {1} and convention == "pytorch":
-            # PyTorch takes a global average as a mean, which runs on an empty tensor (NaN).
-            out, windows = [1] * ndim, None
-        for a in range(ndim if windows is not None else 0):
+        for a in range(ndim):
             out.append(axis(a, A.axis_output, layer.type, size[a], size=osz[a], ndim=ndim,
                             convention=convention))
             windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
@@ -309,7 +261,7 @@ def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
 
 def _crop(index: int, layer: Crop, size: tuple[int, ...], to: tuple[int, ...],
           channels: int | None) -> LayerReport:
-    ctx = _Context(index, layer)
+    ctx = LayerContext(index, layer)
     out = []
     for a in range(len(size)):
         try:
@@ -326,7 +278,7 @@ def _join(
     rfs: list[tuple[Exact, ...] | None], jumps: list[tuple[Exact, ...] | None],
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """torch.cat on channels, or a sum: spatial sizes (and, to add, channels) must match."""
-    ctx = _Context(index, layer)
+    ctx = LayerContext(index, layer)
     add = isinstance(layer, Add)
     out = []
     for a in range(len(sizes[0])):
@@ -378,7 +330,6 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     jumps: list[tuple[Exact, ...] | None] = [one]
     names = {"input": 0}
     reports = []
-    warnings: list[str] = []
     for index, layer in enumerate(doc.layers):
         if isinstance(layer, Concat | Add):
             ins = [_tensor(names, n, index, "inputs") for n in layer.inputs]
@@ -401,14 +352,6 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
                     layer, size, exc, doc.convention))
                 raise
         reports.append(report)
-        if 0 in report.input_size and not isinstance(layer, Concat | Add | Crop):
-            warnings.append(f"{_Context(index, layer).label()}: averages an empty tensor; PyTorch gives NaN")
-        if 0 in report.output_size:
-            empty = ", ".join(str(a) for a, n in enumerate(report.output_size) if n == 0)
-            warnings.append(f"{_Context(index, layer).label()}: the output is empty (size 0 on axis {empty}); "
-                            "PyTorch's batched (oneDNN) kernel returns the empty tensor, its other kernels "
-                            "(batch 1, or a dilated transposed conv with output_padding) refuse it, and "
-                            "any conv, pool or upsample after it refuses it")
         sizes.append(tuple(report.output_size))
         channels.append(report.out_channels)
         rfs.append(rf)
@@ -427,5 +370,5 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
         in_channels=doc.in_channels, out_channels=channels_out,
         params=None if None in total else sum(t for t in total if t is not None),
         macs=None if None in total_macs else sum(t for t in total_macs if t is not None),
-        receptive_field=_numbers(rf), layers=reports, warnings=warnings,
+        receptive_field=_numbers(rf), layers=reports,
     )

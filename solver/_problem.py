@@ -28,7 +28,8 @@ from ._document import (
     SolveRequest,
 )
 from ._errors import DocumentError, LimitExceeded
-from ._forward import _Context, parse, per_axis
+from ._errors import LayerContext
+from ._forward import parse, per_axis
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {
@@ -176,7 +177,7 @@ class _Builder:
         try:
             return check()
         except A.Rejected as r:
-            raise _Context(index, layer).reject(r.rule, r.message, None, r.field or field) from None
+            raise LayerContext(index, layer).reject(r.rule, r.message, None, r.field or field) from None
 
     def value(self, layer: Any, fieldname: str) -> Any:
         """A field's value; an unset output_padding is 0 but in tensorflow, where

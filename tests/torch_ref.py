@@ -120,22 +120,7 @@ def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) ->
     module = quiet(build, layer, len(size), channels)
     x = torch.zeros(1, channels, *size)
     with torch.no_grad():
-        try:
-            y = quiet(module, x)
-        except RuntimeError as exc:
-            # PyTorch's batch-1 kernel refuses a transposed conv whose output is empty;
-            # its batched (oneDNN) kernel returns the empty tensor: that one is the truth.
-            if layer["type"] != "conv_transpose" or "Output size is too small" not in str(exc):
-                raise
-            two = torch.zeros(2, channels, *size)
-            empty = quiet(module, two)
-            if 0 not in empty.shape[2:]:
-                raise
-            with FlopCounterMode(display=False) as flops:
-                quiet(module, two)
-            return TorchLayer(output_size=tuple(empty.shape[2:]), out_channels=int(empty.shape[1]),
-                              params=sum(p.numel() for p in module.parameters()),
-                              macs=flops.get_total_flops() // 2 // 2)  # per sample
+        y = quiet(module, x)
         # Counted on a second run: under the counter's dispatch mode torch skips some of
         # its checks (Upsample to size 0 runs), so the first run must be a plain one.
         with FlopCounterMode(display=False) as flops:

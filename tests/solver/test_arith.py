@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import torch
 
 from solver import Rule
 from solver import _arith as A
@@ -142,6 +141,8 @@ REJECTED: list[tuple[Any, tuple[Any, ...], Rule]] = [
     (A.conv_transpose, (5, 3, 1, 0, 1, -1), Rule.OUTPUT_PADDING_NON_NEGATIVE),
     (A.conv_transpose, (2, 1, 1, 3, 1, 0), Rule.OUTPUT_POSITIVE),  # 1 - 6 + 1 = -4
     (A.conv_transpose, (1, 1, 1, 1, 1, 0), Rule.OUTPUT_POSITIVE),  # 0 - 2 + 1 = -1
+    # 4 - 8 + 4 = 0: ATen refuses it (oneDNN's batched kernel may return an empty tensor)
+    (A.conv_transpose, (2, 4, 4, 4, 1, 0), Rule.OUTPUT_POSITIVE),
     (A.pool, (5, 6, 6, 0, 1, False), Rule.OUTPUT_POSITIVE),  # MaxPool1d(6) on 5
     (A.pool, (8, 3, 1, 2, 2, False), Rule.POOL_PADDING_HALF_KERNEL),  # half of k, not of e
     (A.pool, (8, 3, 1, -1, 1, False), Rule.PADDING_NON_NEGATIVE),
@@ -168,16 +169,3 @@ def test_rejected(fn: Any, args: tuple[Any, ...], rule: Rule) -> None:
                                             ("bilinear", 2), ("bicubic", 2), ("trilinear", 3)])
 def test_upsample_modes_that_fit(mode: str, ndim: int) -> None:
     A.upsample_mode(mode, ndim)
-
-
-def test_an_empty_transposed_conv_output_is_what_batched_torch_returns() -> None:
-    # 4 - 8 + 4 = 0: PyTorch's batch-1 kernel refuses it, the batched one returns (2, 1, 0).
-    assert A.conv_transpose(2, 4, 4, 4, 1, 0) == 0
-    module = torch.nn.ConvTranspose1d(1, 1, 4, stride=4, padding=4)
-    with torch.no_grad():
-        assert module(torch.zeros(2, 1, 2)).shape == (2, 1, 0)
-        with pytest.raises(RuntimeError, match="Output size is too small"):
-            module(torch.zeros(1, 1, 2))
-    with pytest.raises(A.Rejected) as exc:  # and nothing runs on an empty axis
-        A.axis_output("conv", 0, k=1)
-    assert exc.value.rule == Rule.INPUT_EMPTY

@@ -306,7 +306,7 @@ NOT_ONNX = {Rule.SAME_NEEDS_STRIDE_1, Rule.SAME_NOT_FOR_TRANSPOSED, Rule.AVG_POO
             Rule.ADAPTIVE_KEEP_NEEDS_2D, Rule.STRIDE_WITH_DILATION, Rule.GROUPS_POSITIVE,
             Rule.GROUPS_DIVIDE_CHANNELS, Rule.CHANNELS_MATCH, Rule.CHANNELS_POSITIVE,
             Rule.JOIN_SIZES_MATCH, Rule.CROP_FITS, Rule.SCALE_POSITIVE, Rule.ADD_SIZES_BROADCAST,
-            Rule.INPUT_EMPTY, Rule.SIZE_LIMIT}
+            Rule.SIZE_LIMIT}
 
 
 @pytest.mark.parametrize(("rule", "size", "layer"), RULE_CASES,

@@ -30,8 +30,7 @@ class Run(NamedTuple):
 
 def run_exported(document: dict[str, Any]) -> Run:
     """Exec the exported code and run it on zeros of the input size, with the batch and
-    channel count its __main__ uses (picked when the document leaves it open; batch 2 when
-    some output is empty, which torch refuses at batch 1)."""
+    channel count its __main__ uses (picked when the document leaves it open)."""
     code = to_torch(document)
     namespace: dict[str, Any] = {}
     exec(compile(code, "<exported>", "exec"), namespace)  # noqa: S102 - our output
