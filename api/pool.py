@@ -2,10 +2,12 @@
 
 At most `workers` run and `queue` wait; one more answers 503 with Retry-After at once
 instead of piling up.  Jobs wait in the pool, first come first served, and only as long
-as their time limit allows: then they answer "timeout" at once.  Light requests (forward, health, metrics) never enter the pool,
-so they stay fast while solves run.  Every job bounds its own time (the solver's
-deadline), so a worker is never held longer than the server's cap; and a solve whose
-client goes away is told so through a flag shared with the workers, and stops.
+as their time limit allows: then they answer "timeout" at once.  Light requests
+(forward, health, metrics) never enter the pool, so they stay fast while solves run.
+Every job bounds its own time (the solver's deadline), so a worker is never held longer
+than the server's cap; a job whose worker is so short of CPU that it would answer past
+its time limit is answered "timeout" by the server (`LATE`); and a solve whose client
+goes away is told so through a flag shared with the workers, and stops.
 
 The service starts every worker before it serves (`start`, from the app's lifespan),
 so the first solve is as fast as the next; without the lifespan (the pool used as a
@@ -39,6 +41,11 @@ T = TypeVar("T")
 GRACE = 2.0
 #: How much lower the workers' CPU priority is than the server's (Unix nice).
 NICE = 10
+#: How long after its time limit a job's answer may come from its worker.  Past it (a
+#: worker short of CPU on a loaded machine), the job is told to stop and the client
+#: gets the "timeout" answer from the server itself, so every answer keeps its time
+#: limit + 0.5 s; the worker stays counted busy until its job has really stopped.
+LATE = 0.25
 
 # The document each worker solves once when it starts, so its first real job finds
 # every module imported and every code path warm (ranking included).
@@ -65,6 +72,7 @@ def _warm(flags: Any, ready: Any) -> None:
     import solver._cpsat  # noqa: F401 - ortools, the slowest import, once per worker
 
     solver.solve(_TINY)
+    gc.freeze()  # what the worker keeps for good, out of the collector's reach (api/lifecycle.py)
     with ready.get_lock():
         ready.value += 1
 
@@ -142,26 +150,43 @@ class Pool:
         flags[slot] = 0
         arrived = time.monotonic()
         budget = kwargs.get("max_time_s")
+        late = None if budget is None else arrived + budget + LATE
+        held = abandoned = False  # a worker taken; its job left to finish on its own
+
+        def give_back(_: Any = None) -> None:
+            if held:
+                self._give_back_worker()
+            self.pending -= 1
+            if flags is self.flags:  # not a pool replaced meanwhile
+                self.free.append(slot)
+
         try:
             if not await self._take_worker(None if budget is None else arrived + budget, disconnected):
                 if self.stop_at is not None:
                     raise _unavailable("the service is stopping; retry on another instance or in a moment")
-                return await _out_of_time(fn, args, kwargs)
-            try:
-                loop = asyncio.get_running_loop()
-                job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None,
-                                           arrived)
-                while not job.done():
-                    await asyncio.wait({job}, timeout=0.1)
-                    if job.done():
-                        break
-                    if disconnected is not None and not flags[slot] and await disconnected():
-                        flags[slot] = 1  # the worker stops at its next check
-                    if self.stop_at is not None and time.monotonic() > self.stop_at:
-                        _terminate(executor)  # a job that did not stop in time; the job fails below
-                return await job
-            finally:
-                self._give_back_worker()
+                return await _out_of_time(fn, args, kwargs, "no solver was free")
+            held = True
+            loop = asyncio.get_running_loop()
+            job = loop.run_in_executor(executor, _call, fn, args, kwargs, slot if disconnected else None,
+                                       arrived)
+            while not job.done():
+                await asyncio.wait({job}, timeout=_poll(late))
+                if job.done():
+                    break
+                if disconnected is not None and not flags[slot] and await disconnected():
+                    flags[slot] = 1  # the worker stops at its next check
+                if self.stop_at is not None and time.monotonic() > self.stop_at:
+                    _terminate(executor)  # a job that did not stop in time; the job fails below
+                elif late is not None and time.monotonic() >= late:
+                    # The worker is short of CPU: it stops at its next check and is given
+                    # back then; the client has its answer now.
+                    flags[slot] = 1
+                    abandoned = True
+                    job.add_done_callback(_forget)
+                    job.add_done_callback(give_back)
+                    return await _out_of_time(fn, args, kwargs,
+                                              "the solver, short of CPU on a busy server, found no answer")
+            return await job
         except BrokenProcessPool:
             # A worker died (killed, out of memory, or terminated because the service
             # stops): start a fresh pool for the next request.
@@ -169,9 +194,8 @@ class Pool:
             self.shutdown()
             raise _unavailable("the service is stopping" if stopping else "a solver process stopped; retry") from None
         finally:
-            self.pending -= 1
-            if flags is self.flags:  # not a pool replaced meanwhile
-                self.free.append(slot)
+            if not abandoned:
+                give_back()
 
     async def _take_worker(self, until: float | None,
                            disconnected: Callable[[], Awaitable[bool]] | None) -> bool:
@@ -185,7 +209,7 @@ class Pool:
         self.waiting.append(turn)
         try:
             while not turn.done():
-                await asyncio.wait({turn}, timeout=0.1)
+                await asyncio.wait({turn}, timeout=_poll(until))
                 if turn.done():
                     break
                 if ((until is not None and time.monotonic() > until) or self.stop_at is not None
@@ -235,14 +259,25 @@ class Pool:
         gc.collect()  # the queues' semaphores, unlinked now (their finalizers)
 
 
-async def _out_of_time(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+async def _out_of_time(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], why: str) -> T:
     """fn's answer for no time at all (status "timeout"): milliseconds, in a thread of
-    the server, for a job whose time ran out before any worker was free."""
+    the server, for a job whose time ran out before a worker could answer."""
     answer = await run_in_threadpool(fn, *args, **{**kwargs, "max_time_s": 0.0})
     if isinstance(getattr(answer, "message", None), str):  # say why, not "a time limit of 0 s"
-        answer = answer.model_copy(update={"message": f"no solver was free within the time limit of "
+        answer = answer.model_copy(update={"message": f"{why} within the time limit of "
                                                       f"{kwargs['max_time_s']:g} s; retry, or allow more time"})
     return answer
+
+
+def _poll(until: float | None) -> float:
+    """How long to wait before looking again: 0.1 s, or less, to wake up at `until`."""
+    return 0.1 if until is None else min(0.1, max(0.0, until - time.monotonic()))
+
+
+def _forget(job: asyncio.Future[Any]) -> None:
+    """An abandoned job's end: its result or failure is nobody's (and not logged as lost)."""
+    if not job.cancelled():
+        job.exception()
 
 
 def _unavailable(msg: str) -> HTTPException:

@@ -2,13 +2,17 @@
 documents mixed in, on loopback.
 
     python bench/load.py                  # 40 wrk clients + 4 hostile clients for 60 s
+    python bench/load.py --think-ms 0     # the same clients without a pause: the server saturated
     python bench/load.py --duration 180   # a soak: memory is sampled every 10 s
     python bench/load.py --forward-clients 0 --solve-clients 0 --health-clients 0 --hostile-clients 1
                                           # the hostile documents alone, one at a time
 
 Three wrk processes run together against one `uvicorn api.main:app` (its solves in
 the process pool): POST /v1/forward (the ResNet stem), POST /v1/solve (a depth-2 round
-trip, counted and ranked, about 40 ms of solving) and GET /healthz.  Meanwhile a few
+trip, counted and ranked, about 40 ms of solving) and GET /healthz.  The forward and
+health clients pause 50 ms between requests, as users of a design tool do (about 560
+requests/s offered, some 60% of what the event loop serves on 2 cores); the solve
+clients do not pause, so both workers are always busy.  Meanwhile a few
 hostile clients (Python threads, one request at a time each) cycle through documents
 that try to make the server slow or fail (HOSTILE: huge domains with small time
 limits, deep stacks, big input-size ranges, deep nesting, wrong types, non-finite
@@ -142,10 +146,13 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk_script(directory: str, name: str, body: str | None) -> str:
-    """A wrk script that counts answers by status class (and 503s) across its threads."""
+def wrk_script(directory: str, name: str, body: str | None, think_ms: int = 0) -> str:
+    """A wrk script that counts answers by status class (and 503s) across its threads;
+    each client waits `think_ms` after an answer before its next request."""
     post = ('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
             f"wrk.body = {json.dumps(body)}\n") if body is not None else ""  # a JSON string is a Lua string here
+    if think_ms:
+        post += f"function delay() return {think_ms} end\n"
     path = Path(directory) / f"{name}.lua"
     path.write_text(post + """
 local threads = {}
@@ -211,6 +218,9 @@ def main() -> None:
     parser.add_argument("--health-clients", type=int, default=10)
     parser.add_argument("--hostile-clients", type=int, default=4)
     parser.add_argument("--seed", type=int, default=12, help="order of the hostile documents")
+    parser.add_argument("--think-ms", type=int, default=50,
+                        help="each forward and health client waits this long between requests, as a "
+                             "user of a design tool does (0: none; the event loop is then saturated)")
     args = parser.parse_args()
     if shutil.which("wrk") is None and args.forward_clients + args.solve_clients + args.health_clients:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -222,9 +232,9 @@ def main() -> None:
     answers: list[tuple[str, int, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, Server(uvicorn_command(port, access_log=True)) as server:
         server.wait_ready(f"{base}/healthz", timeout=120)  # the lifespan warms every worker first
-        forward = wrk_script(tmp, "forward", json.dumps(STEM_DOCUMENT))
+        forward = wrk_script(tmp, "forward", json.dumps(STEM_DOCUMENT), args.think_ms)
         solve = wrk_script(tmp, "solve", json.dumps(SOLVE_DOCUMENT))
-        health = wrk_script(tmp, "health", None)
+        health = wrk_script(tmp, "health", None, args.think_ms)
         assert server.proc is not None
         memory = [(0.0, rss_mib(server.proc.pid))]
         results: dict[str, dict[str, Any]] = {}

@@ -14,6 +14,7 @@ from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Stat
 from ._deadline import Deadline, Timeout
 from ._errors import DocumentError, LimitExceeded
 from ._exact import AxisFn, Cost, Graph, TooLarge, bounds, make_fns, next_jump, structural
+from ._forward import parse
 from ._problem import Node, Problem, build_problem
 
 #: Goals that are maximized; their cost is negated inside the engines.
@@ -161,6 +162,10 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     and answers "timeout" (the service uses it when a client goes away).
     """
     started = time.monotonic()
+    if max_time_s is not None and max_time_s <= 0:  # no time even to build the problem (a busy server)
+        parse(SolveRequest, document)
+        return SolveResponse(status=Status.TIMEOUT, count=None, solutions=[], engine="exact", elapsed_s=0.0,
+                             message="no answer within the time limit of 0 s")
     problem = build_problem(document)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
     deadline = Deadline(budget - (time.monotonic() - started), cancelled)

@@ -233,3 +233,48 @@ def test_a_job_whose_time_runs_out_before_a_worker_is_free_answers_timeout_at_on
         "no solver was free within the time limit of 0.5 s; retry, or allow more time")
     assert slept is None and patient.status == "complete"
     assert small.idle == 1 and not small.waiting and small.pending == 0
+
+
+def test_a_worker_short_of_cpu_does_not_make_its_answer_late() -> None:
+    """A worker that gets no CPU (stopped here with SIGSTOP, as a loaded machine may
+    starve it) cannot answer by its deadline: the server answers "timeout" itself once
+    the time limit + LATE has passed, tells the job to stop, and counts the worker busy
+    until the job has really stopped."""
+    import asyncio
+    import os
+    import signal
+
+    import solver
+
+    small = Pool(Settings(workers=1, queue=1))
+
+    async def scenario() -> tuple[Any, int, int]:
+        await small.start()
+        job = asyncio.ensure_future(small.run(solver.solve, HEAVIEST, max_time_s=0.5,
+                                              disconnected=_never))
+        while small.idle:
+            await asyncio.sleep(0.01)
+        workers = list(small.executor._processes.values())  # type: ignore[union-attr] # noqa: SLF001
+        for w in workers:
+            os.kill(w.pid, signal.SIGSTOP)
+        try:
+            answer = await asyncio.wait_for(job, 20)  # fails, rather than hangs, without the cutoff
+            busy_after_answer = small.idle
+        finally:
+            for w in workers:
+                os.kill(w.pid, signal.SIGCONT)
+        while not small.idle:  # the job sees its flag and stops; its worker comes back
+            await asyncio.sleep(0.01)
+        return answer, busy_after_answer, small.pending
+
+    answer, idle_at_answer, pending = asyncio.run(scenario())
+    small.shutdown()
+    assert answer.status == "timeout" and answer.message == (
+        "the solver, short of CPU on a busy server, found no answer within the time limit of 0.5 s; "
+        "retry, or allow more time")
+    assert idle_at_answer == 0  # still busy with the stopped job when the client had its answer
+    assert pending == 0 and small.free and len(small.free) == 2
+
+
+async def _never() -> bool:
+    return False
