@@ -10,7 +10,7 @@ documents mixed in, on loopback.
 Three wrk processes run together against one `uvicorn api.main:app` (its solves in
 the process pool): POST /v1/forward (the ResNet stem), POST /v1/solve (a depth-2 round
 trip, counted and ranked, about 40 ms of solving) and GET /healthz.  The forward and
-health clients pause 50 ms between requests, as users of a design tool do (about 560
+health clients pause 50 ms between requests, as users of a design tool do (about 600
 requests/s offered, some 60% of what the event loop serves on 2 cores); the solve
 clients do not pause, so both workers are always busy.  Meanwhile a few
 hostile clients (Python threads, one request at a time each) cycle through documents
