@@ -35,7 +35,7 @@ from ._document import (
 )
 from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from ._export import to_keras, to_torch
-from ._forward import forward
+from ._suggest import forward
 from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
 from ._sizes import input_sizes
 from ._solve import solve

@@ -77,6 +77,9 @@ class LayerRejected(ConvsolveError):
         self.axis = axis
         self._suggestions = suggestions
         self._suggest: Callable[[], list[dict[str, Any]]] | None = None
+        #: The refused layer (as a dict), its input size and the convention: what the
+        #: search for suggestions starts from (set by the forward engine).
+        self.refused: tuple[dict[str, Any], list[int], str] | None = None
 
     def suggest_with(self, finder: Callable[[], list[dict[str, Any]]]) -> None:
         """How to find the suggestions: run only if someone reads them (it is a search)."""

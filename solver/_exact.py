@@ -23,7 +23,7 @@ from typing import Any
 
 from ._arith import Rejected, axis_layer, axis_output, broadcast, crop, join, layer_rule, window
 from ._deadline import Deadline
-from ._forward import per_axis
+from ._parse import per_axis
 from ._problem import Node, Problem
 
 Intervals = list[tuple[int, int]]  # sorted, disjoint, inclusive
@@ -603,3 +603,16 @@ def _pair_sums(local: list[tuple[Cost, int, Any]], tail: list[tuple[Cost, int, A
             if ni < len(local) and nj < len(tail) and (ni, nj) not in seen:
                 seen.add((ni, nj))
                 heapq.heappush(heap, (_add(local[ni][0], tail[nj][0]), (ni, nj)))
+
+
+def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
+    """Output size of every layer, for each input size."""
+    per_case = []
+    for case in problem.cases:
+        sizes = [list(case)]
+        for node in problem.nodes:
+            fn, i = fns[node.index], sizes[node.inputs[0]]
+            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
+                          else fn(a, i[a], values) for a in range(problem.ndim)])
+        per_case.append(sizes[1:])
+    return per_case

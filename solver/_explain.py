@@ -23,8 +23,8 @@ from . import _arith as A
 from ._document import Conflict, Explanation, Repair, SolveRequest
 from ._deadline import Deadline, Timeout
 from ._errors import ConvsolveError
-from ._exact import Graph, TooLarge, bounds, make_fns
-from ._problem import SEARCHABLE, build_problem
+from ._exact import Graph, TooLarge, bounds, make_fns, solution_sizes
+from ._problem import SEARCHABLE, build_problem, solution_layers
 
 #: Domains a repair may widen a parameter to (the original domain is always kept).
 _WIDE = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "padding_end": (0, 3),
@@ -148,8 +148,6 @@ class _Explainer:
         near = (layers, field, values): the one whose field, on those layers, is
         nearest to the given values.
         """
-        from ._solve import solution_layers, solution_sizes
-
         try:
             graph = self._graph(doc)
         except (ConvsolveError, TooLarge):  # a trial document past a limit: no solution to show
@@ -609,60 +607,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "(" + ", ".join(_show(v) for v in value) + ")"
     return str(value)
-
-
-#: How far from a refused layer's values its nearest valid settings are looked for.
-_NEAR = 2
-
-
-#: Time the nearest settings of a refused layer may take: they come with a forward refusal.
-NEAREST_SECONDS = 0.25
-
-
-def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | None,
-                     convention: str = "pytorch", limit: int = 3) -> list[dict[str, Any]]:
-    """The valid settings of one refused layer nearest to its own (fewest changes first).
-
-    Each searchable value v becomes the domain v-2..v+2: a value shared by all axes
-    stays shared; of a value given per axis, only the refused axis moves.  The cost
-    is the total distance to the original values.
-    """
-    fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer and f != "ceil_mode"]
-    lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "padding_end": 0, "output_padding": 0}
-
-    def around(v: Any, field: str) -> Any:
-        if isinstance(v, list):
-            return [around(x, field) if a == axis or axis is None else x for a, x in enumerate(v)]
-        if not isinstance(v, int):
-            return v  # "same", "valid"
-        return {"min": max(lows[field], v - _NEAR), "max": max(lows[field], v + _NEAR)}
-
-    doc = {"input_size": list(input_size), "limit": limit, "convention": convention,
-           "layers": [{**{k: v for k, v in layer.items() if k != "input"},
-                       **{f: around(layer[f], f) for f in fields}}]}
-    original = {f: layer[f] for f in fields}
-
-    def distance(problem: Any) -> Any:
-        slots = problem.nodes[0].slots
-
-        def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float]:
-            total = 0
-            for f, want in original.items():
-                wants = want if isinstance(want, list) else [want] * problem.ndim
-                for a, w in enumerate(wants):
-                    v = vals[slots[f][a]]
-                    total += abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
-            return (total,)
-        return cost
-
-    from ._solve import solution_layers
-
-    deadline = Deadline(NEAREST_SECONDS)
-    try:
-        problem = build_problem(doc)
-        fns = make_fns(problem)
-        graph = Graph(problem, fns, bounds(problem, fns, deadline), deadline)
-        found = graph.best(limit, distance(problem), by_size=False)
-    except (ConvsolveError, Timeout, TooLarge):
-        return []  # none within the budget: a refusal says what is wrong without them
-    return [solution_layers(problem, values)[0] for _, values in found]

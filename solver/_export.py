@@ -28,7 +28,8 @@ from typing import Any
 
 from ._document import Add, Concat, Conv, ConvTranspose, Crop, ForwardRequest
 from ._errors import DocumentError
-from ._forward import forward, parse, per_axis
+from ._parse import parse, per_axis
+from ._suggest import forward
 
 _CLASSES = {
     "conv": "Conv{n}d", "conv_transpose": "ConvTranspose{n}d", "max_pool": "MaxPool{n}d",

@@ -6,7 +6,6 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 
 from . import _arith as A
 from ._document import (
@@ -16,7 +15,6 @@ from ._document import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
     AvgPool,
-    Choices,
     Conv,
     ConvTranspose,
     ForwardRequest,
@@ -25,66 +23,10 @@ from ._document import (
     LayerReport,
     LayerType,
     MaxPool,
-    Range,
     Upsample,
 )
 from ._errors import DocumentError, LayerContext, LayerRejected
-
-
-#: Nesting a document may have: a valid one needs 6 levels; validators recurse.
-MAX_NESTING = 32
-
-
-def _nesting(document: Any) -> tuple[str | int, ...] | None:
-    """Where the document goes deeper than MAX_NESTING, or None; without recursion."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, dict | list):
-            if len(where) >= MAX_NESTING:
-                return where
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            stack.extend((v, (*where, k)) for k, v in items)
-    return None
-
-
-def parse(model: type[BaseModel], document: Any) -> Any:
-    """Validate a document (dict or model) as `model`, turning pydantic errors into ours."""
-    if isinstance(document, model):
-        return document
-    deep = _nesting(document)
-    if deep is not None:
-        raise DocumentError(f"{'.'.join(map(str, deep[:6]))}...: the document is nested more than "
-                            f"{MAX_NESTING} levels deep", loc=deep[:6])
-    try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "document"
-        raise DocumentError(f"{where}: {first['msg']}", loc=tuple(first["loc"])) from exc
-
-
-def per_axis(value: Any, ndim: int, where: tuple[str | int, ...]) -> tuple[Any, ...]:
-    """An int (or bool, float, None) for every axis, or one per axis, as a tuple of ndim."""
-    if type(value) is int:  # the common case, and the cheap one
-        return (value,) * ndim
-    if isinstance(value, Range | Choices) or (
-        isinstance(value, list) and any(isinstance(v, Range | Choices) for v in value)
-    ):
-        raise DocumentError(
-            f"{'.'.join(map(str, where))}: a domain is only allowed in a solve document; "
-            "forward needs concrete values",
-            loc=where,
-        )
-    if isinstance(value, list):
-        if len(value) != ndim:
-            raise DocumentError(
-                f"{'.'.join(map(str, where))}: has {len(value)} values but the input has "
-                f"{ndim} spatial axes",
-                loc=where,
-            )
-        return tuple(value)
-    return (value,) * ndim
+from ._parse import parse, per_axis
 
 
 def _size_field(layer: Any) -> str:
@@ -244,16 +186,6 @@ def _numbers(xs: tuple[Exact, ...] | None) -> list[float] | None:
         return None
 
 
-def _nearest(layer: Any, size: tuple[int, ...], exc: LayerRejected, convention: str) -> list[dict[str, Any]]:
-    """The refused layer's nearest valid settings, for sizes rules (channels have none)."""
-    if exc.rule in (A.Rule.CHANNELS_MATCH, A.Rule.CHANNELS_POSITIVE, A.Rule.GROUPS_POSITIVE,
-                    A.Rule.GROUPS_DIVIDE_CHANNELS, A.Rule.UPSAMPLE_MODE_NDIM, A.Rule.NOT_IN_CONVENTION):
-        return []
-    from ._explain import nearest_settings  # the solver, run on this one layer
-
-    return nearest_settings(layer.model_dump(exclude_none=True), list(size), exc.axis, convention)
-
-
 def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
     if name not in names:
         raise DocumentError(
@@ -351,8 +283,7 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
                 if channels[t] is None:  # a layer's in_channels tells the count of a tensor left open
                     channels[t] = report.in_channels
             except LayerRejected as exc:
-                exc.suggest_with(lambda layer=layer, size=sizes[t], exc=exc: _nearest(
-                    layer, size, exc, doc.convention))
+                exc.refused = (layer.model_dump(exclude_none=True), list(sizes[t]), doc.convention)
                 raise
         reports.append(report)
         sizes.append(tuple(report.output_size))

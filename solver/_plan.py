@@ -22,7 +22,8 @@ from ._document import (
     UNetPlan,
 )
 from ._errors import DocumentError
-from ._forward import forward, parse
+from ._forward import forward
+from ._parse import parse
 from ._solve import solve
 
 

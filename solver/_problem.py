@@ -29,7 +29,7 @@ from ._document import (
 )
 from ._errors import DocumentError, LimitExceeded
 from ._errors import LayerContext
-from ._forward import parse, per_axis
+from ._parse import parse, per_axis
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {
@@ -331,3 +331,17 @@ def build_problem(document: SolveRequest | dict[str, Any]) -> Problem:
                 "at most 1,000,000 per layer are searched", loc=("layers", node.index),
             )
     return problem
+
+
+def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
+    """Every layer as a forward document layer, every searched parameter explicit per axis."""
+    if problem.dumped is None:  # the fixed fields, dumped once for every solution
+        problem.dumped = [node.layer.model_dump(exclude_none=True) for node in problem.nodes]
+    layers = []
+    for node, fixed in zip(problem.nodes, problem.dumped, strict=True):
+        d = dict(fixed)
+        for f, ids in node.slots.items():
+            vs = [values[v] for v in ids]
+            d[f] = vs[0] if f == "ceil_mode" or isinstance(vs[0], str) and len(set(vs)) == 1 else vs
+        layers.append(d)
+    return layers

@@ -20,7 +20,8 @@ from ._deadline import Deadline, Timeout
 from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest, Status
 from ._errors import DocumentError, LimitExceeded
 from ._exact import _NO_SIZE, make_fns, structural
-from ._forward import forward, parse
+from ._forward import forward
+from ._parse import parse
 from ._problem import build_problem
 
 #: Most candidate sizes swept on one axis.

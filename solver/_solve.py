@@ -13,9 +13,10 @@ from . import _arith as A
 from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
 from ._deadline import Deadline, Timeout
 from ._errors import DocumentError, LimitExceeded
-from ._exact import AxisFn, Cost, Graph, TooLarge, bounds, make_fns, next_jump, structural
-from ._forward import parse
-from ._problem import Node, Problem, build_problem
+from ._exact import AxisFn, Cost, Graph, TooLarge, bounds, make_fns, next_jump, solution_sizes
+from ._explain import explain
+from ._parse import parse
+from ._problem import Node, Problem, build_problem, solution_layers
 
 #: Goals that are maximized; their cost is negated inside the engines.
 _MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
@@ -120,33 +121,6 @@ def _number(x: Any) -> int | float:
     return int(x) if x == int(x) else float(x)
 
 
-def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
-    """Every layer as a forward document layer, every searched parameter explicit per axis."""
-    if problem.dumped is None:  # the fixed fields, dumped once for every solution
-        problem.dumped = [node.layer.model_dump(exclude_none=True) for node in problem.nodes]
-    layers = []
-    for node, fixed in zip(problem.nodes, problem.dumped, strict=True):
-        d = dict(fixed)
-        for f, ids in node.slots.items():
-            vs = [values[v] for v in ids]
-            d[f] = vs[0] if f == "ceil_mode" or isinstance(vs[0], str) and len(set(vs)) == 1 else vs
-        layers.append(d)
-    return layers
-
-
-def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
-    """Output size of every layer, for each input size."""
-    per_case = []
-    for case in problem.cases:
-        sizes = [list(case)]
-        for node in problem.nodes:
-            fn, i = fns[node.index], sizes[node.inputs[0]]
-            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
-                          else fn(a, i[a], values) for a in range(problem.ndim)])
-        per_case.append(sizes[1:])
-    return per_case
-
-
 def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
           cancelled: Callable[[], bool] | None = None) -> SolveResponse:
     """Enumerate, rank and count the settings that take the input sizes to the targets.
@@ -206,8 +180,6 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
             return answer(Status.TIMEOUT, None, [], engine, "stopped: the request was cancelled")
         return answer(Status.TIMEOUT, None, [], engine, f"no answer within the time limit of {budget:g} s")
     if count == 0:
-        from ._explain import explain
-
         # The explanation gets what is left of the time limit; what it could not try, it says.
         why = explain(problem.document, deadline)
         response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ._errors import ConvsolveError
 from ._export import to_keras, to_torch
-from ._forward import forward as run_forward
+from ._suggest import forward as run_forward
 from ._sizes import input_sizes as run_input_sizes
 from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
 from ._solve import solve as run_solve

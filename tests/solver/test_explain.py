@@ -153,8 +153,8 @@ def test_suggestions_are_searched_only_when_read(monkeypatch: pytest.MonkeyPatch
     import solver._explain
 
     calls = []
-    real = solver._explain.nearest_settings
-    monkeypatch.setattr(solver._explain, "nearest_settings", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = solver._suggest.nearest_settings
+    monkeypatch.setattr(solver._suggest, "nearest_settings", lambda *a, **k: calls.append(a) or real(*a, **k))
     doc = {"input_size": [5], "layers": [{"type": "max_pool", "kernel_size": 3, "padding": 2}]}
     with pytest.raises(solver.LayerRejected) as refused:
         solver.forward(doc)
