@@ -10,6 +10,8 @@ once, under their own names.
 """
 
 import importlib.util
+import inspect
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +63,27 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert actual == path.read_text(), f"output differs from {path} (pytest --overwrite rewrites it)"
 
     return check
+
+
+# Markers for a fast loop: pytest -m "not oracle and not slow" (the README says how long).
+ORACLES = ("torch", "torch_ref", "tf_ref", "onnx_ref")
+#: A test that uses an oracle in its own body (imported there, or called).
+USES_ORACLE = re.compile(r"\bimport (torch|torch_ref|tf_ref|onnx_ref)\b|\b(torch|torch_ref|tf_ref|onnx_ref)\.")
+#: Long sweeps: brute force, schema fuzzing, hostile documents, worker processes and servers.
+SLOW = ("test_solve_bruteforce.py", "test_fuzz.py", "test_hostile.py", "test_lifecycle.py", "test_pool.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "oracle: compares with torch, Keras or onnxruntime")
+    config.addinivalue_line("markers", "slow: a long sweep (brute force, fuzzing, hostile documents, servers)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module, function = getattr(item, "module", None), getattr(item, "function", None)
+        if (item.path.stem in ORACLES  # the oracles' own doctests
+                or module is not None and any(name in vars(module) for name in ORACLES)
+                or function is not None and USES_ORACLE.search(inspect.getsource(function))):
+            item.add_marker(pytest.mark.oracle)
+        if item.path.name in SLOW:
+            item.add_marker(pytest.mark.slow)
