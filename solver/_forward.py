@@ -6,17 +6,16 @@ import math
 from fractions import Fraction
 from typing import Any
 
-
 from . import _arith as A
 from ._document import (
-    Add,
-    Concat,
-    Crop,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
+    Add,
     AvgPool,
+    Concat,
     Conv,
     ConvTranspose,
+    Crop,
     ForwardRequest,
     ForwardResponse,
     Layer,

@@ -73,7 +73,8 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
     req: InputSizesRequest = parse(InputSizesRequest, request)
     budget = req.time_limit_s if max_time_s is None else min(req.time_limit_s, max_time_s)
     if budget <= 0:  # no time even to build the problem (a busy server)
-        return InputSizesResponse(status=Status.TIMEOUT, axes=[], message="no answer within the time limit of 0 s")
+        return InputSizesResponse(status=Status.TIMEOUT, axes=[],
+                                  message="no answer within the time limit of 0 s")
     deadline = Deadline(budget - (time.monotonic() - started), cancelled)
     ndim = len(req.input_size) if req.input_size is not None else (
         len(req.range) if isinstance(req.range, list) else 1)

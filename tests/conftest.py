@@ -68,7 +68,7 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
 # Markers for a fast loop: pytest -m "not oracle and not slow" (the README says how long).
 ORACLES = ("torch", "torch_ref", "tf_ref", "onnx_ref")
 #: A test that uses an oracle in its own body (imported there, or called).
-USES_ORACLE = re.compile(r"\bimport (torch|torch_ref|tf_ref|onnx_ref)\b|\b(torch|torch_ref|tf_ref|onnx_ref)\.")
+USES_ORACLE = re.compile(rf"\bimport ({'|'.join(ORACLES)})\b|\b({'|'.join(ORACLES)})\.")
 #: Long sweeps: brute force, schema fuzzing, hostile documents, worker processes and servers.
 SLOW = ("test_solve_bruteforce.py", "test_fuzz.py", "test_hostile.py", "test_lifecycle.py", "test_pool.py")
 
