@@ -69,7 +69,7 @@ def _warm(flags: Any, ready: Any) -> None:
     if hasattr(os, "nice"):
         os.nice(NICE)
     import solver
-    import solver._cpsat  # noqa: F401 - ortools, the slowest import, once per worker
+    import solver.engines.cpsat  # noqa: F401 - ortools, the slowest import, once per worker
 
     solver.solve(_TINY)
     gc.freeze()  # what the worker keeps for good, out of the collector's reach (api/lifecycle.py)

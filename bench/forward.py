@@ -8,7 +8,7 @@
     mixed conv / max_pool / conv_transpose layers, divided by the layer count: from a
     dict (validation included), from an already validated ForwardRequest (the engine
     alone) and that plus model_dump_json (what the API does after validation); and the
-    time of one call of the per-axis arithmetic (`solver._arith`), for reference.
+    time of one call of the per-axis arithmetic (`solver.rules`), for reference.
 
 (b) Over HTTP: ONE uvicorn server started with the production command
     `uvicorn api.main:app --host 127.0.0.1 --port <free port>` (access log on, uvicorn's
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import solver  # noqa: E402
-from solver import _arith as A  # noqa: E402
+from solver import rules as A  # noqa: E402
 
 HOST = "127.0.0.1"  # the only address this script ever talks to
 

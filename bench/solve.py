@@ -26,10 +26,11 @@ from rich.console import Console
 from rich.table import Table
 
 import solver
-from solver._cpsat import enumerate_solutions
-from solver._deadline import Deadline
-from solver._exact import bounds, make_fns
-from solver._problem import build_problem
+from solver.engines.cpsat import enumerate_solutions
+from solver.engines.deadline import Deadline
+from solver.engines.bounds import bounds
+from solver.engines.compiled import make_fns
+from solver.engines.problem import build_problem
 
 SINGLE = {
     "input_size": [224, 224], "target_size": [112, 112], "limit": 10_000,

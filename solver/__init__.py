@@ -16,11 +16,10 @@ Modules:
     cli         the `convsolve` command
 """
 
-from ._arith import Rule
-from ._document import (
-    ForwardRequest,
+from .contract import (
     ASPPPlan,
     EncoderDecoderPlan,
+    ForwardRequest,
     ForwardResponse,
     InputSizesRequest,
     InputSizesResponse,
@@ -33,12 +32,13 @@ from ._document import (
     Status,
     UNetPlan,
 )
-from ._errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
-from ._export import to_keras, to_torch
-from ._suggest import forward
-from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
-from ._sizes import input_sizes
-from ._solve import solve
+from .errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
+from .rules import Rule
+from .services.export import to_keras, to_torch
+from .services.input_sizes import input_sizes
+from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
+from .services.solve import solve
+from .services.suggest import forward
 
 __version__ = "0.1.0"
 

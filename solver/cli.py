@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._errors import ConvsolveError
-from ._export import to_keras, to_torch
-from ._suggest import forward as run_forward
-from ._sizes import input_sizes as run_input_sizes
-from ._plan import plan_aspp, plan_encoder_decoder, plan_unet
-from ._solve import solve as run_solve
+from .errors import ConvsolveError
+from .services.export import to_keras, to_torch
+from .services.input_sizes import input_sizes as run_input_sizes
+from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
+from .services.solve import solve as run_solve
+from .services.suggest import forward as run_forward
 
 app = typer.Typer(
     help="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from solver import Rule
-from solver import _arith as A
+from solver import rules as A
 
 # conv(i, k, s, pb, pe, d): floor((i + pb + pe - e)/s) + 1, e = d(k-1)+1
 CONV = [

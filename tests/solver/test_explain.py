@@ -150,11 +150,11 @@ def test_a_tie_with_no_common_value_is_named_and_untied() -> None:
 
 def test_suggestions_are_searched_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """forward() as a validity check stays cheap: refusing does not run the search."""
-    import solver._explain
+    import solver.services.suggest
 
     calls = []
-    real = solver._suggest.nearest_settings
-    monkeypatch.setattr(solver._suggest, "nearest_settings", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = solver.services.suggest.nearest_settings
+    monkeypatch.setattr(solver.services.suggest, "nearest_settings", lambda *a, **k: calls.append(a) or real(*a, **k))
     doc = {"input_size": [5], "layers": [{"type": "max_pool", "kernel_size": 3, "padding": 2}]}
     with pytest.raises(solver.LayerRejected) as refused:
         solver.forward(doc)

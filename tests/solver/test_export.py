@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import solver
-from solver._export import to_keras, to_torch
+from solver.services.export import to_keras, to_torch
 
 torch.set_num_threads(1)
 
@@ -292,7 +292,7 @@ HOSTILE = (
 
 def test_the_reserved_names_cover_nn_module() -> None:
     """A layer attribute must not replace one of nn.Module's (`training`, `to`, `eval`)."""
-    from solver import _export
+    from solver.services import export as _export
 
     assert {n for n in dir(torch.nn.Module()) if not n.startswith("_")} <= _export._MODULE_ATTRIBUTES
 

@@ -149,7 +149,7 @@ def test_original_unet_with_cropped_skips_runs_in_torch() -> None:
     import yaml
     from pathlib import Path
 
-    from solver._export import to_torch
+    from solver.services.export import to_torch
 
     doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "unet_original.yaml").read_text())
     result = solver.solve(doc)
@@ -174,12 +174,12 @@ def test_cpsat_agrees_on_graphs_with_crops_and_joins(monkeypatch: pytest.MonkeyP
     import yaml
     from pathlib import Path
 
-    import solver._exact
+    import solver.engines.exact
 
     doc = yaml.safe_load((Path(__file__).parents[2] / "examples" / "unet_original.yaml").read_text())
     doc = {**doc, "layers": doc["layers"], "objective": None, "limit": 100}
     exact = solver.solve(doc)
-    monkeypatch.setattr(solver._exact, "MAX_STATES", 1)  # force the CP-SAT model
+    monkeypatch.setattr(solver.engines.exact, "MAX_STATES", 1)  # force the CP-SAT model
     cpsat = solver.solve(doc)
     assert (exact.engine, cpsat.engine) == ("exact", "cpsat")
     key = lambda r: sorted(str(s.layers) for s in r.solutions)  # noqa: E731

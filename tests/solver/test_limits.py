@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import solver
-from solver import _arith as A
+from solver import rules as A
 
 #: Past the time limit, what an answer may take: catches hangs, not a slow machine.
 SLACK = 5.0

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from solver._arith import Rejected, axis_output
+from solver.rules import Rejected, axis_output
 
 SIZES = range(1, 70)
 SETTINGS = {

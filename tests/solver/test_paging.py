@@ -52,9 +52,9 @@ def test_a_cursor_is_refused_for_another_problem_or_when_forged() -> None:
 
 
 def test_pages_through_the_cpsat_fallback_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver._exact
+    import solver.engines.exact
 
-    monkeypatch.setattr(solver._exact, "MAX_STATES", 0)
+    monkeypatch.setattr(solver.engines.exact, "MAX_STATES", 0)
     whole = solver.solve({**DOC, "limit": 1000})
     assert whole.engine == "cpsat" and whole.count == 45 and "not ranked" in (whole.message or "")
     pages = _pages(lambda d: solver.solve(d).model_dump(mode="json"))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import solver
-from solver._export import to_torch
+from solver.services.export import to_torch
 
 torch.set_num_threads(1)
 

@@ -11,7 +11,7 @@ import torch
 import yaml
 
 import solver
-from solver._sizes import describe
+from solver.services.input_sizes import describe
 
 UNET = yaml.safe_load((Path(__file__).parent.parent.parent / "examples" / "unet_same.yaml").read_text())
 
@@ -36,7 +36,7 @@ def test_depth_4_unet_takes_multiples_of_16_and_says_how_to_fix_500() -> None:
 
 
 def test_the_listed_sizes_run_in_torch() -> None:
-    from solver._export import to_torch
+    from solver.services.export import to_torch
 
     namespace: dict[str, Any] = {}
     exec(compile(to_torch({**UNET, "input_size": [32, 32]}), "unet", "exec"), namespace)  # noqa: S102

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import solver
-from solver._problem import SEARCHABLE
+from solver.engines.problem import SEARCHABLE
 
 # Ranges of valid-looking values; choices may also hold one below (0 kernels and
 # strides, which PyTorch refuses) so that refused settings are searched too.
@@ -281,11 +281,12 @@ def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]
 @given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems))
 def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     """The CP-SAT model (tables from the same arithmetic) and the exact engine agree."""
-    from solver._cpsat import enumerate_solutions
-    from solver._deadline import Deadline
-    from solver._exact import bounds, make_fns
-    from solver._problem import build_problem
-    from solver._solve import solution_layers
+    from solver.engines.cpsat import enumerate_solutions
+    from solver.engines.deadline import Deadline
+    from solver.engines.bounds import bounds
+    from solver.engines.compiled import make_fns
+    from solver.engines.problem import build_problem
+    from solver.engines.problem import solution_layers
 
     ndim = len(doc["input_size"])
     problem = build_problem(doc)
@@ -301,13 +302,13 @@ def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
 
 def test_too_many_states_falls_back_to_cpsat(monkeypatch: Any) -> None:
     """Past the exact engine's state limit, CP-SAT lists the solutions and says so."""
-    import solver._exact
+    import solver.engines.exact
 
     doc = {"input_size": [64], "target_size": [16], "limit": 10_000,
            "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 4}, "stride": {"min": 1, "max": 2},
                        "padding": {"min": 0, "max": 2}}] * 2}
     exact = solver.solve(doc)
-    monkeypatch.setattr(solver._exact, "MAX_STATES", 1)
+    monkeypatch.setattr(solver.engines.exact, "MAX_STATES", 1)
     fallback = solver.solve(doc)
     assert (exact.engine, fallback.engine) == ("exact", "cpsat")
     assert fallback.status == "complete" and fallback.count == exact.count > 1

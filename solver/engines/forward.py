@@ -6,8 +6,8 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from . import _arith as A
-from ._document import (
+from .. import rules as A
+from ..contract import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
     Add,
@@ -23,9 +23,10 @@ from ._document import (
     LayerType,
     MaxPool,
     Upsample,
+    parse,
+    per_axis,
 )
-from ._errors import DocumentError, LayerContext, LayerRejected
-from ._parse import parse, per_axis
+from ..errors import DocumentError, LayerContext, LayerRejected
 
 
 def _size_field(layer: Any) -> str:

@@ -16,13 +16,12 @@ from itertools import pairwise
 from math import gcd
 from typing import Any
 
-from ._deadline import Deadline, Timeout
-from ._document import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest, Status
-from ._errors import DocumentError, LimitExceeded
-from ._exact import _NO_SIZE, make_fns, structural
-from ._forward import forward
-from ._parse import parse
-from ._problem import build_problem
+from ..contract import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest, Status, parse
+from ..engines.compiled import NO_SIZE, make_fns, structural
+from ..engines.deadline import Deadline, Timeout
+from ..engines.forward import forward
+from ..engines.problem import build_problem
+from ..errors import DocumentError, LimitExceeded
 
 #: Most candidate sizes swept on one axis.
 MAX_SWEEP = 1 << 14
@@ -97,7 +96,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
             fn = fns[node.index]
             ins = [sizes[t] for t in node.inputs]
             out = structural(node.type, ins) if fn is None else fn(a, ins[0], values)
-            if out == _NO_SIZE:
+            if out == NO_SIZE:
                 return False
             sizes.append(out)
         return not req.round_trip or sizes[-1] == i

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _arith as A
-from ._document import (
+from .. import rules as A
+from ..contract import (
     ASPPPlan,
     Design,
     EncoderDecoderPlan,
@@ -20,12 +20,11 @@ from ._document import (
     Range,
     SolveResponse,
     UNetPlan,
+    parse,
 )
-from ._errors import DocumentError
-from ._forward import forward
-from ._parse import parse
-from ._solve import solve
-
+from ..engines.forward import forward
+from ..errors import DocumentError
+from .solve import solve
 
 #: Padding that pads nothing, and padding that keeps the size at stride 1, by convention.
 _NONE: dict[str, Any] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}

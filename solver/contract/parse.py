@@ -10,9 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ._document import Choices, Range
-from ._errors import DocumentError
-
+from ..errors import DocumentError
+from .values import Choices, Range
 
 #: Nesting a document may have: a valid one needs 6 levels; validators recurse.
 MAX_NESTING = 32

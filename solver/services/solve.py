@@ -9,14 +9,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _arith as A
-from ._document import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status
-from ._deadline import Deadline, Timeout
-from ._errors import DocumentError, LimitExceeded
-from ._exact import AxisFn, Cost, Graph, TooLarge, bounds, make_fns, next_jump, solution_sizes
-from ._explain import explain
-from ._parse import parse
-from ._problem import Node, Problem, build_problem, solution_layers
+from .. import rules as A
+from ..contract import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status, parse
+from ..engines.bounds import bounds
+from ..engines.compiled import AxisFn, make_fns, next_jump, solution_sizes
+from ..engines.deadline import Deadline, Timeout
+from ..engines.exact import Cost, Graph, TooLarge
+from ..engines.problem import Node, Problem, build_problem, solution_layers
+from ..errors import DocumentError, LimitExceeded
+from .explain import explain
 
 #: Goals that are maximized; their cost is negated inside the engines.
 _MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
@@ -221,7 +222,7 @@ def read_cursor(document: SolveRequest) -> int:
 def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: Deadline,
                     listed: Any, answer: Any, reason: str, offset: int) -> SolveResponse:
     """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
-    from ._cpsat import enumerate_solutions
+    from ..engines.cpsat import enumerate_solutions
 
     end = offset + problem.limit
     try:

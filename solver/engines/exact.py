@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._arith import Rejected, axis_layer, axis_output, broadcast, crop, join, layer_rule, window
-from ._deadline import Deadline
-from ._parse import per_axis
-from ._problem import Node, Problem
+from .compiled import NO_SIZE, AxisFn, next_jump, structural
+from .deadline import Deadline
+from .intervals import Intervals, contains
+from .problem import Node, Problem
 
-Intervals = list[tuple[int, int]]  # sorted, disjoint, inclusive
 # (sizes of live tensors, values of live variables, jump per axis when it is tracked)
 State = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 _END: State = ((), (), ())
@@ -34,307 +32,13 @@ Cost = tuple[float, ...]
 
 #: Above this many states in one level the problem is handed to CP-SAT instead.
 MAX_STATES = 200_000
-_NO_SIZE = -1  # a rejected configuration, below every real size
 
 
 class TooLarge(Exception):
     """Too many intermediate states for the exact engine."""
 
 
-_KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "padding_end",
-       "dilation": "d", "output_padding": "op", "ceil_mode": "ceil_mode"}
 
-
-class AxisFn:
-    """out(axis, i, values) for one node, memoized; -1 where PyTorch rejects.
-
-    Axes that read the same variables and fixed settings form one class and share
-    their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
-    """
-
-    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recurs: bool = False) -> None:
-        self.kind = node.type
-        self.ndim = ndim
-        #: False when a size that works keeps working as it grows (every rule but one);
-        #: True when the sizes that work recur, one in every `stride` (see `envelope`).
-        self.recurs = recurs
-        layer = node.layer
-        fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
-        where = ("layers", node.index)
-        if self.kind == "upsample":
-            field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
-            for a, v in enumerate(per_axis(getattr(layer, field), ndim, where)):
-                fixed[a] |= {key: v, "mode": layer.mode}
-        elif self.kind.startswith("adaptive"):
-            for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
-                fixed[a]["size"] = v
-        elif getattr(layer, "output_shape", None) is not None:
-            for a, v in enumerate(per_axis(layer.output_shape, ndim, where)):
-                fixed[a]["output_shape"] = v
-        if convention != "pytorch":
-            for fx in fixed:
-                fx["convention"] = convention
-        #: Variables of the rule that spans axes (stride, dilation), when it applies.
-        self.spanning = None
-        if convention == "tensorflow" and self.kind in ("conv", "conv_transpose"):
-            self.spanning = (node.slots["stride"], node.slots["dilation"])
-        axis_keys = [(tuple((_KW[f], ids[a]) for f, ids in node.slots.items()), tuple(sorted(fixed[a].items())))
-                     for a in range(ndim)]
-        classes = list(dict.fromkeys(axis_keys))
-        self.cls_of = [classes.index(k) for k in axis_keys]
-        #: per class: (names of the keyword arguments, their variable ids, fixed settings)
-        self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
-                        for fields, fx in classes]
-        self.cache: dict[tuple[Any, ...], int] = {}
-
-    def allows(self, values: dict[int, Any]) -> bool:
-        """The rule that spans axes (see _arith.layer_rule), on every variable's value."""
-        if self.spanning is None:
-            return True
-        strides, dilations = self.spanning
-        try:
-            layer_rule(self.kind, "tensorflow", tuple(values[v] for v in strides),
-                       tuple(values[v] for v in dilations))
-        except Rejected:
-            return False
-        return True
-
-    def spanning_settings(self, domains: dict[int, tuple[Any, ...]]) -> tuple[tuple[int, ...], list[tuple[Any, ...]]]:
-        """The variables of the rule that spans axes, and the values of them it allows."""
-        assert self.spanning is not None
-        ids = tuple(dict.fromkeys(v for group in self.spanning for v in group))
-        return ids, [combo for combo in itertools.product(*(domains[v] for v in ids))
-                     if self.allows(dict(zip(ids, combo, strict=True)))]
-
-    def vars_of(self, a: int) -> tuple[int, ...]:
-        return self.classes[self.cls_of[a]][1]
-
-    def _compute(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
-        names, _, fixed = self.classes[cls]
-        try:
-            out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
-        except Rejected:
-            return _NO_SIZE
-        return out
-
-    def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
-        """The output size for class cls, input i, and its variables' values combo."""
-        key = (cls, i, combo)
-        out = self.cache.get(key)
-        if out is None:
-            out = self.cache[key] = self._compute(cls, i, combo)
-        return out
-
-    def envelope(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
-        """The largest output of any input up to i: eval() itself where validity, once
-        reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
-        out = self.eval(cls, i, combo)
-        if out != _NO_SIZE or not self.recurs:
-            return out
-        # Outputs grow with the inputs that work, and one of every `stride` works: the
-        # first that works below i, within a stride, is the largest.
-        stride = dict(zip(self.classes[cls][0], combo)).get("s", 1)
-        for j in range(i - 1, max(0, i - stride), -1):
-            out = self.eval(cls, j, combo)
-            if out != _NO_SIZE:
-                return out
-        return _NO_SIZE
-
-    def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]], deadline: Deadline) -> list[int]:
-        """eval() for many combos at once, reading the memo (the bounds filled some) but
-        not filling it: the levels keep these lists themselves."""
-        outs = []
-        for combo in combos:
-            deadline.tick()
-            out = self.cache.get((cls, i, combo))
-            outs.append(self._compute(cls, i, combo) if out is None else out)
-        return outs
-
-    def sides(self, a: int, i: int, values: dict[int, Any]) -> tuple[int, int]:
-        """The (begin, end) padding axis a applies to an input of size i (see axis_layer)."""
-        names, ids, fixed = self.classes[self.cls_of[a]]
-        _, pads = axis_layer(self.kind, i, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)
-        return pads or (0, 0)
-
-    def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
-        cls = self.cls_of[a]
-        return self.eval(cls, i, tuple([values[v] for v in self.classes[cls][1]]))
-
-    def combos(self, a: int, domains: dict[int, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-        """Every assignment of the variables axis a reads (repeated ids take one value)."""
-        ids = self.vars_of(a)
-        distinct = tuple(dict.fromkeys(ids))
-        if len(distinct) == len(ids):
-            yield from itertools.product(*(domains[v] for v in ids))
-            return
-        for combo in itertools.product(*(domains[v] for v in distinct)):
-            value = dict(zip(distinct, combo))
-            yield tuple(value[v] for v in ids)
-
-
-def next_jump(node: Node, vals: dict[int, Any], jump: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The jump (cumulative stride) after a conv, transposed conv or pool of a chain."""
-    s, k, d = node.slots["stride"], node.slots["kernel_size"], node.slots.get("dilation")
-    return tuple(j * window(node.type, vals[k[a]], vals[s[a]], vals[d[a]] if d else 1)[1]
-                 for a, j in enumerate(jump))
-
-
-# --- interval bounds ------------------------------------------------------------------
-
-def _merge(ivs: Intervals) -> Intervals:
-    out: Intervals = []
-    for lo, hi in sorted(ivs):
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def _intersect(x: Intervals, y: Intervals) -> Intervals:
-    out, i, j = [], 0, 0
-    while i < len(x) and j < len(y):
-        lo, hi = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if x[i][1] < y[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def _contains(ivs: Intervals, v: int) -> bool:
-    k = bisect_right(ivs, (v, float("inf"))) - 1
-    return k >= 0 and ivs[k][0] <= v <= ivs[k][1]
-
-
-def _first(lo: int, hi: int, pred: Callable[[int], bool]) -> int | None:
-    """Smallest i in [lo, hi] with pred(i), pred being false...true; None if none."""
-    if lo > hi or not pred(hi):
-        return None
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if pred(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-def _preimage(f: Callable[[int], int], ivs: Intervals, target: Intervals) -> Intervals:
-    """The inputs in ivs that f (non-decreasing, -1 below its valid inputs) maps into target."""
-    out = []
-    for lo, hi in ivs:
-        for olo, ohi in target:
-            first = _first(lo, hi, lambda i: f(i) >= olo)
-            if first is None or f(first) > ohi:
-                continue
-            after = _first(first, hi, lambda i: f(i) > ohi)
-            out.append((first, hi if after is None else after - 1))
-    return out
-
-
-#: Layers with no parameters that only relate sizes of several tensors.
-STRUCTURAL = ("concat", "add", "crop")
-
-
-def make_fns(problem: Problem) -> list[AxisFn | None]:
-    """Each node's memoized size rule; None for the structural layers (see `structural`)."""
-    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention,
-                                                     _recurs(problem, n))
-            for n in problem.nodes]
-
-
-def _recurs(problem: Problem, node: Node) -> bool:
-    """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
-    is longer than the window: then the sizes that work recur with the stride (one in
-    every `stride` consecutive sizes works) instead of holding from some size on."""
-    return problem.document.convention == "onnx" and node.type == "max_pool" and any(
-        isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values)
-
-
-def structural(kind: str, ins: list[int]) -> int:
-    """One axis of a concat (all sizes equal), an add (equal or 1: broadcast) or a crop
-    (to the second size); -1 if refused."""
-    try:
-        return crop(ins[0], ins[1]) if kind == "crop" else broadcast(ins) if kind == "add" else join(ins)
-    except Rejected:
-        return _NO_SIZE
-
-
-def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> list[list[list[Intervals]]]:
-    """Possible sizes of every tensor, per case and axis.
-
-    Forward, only an upper bound (outputs grow with inputs, so one evaluation per
-    assignment); then backward from the targets, by bisection on the forward rule
-    (its envelope, where valid sizes recur: `AxisFn.envelope`).
-    """
-    ncase, nd = len(problem.cases), range(problem.ndim)
-    domains = {v: var.values for v, var in enumerate(problem.vars)}
-    memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
-
-    def highest(fn: AxisFn, a: int, i: int) -> int:
-        key = (id(fn), fn.cls_of[a], i)
-        if key not in memo:
-            top = _NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
-            for combo in fn.combos(a, domains):
-                deadline.tick()
-                top = max(top, fn.envelope(fn.cls_of[a], i, combo))
-            memo[key] = top
-        return memo[key]  # type: ignore[no-any-return]
-
-    def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
-        cls = fn.cls_of[a]
-        key = (id(fn), cls, tuple(ivs), tuple(target))
-        if key not in memo:
-            found: Intervals = []
-            for combo in fn.combos(a, domains):
-                deadline.tick()
-                found += _preimage(lambda i, combo=combo: fn.envelope(cls, i, combo), ivs, target)
-            memo[key] = _merge(found)
-        return memo[key]  # type: ignore[no-any-return]
-
-    top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
-    for node in problem.nodes:
-        deadline.check()
-        fn = fns[node.index]
-        if fn is None:  # a concat's size is any of its inputs'; an add's, the largest; a crop's, its reference's
-            refs = node.inputs[1:] if node.type == "crop" else node.inputs
-            pick = max if node.type == "add" else min
-            top.append([[pick(top[s][c][a] for s in refs) for a in nd] for c in range(ncase)])
-        else:
-            src = top[node.inputs[0]]
-            top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
-    sets = [[[[(c[a], c[a])] for a in nd] for c in problem.cases]]
-    sets += [[[[(1, top[t][c][a])] if top[t][c][a] >= 1 else [] for a in nd] for c in range(ncase)]
-             for t in range(1, len(top))]
-    for t, axes in problem.targets.items():
-        for c, case in enumerate(problem.cases):
-            for a, tg in enumerate(axes):
-                want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
-                sets[t][c][a] = _intersect(sets[t][c][a], want)
-    for node in reversed(problem.nodes):
-        deadline.check()
-        t, fn = node.index + 1, fns[node.index]
-        for s in node.inputs:
-            if s == 0:
-                continue  # the input's size is known; the levels will test it
-            for c in range(ncase):
-                for a in nd:
-                    if fn is None:
-                        out = sets[t][c][a]
-                        cropped = node.type == "crop" and s == node.inputs[0]  # at least the output
-                        pre = [(out[0][0], sets[s][c][a][-1][1])] if cropped and out and sets[s][c][a] else out
-                        if node.type == "add":  # the output's size, or 1 (broadcast)
-                            pre = _merge([*pre, (1, 1)])
-                    else:
-                        pre = preimage(fn, a, sets[s][c][a], sets[t][c][a])
-                    sets[s][c][a] = _intersect(sets[s][c][a], pre)
-    return sets
-
-
-# --- the levelled graph of states -----------------------------------------------------
 
 @dataclass(slots=True)
 class Layout:
@@ -437,7 +141,7 @@ class Graph:
                         lo, hi = ivs[0]
                         col = [o if lo <= o <= hi else None for o in outs]
                     else:
-                        col = [o if o != _NO_SIZE and _contains(ivs, o) else None for o in outs]
+                        col = [o if o != NO_SIZE and contains(ivs, o) else None for o in outs]
                     columns[key] = col
                 return col
 
@@ -458,7 +162,7 @@ class Graph:
                     if fn is None:  # a join or a crop: no settings, one output (or none)
                         out = tuple(tuple(structural(node.type, [x[c][a] for x in ins]) for a in range(nd))
                                     for c in range(ncase))
-                        if all(_contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
+                        if all(contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
                             groups[out] = [()]
                     else:
                         cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
@@ -604,15 +308,3 @@ def _pair_sums(local: list[tuple[Cost, int, Any]], tail: list[tuple[Cost, int, A
                 seen.add((ni, nj))
                 heapq.heappush(heap, (_add(local[ni][0], tail[nj][0]), (ni, nj)))
 
-
-def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
-    """Output size of every layer, for each input size."""
-    per_case = []
-    for case in problem.cases:
-        sizes = [list(case)]
-        for node in problem.nodes:
-            fn, i = fns[node.index], sizes[node.inputs[0]]
-            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
-                          else fn(a, i[a], values) for a in range(problem.ndim)])
-        per_case.append(sizes[1:])
-    return per_case

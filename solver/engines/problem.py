@@ -13,23 +13,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _arith as A
-from ._document import (
+from .. import rules as A
+from ..contract import (
     Add,
-    Crop,
     Choices,
     Concat,
     Conv,
     ConvTranspose,
+    Crop,
     Goal,
     MaxPool,
     Prefer,
     Range,
     SolveRequest,
+    parse,
+    per_axis,
 )
-from ._errors import DocumentError, LimitExceeded
-from ._errors import LayerContext
-from ._parse import parse, per_axis
+from ..errors import DocumentError, LayerContext, LimitExceeded
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {

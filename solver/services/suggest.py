@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _arith as A
-from ._deadline import Deadline, Timeout
-from ._document import ForwardRequest, ForwardResponse
-from ._errors import ConvsolveError, LayerRejected
-from ._exact import Graph, TooLarge, bounds, make_fns
-from ._forward import forward as _forward
-from ._problem import SEARCHABLE, build_problem, solution_layers
+from .. import rules as A
+from ..contract import ForwardRequest, ForwardResponse
+from ..engines.bounds import bounds
+from ..engines.compiled import make_fns
+from ..engines.deadline import Deadline, Timeout
+from ..engines.exact import Graph, TooLarge
+from ..engines.forward import forward as _forward
+from ..engines.problem import SEARCHABLE, build_problem, solution_layers
+from ..errors import ConvsolveError, LayerRejected
 
 #: Rules no nearby kernel, stride, padding or dilation can mend.
 _NO_SUGGESTION = {A.Rule.CHANNELS_MATCH, A.Rule.CHANNELS_POSITIVE, A.Rule.GROUPS_POSITIVE,

@@ -15,9 +15,11 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from ._deadline import Deadline
-from ._exact import _NO_SIZE, AxisFn, Intervals, TooLarge
-from ._problem import Problem
+from .compiled import NO_SIZE, AxisFn
+from .deadline import Deadline
+from .exact import TooLarge
+from .intervals import Intervals
+from .problem import Problem
 
 #: Largest input-size set turned into table rows, per tensor and axis.
 MAX_TABLE_SIZES = 5000
@@ -97,7 +99,7 @@ def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
             for index, combo in settings:
                 deadline.tick()
                 o = fn.eval(cls, i, combo)
-                if o != _NO_SIZE and any(olo <= o <= ohi for olo, ohi in outs):
+                if o != NO_SIZE and any(olo <= o <= ohi for olo, ohi in outs):
                     rows.append([i, *index, o])
     return rows
 

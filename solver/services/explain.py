@@ -19,12 +19,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import _arith as A
-from ._document import Conflict, Explanation, Repair, SolveRequest
-from ._deadline import Deadline, Timeout
-from ._errors import ConvsolveError
-from ._exact import Graph, TooLarge, bounds, make_fns, solution_sizes
-from ._problem import SEARCHABLE, build_problem, solution_layers
+from .. import rules as A
+from ..contract import Conflict, Explanation, Repair, SolveRequest
+from ..engines.bounds import bounds
+from ..engines.compiled import make_fns, solution_sizes
+from ..engines.deadline import Deadline, Timeout
+from ..engines.exact import Graph, TooLarge
+from ..engines.problem import SEARCHABLE, build_problem, solution_layers
+from ..errors import ConvsolveError
 
 #: Domains a repair may widen a parameter to (the original domain is always kept).
 _WIDE = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "padding_end": (0, 3),

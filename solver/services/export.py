@@ -26,10 +26,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from ._document import Add, Concat, Conv, ConvTranspose, Crop, ForwardRequest
-from ._errors import DocumentError
-from ._parse import parse, per_axis
-from ._suggest import forward
+from ..contract import Add, Concat, Conv, ConvTranspose, Crop, ForwardRequest, parse, per_axis
+from ..errors import DocumentError
+from .suggest import forward
 
 _CLASSES = {
     "conv": "Conv{n}d", "conv_transpose": "ConvTranspose{n}d", "max_pool": "MaxPool{n}d",

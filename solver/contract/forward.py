@@ -1,0 +1,80 @@
+"""The forward document: a stack or graph of concrete layers, and its report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .layers import Layer, LayerType, convention_defaults
+from .values import (
+    MAX_LAYERS,
+    Convention,
+    InputChannels,
+    InputSize,
+    StrictModel,
+)
+
+
+class ForwardRequest(StrictModel):
+    """A stack of layers applied to an input of the given spatial size."""
+
+    input_size: InputSize
+    in_channels: InputChannels | None = None
+    layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
+    convention: Convention = "pytorch"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ForwardRequest:
+        convention_defaults(self.convention, self.layers)
+        return self
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [224, 224],
+                    "in_channels": 3,
+                    "layers": [
+                        {"type": "conv", "kernel_size": 7, "stride": 2, "padding": 3,
+                         "out_channels": 64, "bias": False, "name": "conv1"},
+                        {"type": "max_pool", "kernel_size": 3, "stride": 2, "padding": 1},
+                    ],
+                }
+            ]
+        },
+    )
+
+
+class LayerReport(BaseModel):
+    """What one layer does to the tensor."""
+
+    index: int
+    name: str | None
+    type: LayerType
+    input_size: list[int]
+    output_size: list[int]
+    #: Padding actually applied per axis, as [begin, end] (asymmetric for padding='same').
+    #: A transposed conv's is what it cuts from (i-1)*s + e before output_padding adds
+    #: rows at the end, as PyTorch's padding: [p, p] there; negative when the output is longer.
+    padding: list[list[int]] | None
+    in_channels: int | None
+    out_channels: int | None
+    params: int | None
+    macs: int | None
+    #: Receptive field per axis, in input pixels, after this layer (null when not exact).
+    receptive_field: list[int | float] | None
+    #: Distance in input pixels between neighbouring outputs (cumulative stride).
+    jump: list[int | float] | None
+
+
+class ForwardResponse(BaseModel):
+    input_size: list[int]
+    output_size: list[int]
+    in_channels: int | None
+    out_channels: int | None
+    params: int | None
+    macs: int | None
+    receptive_field: list[int | float] | None
+    layers: list[LayerReport]

@@ -1,0 +1,171 @@
+"""The layer kinds a document may hold, their fields and defaults."""
+
+from __future__ import annotations
+
+from enum import StrEnum, unique
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from .values import (
+    BoolParam,
+    Channels,
+    PaddingParam,
+    Param,
+    Size,
+    StrictModel,
+    TensorName,
+)
+
+
+@unique
+class LayerType(StrEnum):
+    CONV = "conv"
+    CONV_TRANSPOSE = "conv_transpose"
+    MAX_POOL = "max_pool"
+    AVG_POOL = "avg_pool"
+    UPSAMPLE = "upsample"
+    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
+    ADAPTIVE_MAX_POOL = "adaptive_max_pool"
+    CONCAT = "concat"
+    ADD = "add"
+    CROP = "crop"
+
+
+class _LayerBase(StrictModel):
+    #: Names the layer and its output tensor, for `input`, joins, ties and targets.
+    name: TensorName | None = None
+    #: The tensor this layer reads: "input" or a layer's name; default: the layer before.
+    input: TensorName | None = None
+
+
+class _Weighted(_LayerBase):
+    kernel_size: Param
+    stride: Param = 1
+    dilation: Param = 1
+    in_channels: Channels | None = None
+    out_channels: Channels | None = None
+    groups: Channels = 1
+    bias: bool = True
+
+
+class Conv(_Weighted):
+    """torch.nn.Conv1d/2d/3d; keras Conv1D/2D/3D; ONNX Conv."""
+
+    type: Literal["conv"]
+    padding: PaddingParam = 0
+    #: onnx only: the end padding, when it differs from `padding` (then the beginning's).
+    padding_end: Param | None = None
+
+
+class ConvTranspose(_Weighted):
+    """torch.nn.ConvTranspose1d/2d/3d; keras Conv1D/2D/3DTranspose; ONNX ConvTranspose."""
+
+    type: Literal["conv_transpose"]
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
+    #: Extra rows at the end; null: 0, except in tensorflow where Keras infers the output.
+    output_padding: Param | None = None
+    #: onnx only: the output size, the padding worked out from it.
+    output_shape: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
+
+
+class MaxPool(_LayerBase):
+    """torch.nn.MaxPool1d/2d/3d; stride defaults to kernel_size."""
+
+    type: Literal["max_pool"]
+    kernel_size: Param
+    stride: Param | None = None
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
+    dilation: Param = 1
+    ceil_mode: BoolParam = False
+
+
+class AvgPool(_LayerBase):
+    """torch.nn.AvgPool1d/2d/3d; stride defaults to kernel_size."""
+
+    type: Literal["avg_pool"]
+    kernel_size: Param
+    stride: Param | None = None
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
+    ceil_mode: BoolParam = False
+
+
+class Upsample(_LayerBase):
+    """torch.nn.Upsample: exactly one of scale_factor and size."""
+
+    type: Literal["upsample"]
+    scale_factor: (
+        Annotated[float, Field(gt=0, le=1024)]
+        | Annotated[list[Annotated[float, Field(gt=0, le=1024)]], Field(min_length=1, max_length=3)]
+        | None
+    ) = None
+    size: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
+    mode: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Upsample:
+        if (self.scale_factor is None) == (self.size is None):
+            raise ValueError("upsample needs exactly one of scale_factor and size")
+        return self
+
+
+class _Adaptive(_LayerBase):
+    output_size: Size | Annotated[list[Size | None], Field(min_length=1, max_length=3)]
+
+
+class AdaptiveAvgPool(_Adaptive):
+    """torch.nn.AdaptiveAvgPool1d/2d/3d; a null entry keeps that axis' size."""
+
+    type: Literal["adaptive_avg_pool"]
+
+
+class AdaptiveMaxPool(_Adaptive):
+    """torch.nn.AdaptiveMaxPool1d/2d/3d; a null entry keeps that axis' size."""
+
+    type: Literal["adaptive_max_pool"]
+
+
+class _Join(StrictModel):
+    name: TensorName | None = None
+    #: The tensors joined; their spatial sizes must be equal.
+    inputs: Annotated[list[TensorName], Field(min_length=2, max_length=64)]
+
+
+class Concat(_Join):
+    """torch.cat along channels (a U-Net skip, ASPP branches): spatial sizes must match."""
+
+    type: Literal["concat"]
+
+
+class Add(_Join):
+    """Element-wise sum (a residual connection): sizes and channels must match."""
+
+    type: Literal["add"]
+
+
+class Crop(_LayerBase):
+    """Centre crop of `input` to the spatial size of the tensor `to` (the original U-Net's
+    skips): x[..., d//2 : d//2 + size] on each axis, d the difference of sizes."""
+
+    type: Literal["crop"]
+    to: TensorName
+
+
+Layer = Annotated[
+    Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
+    | Concat | Add | Crop,
+    Field(discriminator="type"),
+]
+
+def convention_defaults(convention: str, layers: list[Any]) -> None:
+    """What a left-out field means outside PyTorch: Keras pads 'valid' by default, and an
+    ONNX pool's strides default to 1 (PyTorch's padding is 0, a pool's stride its kernel)."""
+    for layer in layers:
+        if convention == "tensorflow" and "padding" in type(layer).model_fields \
+                and "padding" not in layer.model_fields_set:
+            layer.padding = "valid"
+        if convention == "onnx" and isinstance(layer, MaxPool | AvgPool) and layer.stride is None:
+            layer.stride = 1

@@ -1,0 +1,74 @@
+"""The input-sizes document: which input sizes a design accepts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .layers import Layer, convention_defaults
+from .solve import Status
+from .values import (
+    MAX_LAYERS,
+    Convention,
+    InputChannels,
+    InputSize,
+    Range,
+    StrictModel,
+)
+
+# --- valid input sizes ---------------------------------------------------------------
+
+class InputSizesRequest(StrictModel):
+    """A concrete design and a range of input sizes to try, per axis."""
+
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
+    in_channels: InputChannels | None = None
+    #: Sizes to try on each axis: one range for every axis, or one per axis.
+    range: Range | Annotated[list[Range], Field(min_length=1, max_length=3)]
+    #: The size you have: the answer gives the nearest valid sizes around it.
+    input_size: InputSize | None = None
+    #: Only sizes whose output equals the input (an autoencoder, a U-Net).
+    round_trip: bool = False
+    convention: Convention = "pytorch"
+    #: Wall-clock budget for the sweep; the server caps it.
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+
+    @model_validator(mode="after")
+    def _defaults(self) -> InputSizesRequest:
+        convention_defaults(self.convention, self.layers)
+        return self
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "input_size": [500, 500], "range": {"min": 64, "max": 1024}, "round_trip": True,
+            "layers": [{"type": "max_pool", "kernel_size": 2}, {"type": "max_pool", "kernel_size": 2},
+                       {"type": "upsample", "scale_factor": 4}]}]},
+    )
+
+
+class Nearest(BaseModel):
+    requested: int
+    #: The largest valid size not above the request, and how much to crop to reach it.
+    below: int | None
+    crop: int | None
+    #: The smallest valid size not below the request, and how much to pad to reach it.
+    above: int | None
+    pad: int | None
+
+
+class AxisSizes(BaseModel):
+    axis: int
+    count: int
+    #: The valid sizes said compactly: "multiples of 16 from 64", "every size from 3", ...
+    pattern: str
+    sizes: list[int]
+    nearest: Nearest | None = None
+
+
+class InputSizesResponse(BaseModel):
+    #: "complete", or "timeout" (then axes is empty and message says why).
+    status: Status = Status.COMPLETE
+    axes: list[AxisSizes]
+    message: str

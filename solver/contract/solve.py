@@ -1,0 +1,182 @@
+"""The solve document: domains to search, targets, ties and objectives; its answer."""
+
+from __future__ import annotations
+
+from enum import StrEnum, unique
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+
+from .layers import Layer, convention_defaults
+from .values import (
+    MAX_LAYERS,
+    Convention,
+    InputChannels,
+    InputSize,
+    Int,
+    Range,
+    Size,
+    StrictModel,
+    TensorName,
+)
+
+# --- the solve document --------------------------------------------------------------
+
+#: A target per axis: a size, a range, or "input" (the same as the network input).
+AxisTarget = Size | Range
+Target = (
+    Size
+    | Range
+    | Literal["input"]
+    | Annotated[list[AxisTarget], Field(min_length=1, max_length=3)]
+)
+
+
+@unique
+class Goal(StrEnum):
+    """What "best" means; a list of goals is lexicographic (the first one decides)."""
+
+    FEWEST_PARAMS = "fewest_params"
+    FEWEST_MACS = "fewest_macs"
+    LEAST_PADDING = "least_padding"
+    SMALLEST_KERNELS = "smallest_kernels"
+    SMALLEST_DILATION = "smallest_dilation"
+    LARGEST_RECEPTIVE_FIELD = "largest_receptive_field"
+
+
+class Prefer(StrictModel):
+    """Closeness to preferred values, e.g. {"prefer": {"stride": 2}}: the sum of |v - want|."""
+
+    prefer: dict[
+        Literal["kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding"], Int
+    ] = Field(min_length=1)
+
+
+Objective = Goal | Prefer
+
+
+class Tie(StrictModel):
+    """Parameters shared between layers: every listed layer takes the same values."""
+
+    layers: Annotated[list[TensorName | Annotated[int, Strict(), Field(ge=0)]], Field(min_length=2)]
+    params: Annotated[
+        list[Literal["kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding",
+                     "ceil_mode"]],
+        Field(min_length=1),
+    ]
+
+
+class SolveRequest(StrictModel):
+    """Which settings of the searchable parameters take the input to the target."""
+
+    input_size: InputSize | None = None
+    #: Several input sizes the one design must handle; excludes input_size.
+    input_sizes: Annotated[list[InputSize], Field(min_length=1, max_length=16)] | None = None
+    in_channels: InputChannels | None = None
+    #: Size of the last layer's output.
+    target_size: Target | None = None
+    #: Targets on named tensors (layer names).
+    targets: dict[TensorName, Target] = Field(default_factory=dict, max_length=MAX_LAYERS)
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
+    ties: Annotated[list[Tie], Field(max_length=MAX_LAYERS)] = Field(default_factory=list)
+    objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
+    #: How many solutions to list at most (the best ones when there is an objective).
+    limit: Annotated[int, Strict(), Field(ge=0, le=10_000)] = 100
+    #: Wall-clock budget; the server caps it.
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    #: The `next_cursor` of the previous page: the next `limit` solutions, in rank order.
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+    convention: Convention = "pytorch"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> SolveRequest:
+        convention_defaults(self.convention, self.layers)
+        return self
+
+    @model_validator(mode="after")
+    def _one_input(self) -> SolveRequest:
+        if (self.input_size is None) == (self.input_sizes is None):
+            raise ValueError("give exactly one of input_size and input_sizes")
+        return self
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "input_size": [572, 572],
+                    "target_size": [388, 388],
+                    "layers": [
+                        {"type": "conv", "kernel_size": {"min": 1, "max": 5},
+                         "padding": {"min": 0, "max": 2}},
+                        {"type": "max_pool", "kernel_size": 2},
+                        {"type": "conv_transpose", "kernel_size": 2, "stride": 2},
+                    ],
+                    "objective": "smallest_kernels",
+                    "limit": 10,
+                }
+            ]
+        },
+    )
+
+
+@unique
+class Status(StrEnum):
+    COMPLETE = "complete"
+    LIMIT = "limit"
+    TIMEOUT = "timeout"
+    INFEASIBLE = "infeasible"
+
+
+class Solution(BaseModel):
+    #: Every parameter explicit, one int per axis: a valid forward document's layers.
+    layers: list[dict[str, Any]]
+    #: Output size of every layer, for each input size (one list per input size).
+    sizes: list[list[list[int]]]
+    #: The objective's value, one number per goal (lexicographic), when ranked; sums
+    #: over axes (a 7x7 receptive field scores 14).
+    score: list[int | float] | None = None
+
+
+class Conflict(BaseModel):
+    """One constraint among those that cannot hold together."""
+
+    #: Index of the layer in the document; null for a target or the input.
+    layer: int | None
+    name: str | None = None
+    #: The spatial axis; null when the conflict is not about one axis.
+    axis: int | None
+    #: A stable id: a solver.Rule value, target_unreachable, domain_too_narrow, ...
+    rule: str
+    message: str
+
+
+class Repair(BaseModel):
+    """A change to the document that makes it solvable (checked by solving it)."""
+
+    message: str
+    #: The changed solve document; it has solutions.
+    document: dict[str, Any]
+
+
+class Explanation(BaseModel):
+    message: str
+    conflicts: list[Conflict]
+    repairs: list[Repair]
+    #: Set when the time limit cut the search short: which repairs were not tried.
+    note: str | None = None
+
+
+class SolveResponse(BaseModel):
+    status: Status
+    #: Exact number of solutions in the domains; null when it could not be counted.
+    count: int | None
+    solutions: list[Solution]
+    #: Which engine answered: "exact" (over intermediate sizes) or "cpsat".
+    engine: str
+    elapsed_s: float
+    message: str | None = None
+    #: With status "infeasible": why, and the smallest changes that work.
+    explanation: Explanation | None = None
+    #: Send it back as `cursor` (same document otherwise) for the next page; null on the last.
+    next_cursor: str | None = None

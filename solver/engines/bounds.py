@@ -1,0 +1,82 @@
+"""Bounds on every tensor's size: forward from the inputs, backward from the targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compiled import NO_SIZE, AxisFn
+from .deadline import Deadline
+from .intervals import Intervals, intersect, merge, preimage_of
+from .problem import Problem
+
+
+def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> list[list[list[Intervals]]]:
+    """Possible sizes of every tensor, per case and axis.
+
+    Forward, only an upper bound (outputs grow with inputs, so one evaluation per
+    assignment); then backward from the targets, by bisection on the forward rule
+    (its envelope, where valid sizes recur: `AxisFn.envelope`).
+    """
+    ncase, nd = len(problem.cases), range(problem.ndim)
+    domains = {v: var.values for v, var in enumerate(problem.vars)}
+    memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
+
+    def highest(fn: AxisFn, a: int, i: int) -> int:
+        key = (id(fn), fn.cls_of[a], i)
+        if key not in memo:
+            top = NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
+            for combo in fn.combos(a, domains):
+                deadline.tick()
+                top = max(top, fn.envelope(fn.cls_of[a], i, combo))
+            memo[key] = top
+        return memo[key]  # type: ignore[no-any-return]
+
+    def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
+        cls = fn.cls_of[a]
+        key = (id(fn), cls, tuple(ivs), tuple(target))
+        if key not in memo:
+            found: Intervals = []
+            for combo in fn.combos(a, domains):
+                deadline.tick()
+                found += preimage_of(lambda i, combo=combo: fn.envelope(cls, i, combo), ivs, target)
+            memo[key] = merge(found)
+        return memo[key]  # type: ignore[no-any-return]
+
+    top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
+    for node in problem.nodes:
+        deadline.check()
+        fn = fns[node.index]
+        if fn is None:  # a concat's size is any of its inputs'; an add's, the largest; a crop's, its reference's
+            refs = node.inputs[1:] if node.type == "crop" else node.inputs
+            pick = max if node.type == "add" else min
+            top.append([[pick(top[s][c][a] for s in refs) for a in nd] for c in range(ncase)])
+        else:
+            src = top[node.inputs[0]]
+            top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
+    sets = [[[[(c[a], c[a])] for a in nd] for c in problem.cases]]
+    sets += [[[[(1, top[t][c][a])] if top[t][c][a] >= 1 else [] for a in nd] for c in range(ncase)]
+             for t in range(1, len(top))]
+    for t, axes in problem.targets.items():
+        for c, case in enumerate(problem.cases):
+            for a, tg in enumerate(axes):
+                want = [(case[a], case[a])] if tg.same_as_input else [(tg.lo, tg.hi)]
+                sets[t][c][a] = intersect(sets[t][c][a], want)
+    for node in reversed(problem.nodes):
+        deadline.check()
+        t, fn = node.index + 1, fns[node.index]
+        for s in node.inputs:
+            if s == 0:
+                continue  # the input's size is known; the levels will test it
+            for c in range(ncase):
+                for a in nd:
+                    if fn is None:
+                        out = sets[t][c][a]
+                        cropped = node.type == "crop" and s == node.inputs[0]  # at least the output
+                        pre = [(out[0][0], sets[s][c][a][-1][1])] if cropped and out and sets[s][c][a] else out
+                        if node.type == "add":  # the output's size, or 1 (broadcast)
+                            pre = merge([*pre, (1, 1)])
+                    else:
+                        pre = preimage(fn, a, sets[s][c][a], sets[t][c][a])
+                    sets[s][c][a] = intersect(sets[s][c][a], pre)
+    return sets
+

@@ -1,0 +1,196 @@
+"""The size rules compiled per layer: each layer's rule with its fixed settings bound,
+its axes grouped into classes that share evaluations, memoized."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from ..contract import per_axis
+from ..rules import Rejected, axis_layer, axis_output, broadcast, crop, join, layer_rule, window
+from .deadline import Deadline
+from .problem import Node, Problem
+
+NO_SIZE = -1  # a rejected configuration, below every real size
+
+
+_KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "padding_end",
+       "dilation": "d", "output_padding": "op", "ceil_mode": "ceil_mode"}
+
+
+class AxisFn:
+    """out(axis, i, values) for one node, memoized; -1 where PyTorch rejects.
+
+    Axes that read the same variables and fixed settings form one class and share
+    their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
+    """
+
+    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recurs: bool = False) -> None:
+        self.kind = node.type
+        self.ndim = ndim
+        #: False when a size that works keeps working as it grows (every rule but one);
+        #: True when the sizes that work recur, one in every `stride` (see `envelope`).
+        self.recurs = recurs
+        layer = node.layer
+        fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
+        where = ("layers", node.index)
+        if self.kind == "upsample":
+            field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
+            for a, v in enumerate(per_axis(getattr(layer, field), ndim, where)):
+                fixed[a] |= {key: v, "mode": layer.mode}
+        elif self.kind.startswith("adaptive"):
+            for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
+                fixed[a]["size"] = v
+        elif getattr(layer, "output_shape", None) is not None:
+            for a, v in enumerate(per_axis(layer.output_shape, ndim, where)):
+                fixed[a]["output_shape"] = v
+        if convention != "pytorch":
+            for fx in fixed:
+                fx["convention"] = convention
+        #: Variables of the rule that spans axes (stride, dilation), when it applies.
+        self.spanning = None
+        if convention == "tensorflow" and self.kind in ("conv", "conv_transpose"):
+            self.spanning = (node.slots["stride"], node.slots["dilation"])
+        axis_keys = [(tuple((_KW[f], ids[a]) for f, ids in node.slots.items()), tuple(sorted(fixed[a].items())))
+                     for a in range(ndim)]
+        classes = list(dict.fromkeys(axis_keys))
+        self.cls_of = [classes.index(k) for k in axis_keys]
+        #: per class: (names of the keyword arguments, their variable ids, fixed settings)
+        self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
+                        for fields, fx in classes]
+        self.cache: dict[tuple[Any, ...], int] = {}
+
+    def allows(self, values: dict[int, Any]) -> bool:
+        """The rule that spans axes (see _arith.layer_rule), on every variable's value."""
+        if self.spanning is None:
+            return True
+        strides, dilations = self.spanning
+        try:
+            layer_rule(self.kind, "tensorflow", tuple(values[v] for v in strides),
+                       tuple(values[v] for v in dilations))
+        except Rejected:
+            return False
+        return True
+
+    def spanning_settings(self, domains: dict[int, tuple[Any, ...]]) -> tuple[tuple[int, ...], list[tuple[Any, ...]]]:
+        """The variables of the rule that spans axes, and the values of them it allows."""
+        assert self.spanning is not None
+        ids = tuple(dict.fromkeys(v for group in self.spanning for v in group))
+        return ids, [combo for combo in itertools.product(*(domains[v] for v in ids))
+                     if self.allows(dict(zip(ids, combo, strict=True)))]
+
+    def vars_of(self, a: int) -> tuple[int, ...]:
+        return self.classes[self.cls_of[a]][1]
+
+    def _compute(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        names, _, fixed = self.classes[cls]
+        try:
+            out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
+        except Rejected:
+            return NO_SIZE
+        return out
+
+    def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        """The output size for class cls, input i, and its variables' values combo."""
+        key = (cls, i, combo)
+        out = self.cache.get(key)
+        if out is None:
+            out = self.cache[key] = self._compute(cls, i, combo)
+        return out
+
+    def envelope(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
+        """The largest output of any input up to i: eval() itself where validity, once
+        reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
+        out = self.eval(cls, i, combo)
+        if out != NO_SIZE or not self.recurs:
+            return out
+        # Outputs grow with the inputs that work, and one of every `stride` works: the
+        # first that works below i, within a stride, is the largest.
+        stride = dict(zip(self.classes[cls][0], combo)).get("s", 1)
+        for j in range(i - 1, max(0, i - stride), -1):
+            out = self.eval(cls, j, combo)
+            if out != NO_SIZE:
+                return out
+        return NO_SIZE
+
+    def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]], deadline: Deadline) -> list[int]:
+        """eval() for many combos at once, reading the memo (the bounds filled some) but
+        not filling it: the levels keep these lists themselves."""
+        outs = []
+        for combo in combos:
+            deadline.tick()
+            out = self.cache.get((cls, i, combo))
+            outs.append(self._compute(cls, i, combo) if out is None else out)
+        return outs
+
+    def sides(self, a: int, i: int, values: dict[int, Any]) -> tuple[int, int]:
+        """The (begin, end) padding axis a applies to an input of size i (see axis_layer)."""
+        names, ids, fixed = self.classes[self.cls_of[a]]
+        _, pads = axis_layer(self.kind, i, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)
+        return pads or (0, 0)
+
+    def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
+        cls = self.cls_of[a]
+        return self.eval(cls, i, tuple([values[v] for v in self.classes[cls][1]]))
+
+    def combos(self, a: int, domains: dict[int, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Every assignment of the variables axis a reads (repeated ids take one value)."""
+        ids = self.vars_of(a)
+        distinct = tuple(dict.fromkeys(ids))
+        if len(distinct) == len(ids):
+            yield from itertools.product(*(domains[v] for v in ids))
+            return
+        for combo in itertools.product(*(domains[v] for v in distinct)):
+            value = dict(zip(distinct, combo))
+            yield tuple(value[v] for v in ids)
+
+
+def next_jump(node: Node, vals: dict[int, Any], jump: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The jump (cumulative stride) after a conv, transposed conv or pool of a chain."""
+    s, k, d = node.slots["stride"], node.slots["kernel_size"], node.slots.get("dilation")
+    return tuple(j * window(node.type, vals[k[a]], vals[s[a]], vals[d[a]] if d else 1)[1]
+                 for a, j in enumerate(jump))
+
+
+# --- interval bounds ------------------------------------------------------------------
+
+#: Layers with no parameters that only relate sizes of several tensors.
+STRUCTURAL = ("concat", "add", "crop")
+
+
+def make_fns(problem: Problem) -> list[AxisFn | None]:
+    """Each node's memoized size rule; None for the structural layers (see `structural`)."""
+    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention,
+                                                     _recurs(problem, n))
+            for n in problem.nodes]
+
+
+def _recurs(problem: Problem, node: Node) -> bool:
+    """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
+    is longer than the window: then the sizes that work recur with the stride (one in
+    every `stride` consecutive sizes works) instead of holding from some size on."""
+    return problem.document.convention == "onnx" and node.type == "max_pool" and any(
+        isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values)
+
+
+def structural(kind: str, ins: list[int]) -> int:
+    """One axis of a concat (all sizes equal), an add (equal or 1: broadcast) or a crop
+    (to the second size); -1 if refused."""
+    try:
+        return crop(ins[0], ins[1]) if kind == "crop" else broadcast(ins) if kind == "add" else join(ins)
+    except Rejected:
+        return NO_SIZE
+
+
+def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
+    """Output size of every layer, for each input size."""
+    per_case = []
+    for case in problem.cases:
+        sizes = [list(case)]
+        for node in problem.nodes:
+            fn, i = fns[node.index], sizes[node.inputs[0]]
+            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
+                          else fn(a, i[a], values) for a in range(problem.ndim)])
+        per_case.append(sizes[1:])
+    return per_case

@@ -1,0 +1,52 @@
+"""One axis of one layer in any convention: the single entry point to the size rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .onnx import onnx
+from .pytorch import pytorch
+from .shared import onnx_fields
+from .tensorflow import tensorflow
+from .verdicts import MAX_AXIS_SIZE, Rejected, Rule
+
+
+def axis_output(kind: str, i: int, **settings: Any) -> int:
+    """One axis of one layer, by layer type: its output size (see `axis_layer`)."""
+    return axis_layer(kind, i, **settings)[0]
+
+
+def axis_layer(
+    kind: str, i: int, *, k: int = 1, s: int = 1, padding: int | str = 0, d: int = 1,
+    op: int | None = None, ceil_mode: bool = False, ndim: int = 1,
+    scale: float | None = None, size: int | None = None, mode: str = "nearest",
+    padding_end: int | None = None, output_shape: int | None = None,
+    convention: str = "pytorch",
+) -> tuple[int, tuple[int, int] | None]:
+    """One axis of one layer: (output size, (begin, end) padding the layer applied).
+
+    padding is an int or a mode of the convention ("same", "valid", "same_upper", ...).
+    For a transposed conv the pair is its padding in PyTorch's sense: what is cut from
+    (i-1)*s + e before output_padding adds its rows at the end (PyTorch: (p, p); ONNX:
+    its pads; negative when the output is longer).  Layers without padding give None.
+    """
+    onnx_fields(convention, padding_end, output_shape)
+    if convention == "pytorch":
+        out = pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+    else:
+        try:
+            if convention == "tensorflow":
+                out = tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
+            elif convention == "onnx":
+                out = onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
+                            scale, size, mode)
+            else:
+                raise ValueError(f"no convention {convention!r}")
+        except Rejected as r:  # the shared rules quote PyTorch's words; not this framework's
+            raise Rejected(r.rule, r.message.split(" (PyTorch: ")[0], r.field) from None
+    if out[0] > MAX_AXIS_SIZE:
+        raise Rejected(Rule.SIZE_LIMIT, f"the output would be {out[0]}, past the largest size convsolve "
+                       f"works with, {MAX_AXIS_SIZE:,} (2**31 - 1) per axis",
+                       None if kind in ("upsample", "adaptive_avg_pool", "adaptive_max_pool") else "stride")
+    return out
+

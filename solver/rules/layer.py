@@ -1,0 +1,90 @@
+"""Rules on whole layers and on several tensors: channels and groups, the rule that spans
+axes, joins and crops, and the receptive-field arithmetic."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .shared import effective_kernel
+from .verdicts import Rejected, Rule
+
+
+def join(sizes: list[int]) -> int:
+    """torch.cat of tensors: one axis' sizes must all be equal."""
+    if any(x != sizes[0] for x in sizes):
+        raise Rejected(
+            Rule.JOIN_SIZES_MATCH,
+            f"sizes {', '.join(map(str, sizes))} differ (PyTorch: sizes of tensors must match)",
+        )
+    return sizes[0]
+
+
+def broadcast(sizes: list[int], what: str = "sizes") -> int:
+    """a + b + ...: torch's (and Keras', ONNX's) broadcasting of one axis or the channels:
+    every size equal to the others or 1; the sum takes the size that is not 1."""
+    out = max(sizes)
+    if any(x not in (out, 1) for x in sizes):
+        raise Rejected(
+            Rule.ADD_SIZES_BROADCAST if what == "sizes" else Rule.CHANNELS_MATCH,
+            f"{what} {', '.join(map(str, sizes))} cannot be added: each must equal the others or be 1 "
+            "(PyTorch: the size of tensor a must match the size of tensor b at non-singleton dimension)",
+        )
+    return out
+
+
+def conv_channels(kind: str, convention: str, incoming: int | None, in_channels: int | None,
+                  out_channels: int | None, groups: int) -> tuple[int | None, int | None]:
+    """(in, out) channels of a conv or transposed conv: in_channels, when given, equals the
+    incoming tensor's; both are positive and divisible by groups.  Keras has no grouped
+    transposed conv."""
+    cin = in_channels if in_channels is not None else incoming
+    if in_channels is not None and incoming is not None and in_channels != incoming:
+        raise Rejected(Rule.CHANNELS_MATCH,
+                       f"in_channels is {in_channels} but the incoming tensor has {incoming} channels",
+                       "in_channels")
+    for field, c in (("in_channels", cin), ("out_channels", out_channels)):
+        if c is not None and c < 1:
+            raise Rejected(Rule.CHANNELS_POSITIVE, f"{field} must be at least 1, got {c}", field)
+    if groups < 1:
+        raise Rejected(Rule.GROUPS_POSITIVE, f"groups must be at least 1, got {groups}", "groups")
+    if convention == "tensorflow" and kind == "conv_transpose" and groups != 1:
+        raise Rejected(Rule.NOT_IN_CONVENTION, f"groups {groups} on a transposed conv: Keras' "
+                       "Conv1D/2D/3DTranspose has no groups", "groups")
+    for field, c in (("in_channels", cin), ("out_channels", out_channels)):
+        if c is not None and c % groups:
+            raise Rejected(Rule.GROUPS_DIVIDE_CHANNELS, f"{field} {c} must be divisible by groups {groups}", field)
+    return cin, out_channels
+
+
+def crop(i: int, size: int) -> int:
+    """Centre crop of one axis to `size`: the input must be at least that large."""
+    if size > i:
+        raise Rejected(Rule.CROP_FITS, f"cannot crop {i} to the larger {size}")
+    return size
+
+
+def window(kind: str, k: int, s: int, d: int) -> tuple[int, Fraction | int]:
+    """(span, step) of one axis: how many inputs one output sees, and how far apart
+    neighbouring outputs are, in inputs.  A transposed conv's output sees at most
+    floor((e-1)/s)+1 inputs, and its outputs are 1/s input apart."""
+    e = effective_kernel(k, d)
+    if kind == "conv_transpose":
+        return (e - 1) // s + 1, Fraction(1, s)
+    return e, s
+
+
+def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float]:
+    """Grow the receptive field r and jump j through a window of span e and stride s."""
+    return r + (e - 1) * j, j * s
+
+
+def layer_rule(kind: str, convention: str, strides: tuple[int, ...], dilations: tuple[int, ...]) -> None:
+    """The one rule that spans axes: Keras refuses a conv strided on any axis and
+    dilated on any axis."""
+    if convention == "tensorflow" and kind in ("conv", "conv_transpose") \
+            and max(strides) > 1 and max(dilations) > 1:
+        raise Rejected(Rule.STRIDE_WITH_DILATION,
+                       f"stride {list(strides)} with dilation {list(dilations)}: Keras takes a stride "
+                       "above 1 or a dilation above 1, not both (`strides > 1` not supported in "
+                       "conjunction with `dilation_rate > 1`)")
+

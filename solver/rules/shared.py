@@ -1,0 +1,99 @@
+"""What the three conventions share: the dilated kernel, the common checks, the padding
+modes of each convention, auto padding, interpolation modes."""
+
+from __future__ import annotations
+
+from .verdicts import Rejected, Rule
+
+
+def effective_kernel(k: int, d: int) -> int:
+    """The span of a dilated kernel: d*(k-1)+1."""
+    return d * (k - 1) + 1
+
+
+def check_common(k: int, s: int, d: int, pads: tuple[int, ...]) -> None:
+    if k < 1:
+        raise Rejected(Rule.KERNEL_POSITIVE, f"kernel_size must be at least 1, got {k}")
+    if s < 1:
+        raise Rejected(Rule.STRIDE_POSITIVE, f"stride must be at least 1, got {s}")
+    if d < 1:
+        raise Rejected(Rule.DILATION_POSITIVE, f"dilation must be at least 1, got {d}")
+    if min(pads) < 0:
+        raise Rejected(Rule.PADDING_NON_NEGATIVE, f"padding must be non-negative, got {min(pads)}")
+
+
+def positive(out: int, i: int) -> int:
+    if out < 1:
+        raise Rejected(
+            Rule.OUTPUT_POSITIVE,
+            f"output size would be {out} for input {i} (PyTorch: output size is too small)",
+        )
+    return out
+
+
+
+#: The spatial rank each interpolation mode works in; "nearest" works in all three.
+MODE_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def upsample_mode(mode: str, ndim: int) -> None:
+    """Upsample's mode must fit the input: linear 1d, bilinear and bicubic 2d, trilinear 3d."""
+    need = MODE_NDIM.get(mode)
+    if need is not None and need != ndim:
+        raise Rejected(
+            Rule.UPSAMPLE_MODE_NDIM,
+            f"mode '{mode}' needs {need} spatial axes, got {ndim} "
+            f"(PyTorch: Got {ndim + 2}D input, but {mode} mode needs {need + 2}D input)",
+        )
+
+
+
+#: The padding modes of each convention (PyTorch's are a conv's only).
+PADDING_MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
+                 "onnx": ("same_upper", "same_lower", "valid")}
+
+
+def onnx_fields(convention: str, padding_end: int | None, output_shape: int | None) -> None:
+    """padding_end and output_shape are ONNX's (its pads' ends, ConvTranspose's output_shape)."""
+    if convention != "onnx" and (padding_end is not None or output_shape is not None):
+        field = "padding_end" if padding_end is not None else "output_shape"
+        raise Rejected(Rule.NOT_IN_CONVENTION, f"{field} exists in the onnx convention only", field)
+
+
+def padding_mode(padding: int | str, kind: str, convention: str) -> None:
+    """Refuse a padding the convention does not have for this layer type."""
+    if convention == "pytorch" and kind == "conv_transpose" and padding == "same":
+        raise Rejected(Rule.SAME_NOT_FOR_TRANSPOSED,
+                       "padding='same' is not supported for transposed convolutions "
+                       "(PyTorch: argument 'padding' must be tuple of ints)")
+    modes = () if convention == "pytorch" and kind != "conv" else PADDING_MODES[convention]
+    if isinstance(padding, str) and padding not in modes:
+        options = [*(["an int"] if convention != "tensorflow" else []), *(f"'{m}'" for m in modes)]
+        allowed = " or ".join([", ".join(options[:-1]), options[-1]] if len(options) > 1 else options)
+        raise Rejected(Rule.PADDING_MODE,
+                       f"padding '{padding}' is not a {convention} {kind} padding; use {allowed}")
+    if not isinstance(padding, str) and convention == "tensorflow":
+        raise Rejected(Rule.PADDING_MODE,
+                       f"padding {padding}: the tensorflow convention pads 'same' or 'valid', "
+                       "not by a number of pixels")
+
+
+def auto_pad(i: int, s: int, e: int, mode: str) -> tuple[int, int]:
+    """TensorFlow's "SAME" and ONNX's SAME_UPPER / SAME_LOWER: the output is ceil(i/s),
+    the padding total max(0, (ceil(i/s)-1)*s + e - i), its odd pixel at the end (lower:
+    at the beginning).  It depends on the input size, unlike PyTorch's 'same'."""
+    total = max(0, (-(-i // s) - 1) * s + e - i)
+    half = total // 2
+    return (total - half, half) if mode == "same_lower" else (half, total - half)
+
+
+def unsupported(what: str, convention: str, field: str) -> Rejected:
+    return Rejected(Rule.NOT_IN_CONVENTION, f"{what} does not exist in the {convention} convention", field)
+
+
+def global_pool(i: int, size: int | None, convention: str) -> tuple[int, None]:
+    """Adaptive pools exist as global pools (output 1, keepdims) outside PyTorch."""
+    if size != 1:
+        raise unsupported(f"an adaptive pool to {size} (only to 1: a global pool)", convention, "output_size")
+    return 1, None
+
