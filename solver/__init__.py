@@ -1,19 +1,12 @@
 """convsolve: find the conv, transposed-conv and pooling settings that make sizes line up.
 
-Modules:
-    _arith      per-axis size formulas and rejection rules (PyTorch, TensorFlow, ONNX), written once
-    _document   the JSON contract (pydantic models) shared by REST, CLI and Python
-    _forward    the forward engine: sizes, channels, params, MACs, receptive field
-    _problem    a solve document checked and normalized into variables and tensors
-    _exact      the exact engine: dynamic programming over intermediate sizes
-    _cpsat      the CP-SAT model (the only module importing ortools)
-    _explain    why a problem has no solution, and repairs that work
-    _solve      solve(): engines, ranking, statuses
-    _export     a forward document as PyTorch (or Keras) code
-    _sizes      the input sizes a design accepts
-    _plan       planners: U-Net, ASPP, ... turned into solve documents
-    _errors     the exception tree
-    cli         the `convsolve` command
+The layers, each importing only those below it (checked by import-linter):
+    cli        the `convsolve` command (api/, the REST service, sits beside it)
+    services   solve, explain, refusal suggestions, planners, input sizes, export
+    engines    forward, the normalized Problem, compiled rules, bounds, exact DP, CP-SAT
+    contract   the JSON documents (pydantic models) shared by REST, CLI and Python
+    rules      the size arithmetic per convention, the catalogue of layer kinds, verdicts
+    errors     the exception tree
 """
 
 from .contract import (

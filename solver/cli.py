@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import ConvsolveError
+from .rules import CONVENTIONS
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -33,7 +34,7 @@ FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' re
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
 ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
     "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
-ConventionOpt = Annotated[Literal["pytorch", "tensorflow", "onnx"] | None, typer.Option(
+ConventionOpt = Annotated[Literal[CONVENTIONS] | None, typer.Option(
     help="Whose size rules: pytorch (default) | tensorflow | onnx.")]
 _EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
 _LANGUAGES = {"torch": "PyTorch", "keras": "Keras"}

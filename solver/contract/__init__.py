@@ -24,6 +24,7 @@ from .parse import (
     MAX_NESTING,
     parse,
     per_axis,
+    resize_settings,
 )
 from .plans import (
     ASPPPlan,

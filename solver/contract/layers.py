@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from ..rules import KINDS, UPSAMPLE_MODES, unset
 from .values import (
     BoolParam,
     Channels,
@@ -17,19 +18,8 @@ from .values import (
     TensorName,
 )
 
-
-@unique
-class LayerType(StrEnum):
-    CONV = "conv"
-    CONV_TRANSPOSE = "conv_transpose"
-    MAX_POOL = "max_pool"
-    AVG_POOL = "avg_pool"
-    UPSAMPLE = "upsample"
-    ADAPTIVE_AVG_POOL = "adaptive_avg_pool"
-    ADAPTIVE_MAX_POOL = "adaptive_max_pool"
-    CONCAT = "concat"
-    ADD = "add"
-    CROP = "crop"
+#: The layer kinds, as the rules' catalogue names them.
+LayerType = unique(StrEnum("LayerType", {name.upper(): name for name in KINDS}))
 
 
 class _LayerBase(StrictModel):
@@ -103,7 +93,7 @@ class Upsample(_LayerBase):
         | None
     ) = None
     size: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
-    mode: Literal["nearest", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+    mode: Literal[UPSAMPLE_MODES] = "nearest"
 
     @model_validator(mode="after")
     def _one_of(self) -> Upsample:
@@ -154,18 +144,30 @@ class Crop(_LayerBase):
     to: TensorName
 
 
+class Identity(_LayerBase):
+    """A layer that keeps sizes and channels: torch.nn.Identity, keras Identity, ONNX
+    Identity; also where an activation, a norm or a dropout sits in a design."""
+
+    type: Literal["identity"]
+
+
 Layer = Annotated[
     Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
-    | Concat | Add | Crop,
+    | Identity | Concat | Add | Crop,
     Field(discriminator="type"),
 ]
 
 def convention_defaults(convention: str, layers: list[Any]) -> None:
-    """What a left-out field means outside PyTorch: Keras pads 'valid' by default, and an
-    ONNX pool's strides default to 1 (PyTorch's padding is 0, a pool's stride its kernel)."""
+    """Fill in a left-out padding or pool stride where the convention means otherwise
+    than the schema's default (see rules.unset): Keras pads 'valid', an ONNX pool's
+    stride is 1.  A pool's stride left as None is its kernel size."""
     for layer in layers:
-        if convention == "tensorflow" and "padding" in type(layer).model_fields \
-                and "padding" not in layer.model_fields_set:
-            layer.padding = "valid"
-        if convention == "onnx" and isinstance(layer, MaxPool | AvgPool) and layer.stride is None:
-            layer.stride = 1
+        fields = type(layer).model_fields
+        if "padding" in fields and "padding" not in layer.model_fields_set:
+            padding = unset("padding", layer.type, convention)
+            if padding != layer.padding:
+                layer.padding = padding
+        if "stride" in fields and layer.stride is None:
+            stride = unset("stride", layer.type, convention)
+            if stride != "kernel_size":
+                layer.stride = stride

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import DocumentError
+from ..rules import KINDS
 from .values import Choices, Range
 
 #: Nesting a document may have: a valid one needs 6 levels; validators recurse.
@@ -67,3 +68,19 @@ def per_axis(value: Any, ndim: int, where: tuple[str | int, ...]) -> tuple[Any, 
             )
         return tuple(value)
     return (value,) * ndim
+
+
+def resize_settings(layer: Any, ndim: int, where: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    """A resize-family layer's fixed fields as its size rule's keywords, one dict per axis
+    (an upsample's {"size": 64, "mode": "nearest"}; an identity's {})."""
+    kind = KINDS[layer.type]
+    settings: list[dict[str, Any]] = [{} for _ in range(ndim)]
+    for field, key in kind.size_fields:
+        value = getattr(layer, field)
+        if value is not None:
+            for a, v in enumerate(per_axis(value, ndim, (*where, field))):
+                settings[a][key] = v
+    for field, key in kind.shared_fields:
+        for axis in settings:
+            axis[key] = getattr(layer, field)
+    return settings

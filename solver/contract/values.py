@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from ..rules import ANY_PADDING_MODE, CONVENTIONS
+
 # Bounds that keep documents sane; the solver's own limits live in its settings.
 MAX_SIZE = 1 << 20
 MAX_PARAM = 1 << 16
@@ -25,8 +27,8 @@ Int = Annotated[int, Strict(), Field(ge=-MAX_PARAM, le=MAX_PARAM)]
 Channels = Annotated[int, Strict(), Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
 #: The input's channels: a layer's may be wrong (its rule says why), the input's is a count.
 InputChannels = Annotated[int, Strict(), Field(ge=1, le=MAX_CHANNELS)]
-#: A padding mode; each convention takes some of them (see _arith.PADDING_MODES).
-PaddingMode = Literal["same", "valid", "same_upper", "same_lower"]
+#: A padding mode; each convention takes some of them (see rules.PADDING_MODES).
+PaddingMode = Literal[ANY_PADDING_MODE]
 
 
 class StrictModel(BaseModel):
@@ -62,7 +64,7 @@ PaddingParam = Int | PaddingMode | Domain | Annotated[
     list[Int | Domain], Field(min_length=1, max_length=3)
 ]
 #: Whose size rules a document follows.
-Convention = Literal["pytorch", "tensorflow", "onnx"]
+Convention = Literal[CONVENTIONS]
 BoolParam = bool | Choices
 
 TensorName = Annotated[str, Field(min_length=1, max_length=200)]

@@ -7,8 +7,18 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from ..contract import per_axis
-from ..rules import Rejected, axis_layer, axis_output, broadcast, crop, join, layer_rule, window
+from ..contract import per_axis, resize_settings
+from ..rules import (
+    KINDS,
+    Rejected,
+    axis_layer,
+    axis_output,
+    broadcast,
+    crop,
+    join,
+    layer_rule,
+    window,
+)
 from .deadline import Deadline
 from .problem import Node, Problem
 
@@ -35,15 +45,10 @@ class AxisFn:
         layer = node.layer
         fixed: list[dict[str, Any]] = [{} for _ in range(ndim)]
         where = ("layers", node.index)
-        if self.kind == "upsample":
-            field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
-            for a, v in enumerate(per_axis(getattr(layer, field), ndim, where)):
-                fixed[a] |= {key: v, "mode": layer.mode}
-        elif self.kind.startswith("adaptive"):
-            for a, v in enumerate(per_axis(layer.output_size, ndim, where)):
-                fixed[a]["size"] = v
+        if KINDS[self.kind].family == "resize":
+            fixed = resize_settings(layer, ndim, where)
         elif getattr(layer, "output_shape", None) is not None:
-            for a, v in enumerate(per_axis(layer.output_shape, ndim, where)):
+            for a, v in enumerate(per_axis(layer.output_shape, ndim, (*where, "output_shape"))):
                 fixed[a]["output_shape"] = v
         if convention != "pytorch":
             for fx in fixed:
@@ -156,7 +161,7 @@ def next_jump(node: Node, vals: dict[int, Any], jump: tuple[Any, ...]) -> tuple[
 # --- interval bounds ------------------------------------------------------------------
 
 #: Layers with no parameters that only relate sizes of several tensors.
-STRUCTURAL = ("concat", "add", "crop")
+STRUCTURAL = tuple(k.name for k in KINDS.values() if k.family in ("join", "crop"))
 
 
 def make_fns(problem: Problem) -> list[AxisFn | None]:

@@ -8,10 +8,7 @@ from typing import Any
 
 from .. import rules as A
 from ..contract import (
-    AdaptiveAvgPool,
-    AdaptiveMaxPool,
     Add,
-    AvgPool,
     Concat,
     Conv,
     ConvTranspose,
@@ -21,21 +18,11 @@ from ..contract import (
     Layer,
     LayerReport,
     LayerType,
-    MaxPool,
-    Upsample,
     parse,
     per_axis,
+    resize_settings,
 )
 from ..errors import DocumentError, LayerContext, LayerRejected
-
-
-def _size_field(layer: Any) -> str:
-    """The field that sets a layer's output size, blamed when the size is refused."""
-    if isinstance(layer, Upsample):
-        return "size" if layer.size is not None else "scale_factor"
-    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
-        return "output_size"
-    return "kernel_size"
 
 
 def _channels(ctx: LayerContext, layer: Conv | ConvTranspose, incoming: int | None,
@@ -62,17 +49,13 @@ def _exact(x: Exact) -> Exact:
     return x if type(x) is int or x.denominator != 1 else x.numerator
 
 
-def _adaptive_window(i: int, o: int) -> int:
-    """The largest window an adaptive pool uses from i inputs to o outputs."""
-    return max(-(-((j + 1) * i) // o) - (j * i) // o for j in range(o)) if o <= 4096 else -(-i // o) + 1
-
-
 def forward_layer(
     index: int, layer: Layer, size: tuple[int, ...], channels: int | None,
     rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None, convention: str = "pytorch",
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """Apply one layer; returns its report and the receptive field and jump after it."""
     ctx = LayerContext(index, layer)
+    kind = A.KINDS[layer.type]
     ndim = len(size)
     where = ("layers", index)
     out: list[int] = []
@@ -85,16 +68,16 @@ def forward_layer(
         try:
             return fn(*args, **kwargs)
         except A.Rejected as r:
-            field = r.field or A.RULE_FIELD.get(r.rule, _size_field(layer))
+            field = r.field or A.RULE_FIELD.get(r.rule, kind.blamed(layer))
             raise ctx.reject(r.rule, r.message, a, field) from None
 
-    if isinstance(layer, Conv | ConvTranspose | MaxPool | AvgPool):
-        weighted = isinstance(layer, Conv | ConvTranspose)
+    if kind.family == "window":
+        weighted = kind.weighted
         k = per_axis(layer.kernel_size, ndim, (*where, "kernel_size"))
         s = k if layer.stride is None else per_axis(layer.stride, ndim, (*where, "stride"))
-        d = (1,) * ndim if isinstance(layer, AvgPool) else per_axis(layer.dilation, ndim, (*where, "dilation"))
+        d = (1,) * ndim if "dilation" not in kind.searchable else per_axis(layer.dilation, ndim, (*where, "dilation"))
         if isinstance(layer.padding, str):
-            if convention == "pytorch" and layer.padding == "same" and isinstance(layer, Conv):
+            if convention == "pytorch" and layer.padding == "same" and layer.type == "conv":
                 for a in range(ndim):  # PyTorch checks this before anything else
                     try:
                         A.same_needs_stride_1(s[a])
@@ -129,33 +112,20 @@ def forward_layer(
         if not weighted:
             params, macs = 0, 0
         elif cin is not None and cout is not None:
-            per = cin // layer.groups * cout * math.prod(k)  # weights
-            params = per + (cout if layer.bias else 0)
-            # A MAC per weight per output position (conv) or per input position (transposed).
-            macs = per * math.prod(out if isinstance(layer, Conv) else size)
-    elif isinstance(layer, Upsample):
-        if convention == "pytorch":  # a rule on the whole layer; other conventions check per axis
-            try:
-                A.upsample_mode(layer.mode, ndim)
-            except A.Rejected as r:
-                raise ctx.reject(r.rule, r.message, None, "mode") from None
-        field, key = ("size", "size") if layer.size is not None else ("scale_factor", "scale")
-        value = per_axis(getattr(layer, field), ndim, (*where, field))
+            params, macs = A.params_and_macs(layer.type, cin, cout, layer.groups, math.prod(k), layer.bias,
+                                             math.prod(size), math.prod(out))
+    else:  # the resize family: the size set by fixed fields, or kept
+        settings = resize_settings(layer, ndim, where)
+        try:
+            A.resize_rule(layer.type, convention, ndim, **settings[0])
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, r.message, None, A.RULE_FIELD.get(r.rule, kind.blamed(layer))) from None
         for a in range(ndim):
-            out.append(axis(a, A.axis_output, "upsample", size[a], ndim=ndim, mode=layer.mode,
-                            convention=convention, **{key: value[a]}))
-        # Each output reads one input (nearest) and outputs are i/o input pixels apart.
-        windows = None if layer.mode != "nearest" else [
-            (1, _ratio(size[a], out[a])) for a in range(ndim)
-        ]
-        pads, params, macs = None, 0, 0
-    else:
-        assert isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool)
-        osz = per_axis(layer.output_size, ndim, (*where, "output_size"))
-        for a in range(ndim):
-            out.append(axis(a, A.axis_output, layer.type, size[a], size=osz[a], ndim=ndim,
-                            convention=convention))
-            windows.append((_adaptive_window(size[a], out[a]), _ratio(size[a], out[a])))
+            out.append(axis(a, A.axis_output, layer.type, size[a], ndim=ndim, convention=convention,
+                            **settings[a]))
+        assert kind.window is not None
+        spans = [kind.window(size[a], out[a], settings[a]) for a in range(ndim)]
+        windows = None if None in spans else spans  # type: ignore[assignment]
         pads, params, macs = None, 0, 0
 
     if rf is not None and jump is not None and windows is not None:

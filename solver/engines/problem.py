@@ -15,32 +15,19 @@ from typing import Any
 
 from .. import rules as A
 from ..contract import (
-    Add,
     Choices,
-    Concat,
-    Conv,
-    ConvTranspose,
-    Crop,
     Goal,
-    MaxPool,
     Prefer,
     Range,
     SolveRequest,
     parse,
-    per_axis,
+    resize_settings,
 )
 from ..errors import DocumentError, LayerContext, LimitExceeded
 
 #: Searchable fields of each layer type, in the order solutions list them.
-SEARCHABLE: dict[str, tuple[str, ...]] = {
-    "conv": ("kernel_size", "stride", "padding", "padding_end", "dilation"),
-    "conv_transpose": ("kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding"),
-    "max_pool": ("kernel_size", "stride", "padding", "padding_end", "dilation", "ceil_mode"),
-    "avg_pool": ("kernel_size", "stride", "padding", "padding_end", "ceil_mode"),
-}
+SEARCHABLE: dict[str, tuple[str, ...]] = {k.name: k.searchable for k in A.KINDS.values() if k.searchable}
 
-#: The padding modes a domain may list (each convention takes some of them: see `build`).
-PADDING_MODES = tuple(dict.fromkeys(m for modes in A.PADDING_MODES.values() for m in modes))
 
 #: A domain with more values than this is refused before anything is built.
 MAX_DOMAIN = 4096
@@ -121,7 +108,7 @@ def _domain_values(dom: Any, where: str, fieldname: str) -> tuple[Any, ...]:
             ok = (
                 isinstance(v, bool) if fieldname == "ceil_mode"
                 else (isinstance(v, int) and not isinstance(v, bool))
-                or (fieldname == "padding" and v in PADDING_MODES)
+                or (fieldname == "padding" and v in A.ANY_PADDING_MODE)
             )
             if not ok:
                 raise DocumentError(f"{where}: {v!r} is not a valid choice for {fieldname}")
@@ -152,12 +139,12 @@ class _Builder:
                     f"{where}: has {len(value)} values but the input has {self.ndim} spatial axes",
                     loc=("layers", index, fieldname),
                 )
-            per_axis = [_domain_values(v, where, fieldname) for v in value]
-            if any(isinstance(x, str) for values in per_axis for x in values):
+            domains = [_domain_values(v, where, fieldname) for v in value]
+            if any(isinstance(x, str) for values in domains for x in values):
                 raise DocumentError(
                     f"{where}: a padding mode ('same', 'valid', ...) pads every axis, as in the frameworks: "
                     "give one value or domain for all axes, not one per axis", loc=("layers", index, fieldname))
-            return tuple(self.var(f"{where}[{a}]", values) for a, values in enumerate(per_axis))
+            return tuple(self.var(f"{where}[{a}]", values) for a, values in enumerate(domains))
         return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
 
     def check_convention(self, index: int, layer: Any, slots: dict[str, tuple[int, ...]]) -> None:
@@ -180,11 +167,10 @@ class _Builder:
             raise LayerContext(index, layer).reject(r.rule, r.message, None, r.field or field) from None
 
     def value(self, layer: Any, fieldname: str) -> Any:
-        """A field's value; an unset output_padding is 0 but in tensorflow, where
-        Keras infers the output size instead."""
+        """A field's value; an unset output_padding as the convention means it (see rules.unset)."""
         value = getattr(layer, fieldname)
-        if fieldname == "output_padding" and value is None and self.doc.convention != "tensorflow":
-            return 0
+        if fieldname == "output_padding" and value is None:
+            return A.unset(fieldname, layer.type, self.doc.convention)
         return value
 
     def resolve(self, name: str, index: int, fieldname: str) -> int:
@@ -200,28 +186,29 @@ class _Builder:
         nodes: list[Node] = []
         channels: list[int | None] = [doc.in_channels]
         for index, layer in enumerate(doc.layers):
-            if isinstance(layer, Concat | Add):
+            kind = A.KINDS[layer.type]
+            if kind.family == "join":
                 inputs = tuple(self.resolve(n, index, "inputs") for n in layer.inputs)
                 cs = [channels[t] for t in inputs]
                 known = [c for c in cs if c is not None]
-                if isinstance(layer, Add) and known:
+                if layer.type == "add" and known:
                     self.rule(index, layer, lambda known=known: A.broadcast(known, "channels"), "inputs")
                 out_c = None if None in cs else (
-                    sum(cs) if isinstance(layer, Concat) else A.broadcast(cs, "channels"))  # type: ignore[arg-type]
+                    sum(cs) if layer.type == "concat" else A.broadcast(cs, "channels"))  # type: ignore[arg-type]
                 slots: dict[str, tuple[int, ...]] = {}
-            elif isinstance(layer, Crop):
+            elif kind.family == "crop":
                 src = index if layer.input is None else self.resolve(layer.input, index, "input")
                 inputs = (src, self.resolve(layer.to, index, "to"))
                 out_c, slots = channels[src], {}
             else:
                 inputs = (index if layer.input is None else self.resolve(layer.input, index, "input"),)
-                slots = {f: self.slots_of(index, v, f) for f in SEARCHABLE.get(layer.type, ())
+                slots = {f: self.slots_of(index, v, f) for f in kind.searchable
                          if (v := self.value(layer, f)) is not None}
                 self.check_convention(index, layer, slots)
-                if isinstance(layer, MaxPool) or layer.type == "avg_pool":
-                    slots.setdefault("stride", slots["kernel_size"])  # PyTorch: stride defaults to kernel
+                if "stride" not in slots and A.unset("stride", layer.type, doc.convention) == "kernel_size":
+                    slots["stride"] = slots["kernel_size"]  # a pool's stride defaults to its kernel
                 out_c = channels[inputs[0]]
-                if isinstance(layer, Conv | ConvTranspose):
+                if kind.weighted:
                     # The channel rules as forward applies them: the same error, the same rule.
                     incoming = out_c
                     cin, out_c = self.rule(index, layer, lambda layer=layer, incoming=incoming: A.conv_channels(
@@ -229,11 +216,8 @@ class _Builder:
                         layer.groups), "in_channels")
                     if incoming is None:  # as forward: in_channels tells an open tensor's count
                         channels[inputs[0]] = cin
-                else:
-                    # Upsample and adaptive pools are concrete: check their per-axis counts now.
-                    for f in ("scale_factor", "size", "output_size"):
-                        if getattr(layer, f, None) is not None:
-                            per_axis(getattr(layer, f), self.ndim, ("layers", index, f))
+                elif kind.family == "resize":  # concrete: check its per-axis counts now
+                    resize_settings(layer, self.ndim, ("layers", index))
             if layer.name is not None:
                 if layer.name in self.names:
                     raise DocumentError(f"layers.{index}.name: '{layer.name}' is used twice",

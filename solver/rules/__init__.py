@@ -2,7 +2,29 @@
 the verdicts they give.  Everything above reaches them through this package."""
 
 from .axis import axis_layer, axis_output
-from .layer import broadcast, conv_channels, crop, join, layer_rule, receptive_step, window
+from .kinds import (
+    ANY_PADDING_MODE,
+    CONVENTIONS,
+    KINDS,
+    NO_PADDING,
+    PADDING_MODES,
+    SAME_PADDING,
+    SEARCHABLE_FIELDS,
+    UPSAMPLE_MODES,
+    Kind,
+    params_and_macs,
+    unset,
+)
+from .layer import (
+    broadcast,
+    conv_channels,
+    crop,
+    join,
+    layer_rule,
+    receptive_step,
+    resize_rule,
+    window,
+)
 from .pytorch import (
     adaptive_pool,
     avg_pool,
@@ -15,7 +37,6 @@ from .pytorch import (
     upsample,
 )
 from .shared import (
-    PADDING_MODES,
     auto_pad,
     effective_kernel,
     onnx_fields,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .kinds import KINDS
 from .onnx import onnx
 from .pytorch import pytorch
 from .shared import onnx_fields
@@ -31,7 +32,10 @@ def axis_layer(
     its pads; negative when the output is longer).  Layers without padding give None.
     """
     onnx_fields(convention, padding_end, output_shape)
-    if convention == "pytorch":
+    own = KINDS[kind].rule
+    if own is not None:
+        out = own(i)
+    elif convention == "pytorch":
         out = pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
     else:
         try:
@@ -47,6 +51,6 @@ def axis_layer(
     if out[0] > MAX_AXIS_SIZE:
         raise Rejected(Rule.SIZE_LIMIT, f"the output would be {out[0]}, past the largest size convsolve "
                        f"works with, {MAX_AXIS_SIZE:,} (2**31 - 1) per axis",
-                       None if kind in ("upsample", "adaptive_avg_pool", "adaptive_max_pool") else "stride")
+                       None if KINDS[kind].family == "resize" else "stride")
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .shared import effective_kernel
+from .shared import effective_kernel, upsample_mode
 from .verdicts import Rejected, Rule
 
 
@@ -88,3 +88,10 @@ def layer_rule(kind: str, convention: str, strides: tuple[int, ...], dilations: 
                        "above 1 or a dilation above 1, not both (`strides > 1` not supported in "
                        "conjunction with `dilation_rate > 1`)")
 
+
+
+def resize_rule(kind: str, convention: str, ndim: int, mode: str = "nearest", **_: object) -> None:
+    """The rule on a whole resize layer: PyTorch checks an upsample's mode against the
+    input's rank before any size (the other conventions check it per axis)."""
+    if convention == "pytorch" and kind == "upsample":
+        upsample_mode(mode, ndim)

@@ -3,6 +3,7 @@ modes of each convention, auto padding, interpolation modes."""
 
 from __future__ import annotations
 
+from .kinds import MODE_NDIM, PADDING_MODES
 from .verdicts import Rejected, Rule
 
 
@@ -32,8 +33,6 @@ def positive(out: int, i: int) -> int:
 
 
 
-#: The spatial rank each interpolation mode works in; "nearest" works in all three.
-MODE_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def upsample_mode(mode: str, ndim: int) -> None:
@@ -48,9 +47,6 @@ def upsample_mode(mode: str, ndim: int) -> None:
 
 
 
-#: The padding modes of each convention (PyTorch's are a conv's only).
-PADDING_MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
-                 "onnx": ("same_upper", "same_lower", "valid")}
 
 
 def onnx_fields(convention: str, padding_end: int | None, output_shape: int | None) -> None:

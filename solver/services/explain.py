@@ -35,7 +35,10 @@ _WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "pa
           "dilation": "dilation", "output_padding": "output_padding", "ceil_mode": "ceil_mode"}
 #: Padding modes a widened padding may take, by convention (TensorFlow pads by mode only);
 #: a PyTorch padding keeps its own mode but is widened by pixels.
-_MODES = {**A.PADDING_MODES, "pytorch": ()}
+_WIDENED_MODES = {**A.PADDING_MODES, "pytorch": ()}
+#: The fields that may hold one value per axis.
+_PER_AXIS_FIELDS = (*A.SEARCHABLE_FIELDS, "output_shape",
+                    *dict.fromkeys(f for k in A.KINDS.values() for f, _ in k.size_fields))
 #: How far from the requested input size the nearest working ones are looked for.
 _INPUT_RADIUS = 64
 _MAX_REPAIRS = 6
@@ -56,7 +59,7 @@ def explain(document: SolveRequest, deadline: Deadline) -> Explanation:
     axis = ex.failing[0] if len(ex.failing) == 1 else None
     for index, field in ex.narrow:
         layer = doc["layers"][index]
-        value = layer[field] if field in layer else _default(layer, field)
+        value = layer[field] if field in layer else _default(layer, field, doc.get("convention", "pytorch"))
         allows = "leaves output_padding to Keras" if _inferred(doc, layer, field) else \
             f"allows {field} {_show(value)} only"
         conflicts.append(Conflict(layer=index, name=layer.get("name"), axis=axis, rule="domain_too_narrow",
@@ -100,8 +103,7 @@ def _one_axis(doc: dict[str, Any], axis: int) -> dict[str, Any]:
         out["target_size"] = pick(out["target_size"])
     out["targets"] = {k: pick(v) for k, v in out.get("targets", {}).items()}
     for layer in out["layers"]:
-        for field in ("kernel_size", "stride", "padding", "padding_end", "dilation", "output_padding",
-                      "output_shape", "scale_factor", "size", "output_size"):
+        for field in _PER_AXIS_FIELDS:
             if field in layer:
                 layer[field] = pick(layer[field])
     return out
@@ -111,6 +113,7 @@ class _Explainer:
     def __init__(self, doc: dict[str, Any], deadline: Deadline) -> None:
         self.doc = doc
         self.deadline = deadline
+        self.convention = doc.get("convention", "pytorch")
         self.ndim = len(doc["input_size"] if "input_size" in doc else doc["input_sizes"][0])
         self.failing: list[int] = []  # the axes that fail on their own, once diagnosed
         self.narrow: list[tuple[int, str]] = []  # (layer, field) whose widening alone works
@@ -199,7 +202,7 @@ class _Explainer:
             if self.reachable(doc, t):
                 continue
             layer = doc["layers"][t - 1]
-            if layer["type"] in ("concat", "add", "crop"):
+            if A.KINDS[layer["type"]].family in ("join", "crop"):
                 return [self._join(doc, t - 1, a, prefix)]
             return [self._dead_layer(doc, t - 1, a, prefix)]
         targets = self._targets(doc)
@@ -221,7 +224,7 @@ class _Explainer:
             if fn is None:
                 continue
             why: A.Rejected | None = None
-            if node.type == "upsample":  # no variables: its fixed settings say it all
+            if A.KINDS[node.type].family == "resize":  # no variables: its fixed settings say it all
                 for a in range(self.ndim):
                     try:
                         A.axis_layer(fn.kind, 1, ndim=self.ndim, **fn.classes[fn.cls_of[a]][2])
@@ -255,7 +258,7 @@ class _Explainer:
                 per_layer = []
                 for i in members:
                     layer = self.doc["layers"][i]
-                    value = layer[field] if field in layer else _default(layer, field)
+                    value = layer[field] if field in layer else _default(layer, field, self.convention)
                     items = value if isinstance(value, list) else [value] * self.ndim
                     per_layer.append([set(_values(v)) for v in items])
                 for a in range(self.ndim):
@@ -358,7 +361,7 @@ class _Explainer:
         if sol is not None:
             layers, out = sol
             steps = [f"{_label(doc, i)} ({_settings(layer, 0)}) gives {out[i][0]}"
-                     for i, layer in enumerate(layers) if layer["type"] not in ("concat", "add", "crop")]
+                     for i, layer in enumerate(layers) if A.KINDS[layer["type"]].family not in ("join", "crop")]
             path = ": " + ", then ".join(steps) + f", not {wanted}"
         what = "the output" if t == len(doc["layers"]) else f"'{self._tensor(doc, t)}'"
         return Conflict(layer=None, axis=a, rule="target_unreachable",
@@ -411,7 +414,7 @@ class _Explainer:
                     wide = self._widened(group, field, per_axis=True)  # a value per axis, then
                     if self.count(wide) == 0:
                         continue
-                original = layer[field] if field in layer else _default(layer, field)
+                original = layer[field] if field in layer else _default(layer, field, self.convention)
                 sol = self.solution(wide, near=(group, field, _values(original)))
                 if sol is None:
                     continue
@@ -432,10 +435,10 @@ class _Explainer:
         wide = copy.deepcopy(self.doc)
         for i in group:
             layer = wide["layers"][i]
-            value = layer[field] if field in layer else _default(layer, field)
+            value = layer[field] if field in layer else _default(layer, field, self.convention)
             if per_axis and not isinstance(value, list):
                 value = [value] * self.ndim
-            layer[field] = _wider(value, field, _reach(layer), self.doc.get("convention") or "pytorch")
+            layer[field] = _wider(value, field, _reach(layer), self.convention)
         return wide
 
     def _untie(self) -> Iterator[tuple[float, Repair]]:
@@ -512,14 +515,14 @@ def _search(finders: tuple[Callable[[], Iterator[tuple[float, Repair]]], ...],
 
 def _inferred(doc: dict[str, Any], layer: dict[str, Any], field: str) -> bool:
     """A Keras transposed conv without output_padding: its output is inferred, not op 0."""
-    return field == "output_padding" and field not in layer and doc.get("convention") == "tensorflow"
+    return field not in layer and A.unset(field, layer["type"], doc.get("convention", "pytorch")) is None
 
 
-def _default(layer: dict[str, Any], field: str) -> Any:
-    if field == "stride" and layer["type"].endswith("pool"):
-        return layer.get("kernel_size")
-    return {"stride": 1, "padding": 0, "padding_end": layer.get("padding", 0), "dilation": 1,
-            "output_padding": 0, "ceil_mode": False}[field]
+def _default(layer: dict[str, Any], field: str, convention: str) -> Any:
+    """What a field left out of this layer means (see rules.unset); a repair starts an
+    output_padding Keras infers from 0."""
+    value = A.unset(field, layer["type"], convention)
+    return 0 if value is None else layer.get(value, 0) if value in ("kernel_size", "padding") else value
 
 
 def _reach(layer: dict[str, Any]) -> int:
@@ -535,7 +538,7 @@ def _wider(value: Any, field: str, reach: int = 0, convention: str = "pytorch") 
     if field == "ceil_mode":
         return {"choices": [False, True]}
     if field == "padding" and convention == "tensorflow":
-        return {"choices": list(_MODES[convention])}
+        return {"choices": list(_WIDENED_MODES[convention])}
     lo, hi = _WIDE[field]
     if field in ("padding", "padding_end"):
         hi = max(hi, reach)
@@ -543,7 +546,7 @@ def _wider(value: Any, field: str, reach: int = 0, convention: str = "pytorch") 
         return [_wider(v, field, reach, convention) for v in value]
     vals = _values(value)
     ints = [v for v in vals if isinstance(v, int)]
-    modes = _MODES[convention] if field == "padding" else ()
+    modes = _WIDENED_MODES[convention] if field == "padding" else ()
     extra = [v for v in vals if isinstance(v, str)] + [m for m in modes if m not in vals]
     if extra:  # keep "same" / "valid" among the choices
         return {"choices": extra + list(range(min([lo, *ints]), max([hi, *ints]) + 1))}

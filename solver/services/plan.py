@@ -26,11 +26,8 @@ from ..engines.forward import forward
 from ..errors import DocumentError
 from .solve import solve
 
-#: Padding that pads nothing, and padding that keeps the size at stride 1, by convention.
-_NONE: dict[str, Any] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}
-_SAME = {"pytorch": "same", "tensorflow": "same", "onnx": "same_upper"}
 #: A searched padding in TensorFlow, which pads by mode only.
-_MODES = {"choices": list(A.PADDING_MODES["tensorflow"])}
+_SEARCHED_MODES = {"choices": list(A.PADDING_MODES["tensorflow"])}
 
 
 def _factors(plan: UNetPlan) -> list[list[int]]:
@@ -53,13 +50,13 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
     """The solve document of a U-Net plan."""
     factors = _factors(plan)
     dump = plan.model_dump(mode="json")
-    conv_of, none = plan.convention, _NONE[plan.convention]
-    searched = _MODES if conv_of == "tensorflow" else dump["padding"]
+    conv_of, none = plan.convention, A.NO_PADDING[plan.convention]
+    searched = _SEARCHED_MODES if conv_of == "tensorflow" else dump["padding"]
 
     def conv(name: str, channels: int, src: str | None = None) -> dict[str, Any]:
         layer: dict[str, Any] = {"name": name, "type": "conv", "out_channels": channels,
                                  "kernel_size": dump["kernel_size"]}
-        layer["padding"] = {"same": _SAME[conv_of], "valid": none, "search": searched}[plan.conv]
+        layer["padding"] = {"same": A.SAME_PADDING[conv_of], "valid": none, "search": searched}[plan.conv]
         return layer | ({"input": src} if src else {})
 
     layers: list[dict[str, Any]] = []
@@ -160,7 +157,7 @@ def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
         # A backbone of stride-2 stages with "same" padding: (i - 1) // stride + 1.
         size = [(i - 1) // plan.output_stride + 1 for i in plan.input_size]
     rates: Any = plan.rates
-    none = _NONE[plan.convention]
+    none = A.NO_PADDING[plan.convention]
     branches: list[dict[str, Any]] = [{"name": "b1x1", "type": "conv", "input": "input", "kernel_size": 1,
                                        "padding": none, "out_channels": plan.channels}]
     # TensorFlow's 'same' keeps the size at any rate (onnxruntime refuses SAME_* dilated).
@@ -219,7 +216,7 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
     latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size] * ndim
     free = {f: dump[f] for f in ("kernel_size", "stride", "padding")}
     if plan.convention == "tensorflow":
-        free["padding"] = _MODES
+        free["padding"] = _SEARCHED_MODES
     down = [{"name": f"enc{i}", "type": "conv", **free} for i in range(1, plan.depth + 1)]
     up = [{"name": f"dec{i}", "type": "conv_transpose", **free, "output_padding": dump["output_padding"]}
           for i in range(1, plan.depth + 1)]

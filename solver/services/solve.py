@@ -42,13 +42,13 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
     for g in goals:
         if g == Goal.LARGEST_RECEPTIVE_FIELD:
             for n in problem.nodes:
-                if n.inputs != (n.index,) or n.type not in ("conv", "conv_transpose", "max_pool", "avg_pool"):
+                if n.inputs != (n.index,) or A.KINDS[n.type].family != "window":
                     raise DocumentError(
                         f"largest_receptive_field ranks chains of conv, conv_transpose and pool layers; "
                         f"{problem.layer_label(n.index)} is not one", loc=("objective",))
         if g in (Goal.FEWEST_PARAMS, Goal.FEWEST_MACS):
             for n in problem.nodes:
-                if n.type in ("conv", "conv_transpose"):
+                if A.KINDS[n.type].weighted:
                     _weights(problem, n)
 
     def pads(node: Node, vals: dict[int, Any], ins: Any, a: int) -> tuple[int, int]:
@@ -68,7 +68,7 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
                     total += sum(abs((pads(node, vals, ins, a)[0] if f == "padding" else vals[s[f][a]]) - want)
                                  for a in nd)
             return total
-        if node.type not in ("conv", "conv_transpose", "max_pool", "avg_pool"):
+        if A.KINDS[node.type].family != "window":
             return 0
         if goal == Goal.LEAST_PADDING:
             return sum(abs(b) + abs(e) for a in nd for b, e in [pads(node, vals, ins, a)])
@@ -82,20 +82,17 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
                                   vals[d[a]] if d else 1)[0] - 1) * state[2][a] for a in nd)
         if goal == Goal.SMALLEST_DILATION:
             return sum(vals[s["dilation"][a]] for a in nd) if "dilation" in s else problem.ndim
-        if node.type not in ("conv", "conv_transpose"):
+        if not A.KINDS[node.type].weighted:
             return 0
         cin, cout, g = _weights(problem, node)
         kprod = math.prod(vals[s["kernel_size"][a]] for a in nd)
-        per = (cin // g * cout) * kprod
-        if goal == Goal.FEWEST_PARAMS:
-            return per + (cout if node.layer.bias else 0)
-        # FEWEST_MACS, for the first input size: one MAC per weight per output (conv)
-        # or per input (transposed conv) position.
+        # MACs for the first input size.
         i = ins[0][0]
         fn = fns[node.index]
         assert fn is not None
-        positions = math.prod(fn(a, i[a], vals) for a in nd) if node.type == "conv" else math.prod(i)
-        return per * positions
+        out = math.prod(fn(a, i[a], vals) for a in nd) if goal == Goal.FEWEST_MACS else 0
+        params, macs = A.params_and_macs(node.type, cin, cout, g, kprod, node.layer.bias, math.prod(i), out)
+        return params if goal == Goal.FEWEST_PARAMS else macs
 
     # Only MACs (and padding outside PyTorch) depend on sizes and the receptive field on
     # the jump; every other term is cached by the layer's values.

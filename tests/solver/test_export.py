@@ -292,9 +292,9 @@ HOSTILE = (
 
 def test_the_reserved_names_cover_nn_module() -> None:
     """A layer attribute must not replace one of nn.Module's (`training`, `to`, `eval`)."""
-    from solver.services import export as _export
+    from solver.services import codegen
 
-    assert {n for n in dir(torch.nn.Module()) if not n.startswith("_")} <= _export._MODULE_ATTRIBUTES
+    assert {n for n in dir(torch.nn.Module()) if not n.startswith("_")} <= codegen.MODULE_ATTRIBUTES
 
 
 def test_hostile_names_run_in_torch_and_keras() -> None:

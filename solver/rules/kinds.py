@@ -1,0 +1,122 @@
+"""The catalogue: each convention and padding mode, each layer kind and what the engines
+need to know of it, and what a field left out means.  Said once, here; the contract
+builds its schemas from these names and every engine reads them from here.
+
+A kind's family tells the engines how to treat it:
+  window  kernel, stride, padding, dilation... searched per axis (conv, pools)
+  resize  its output size set by fixed fields, or kept (upsample, adaptive pools, identity)
+  join    several inputs of one size (concat; add broadcasts)
+  crop    its input cut to the size of another tensor
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+#: Whose size rules a document follows.
+CONVENTIONS = ("pytorch", "tensorflow", "onnx")
+#: The padding modes of each convention (PyTorch's are a conv's only).
+PADDING_MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
+                 "onnx": ("same_upper", "same_lower", "valid")}
+#: Every padding mode some convention has.
+ANY_PADDING_MODE = tuple(dict.fromkeys(m for modes in PADDING_MODES.values() for m in modes))
+#: The padding that keeps the size (at stride 1), and no padding, in each convention.
+SAME_PADDING = {"pytorch": "same", "tensorflow": "same", "onnx": "same_upper"}
+NO_PADDING: dict[str, int | str] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}
+#: Upsample's interpolation modes, and the spatial rank each needs ("nearest": any).
+UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
+MODE_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+Window = tuple[int, Fraction | int]
+
+
+def _ratio(n: int, m: int) -> Fraction | int:
+    return n // m if n % m == 0 else Fraction(n, m)
+
+
+def _adaptive_window(i: int, o: int, _: dict[str, Any]) -> Window:
+    """The largest window an adaptive pool uses from i inputs to o outputs, and its step."""
+    span = max(-(-((j + 1) * i) // o) - (j * i) // o for j in range(o)) if o <= 4096 else -(-i // o) + 1
+    return span, _ratio(i, o)
+
+
+def _upsample_window(i: int, o: int, settings: dict[str, Any]) -> Window | None:
+    """Nearest: each output reads one input, outputs i/o inputs apart; others blend: inexact."""
+    return (1, _ratio(i, o)) if settings.get("mode", "nearest") == "nearest" else None
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """What the engines need to know of one layer kind."""
+
+    name: str
+    family: str
+    #: window family: the fields searched per axis, in the order solutions list them.
+    searchable: tuple[str, ...] = ()
+    #: Has weights: in/out channels, groups, parameters, MACs.
+    weighted: bool = False
+    #: MACs are counted per weight per "output" position (conv) or "input" position.
+    macs_over: str = "output"
+    #: resize family: (document field, rule keyword) of the fields that set each axis' size,
+    #: and of the fields shared by every axis.
+    size_fields: tuple[tuple[str, str], ...] = ()
+    shared_fields: tuple[tuple[str, str], ...] = ()
+    #: resize family: the receptive-field window (span, step) of an axis from i to o;
+    #: None when the output blends inputs (not exact).
+    window: Callable[[int, int, dict[str, Any]], Window | None] | None = None
+    #: A kind whose size rule is the same in every convention has it here (the others'
+    #: rules live in the conventions' modules): (output size, padding applied).
+    rule: Callable[..., tuple[int, tuple[int, int] | None]] | None = None
+
+    def blamed(self, layer: Any) -> str:
+        """The field that sets the output size, blamed when a size is refused."""
+        for field, _ in self.size_fields:
+            if getattr(layer, field, None) is not None:
+                return field
+        return "kernel_size"
+
+
+_CONV = ("kernel_size", "stride", "padding", "padding_end", "dilation")
+KINDS = {kind.name: kind for kind in (
+    Kind("conv", "window", _CONV, weighted=True),
+    Kind("conv_transpose", "window", (*_CONV, "output_padding"), weighted=True, macs_over="input"),
+    Kind("max_pool", "window", (*_CONV, "ceil_mode")),
+    Kind("avg_pool", "window", ("kernel_size", "stride", "padding", "padding_end", "ceil_mode")),
+    Kind("upsample", "resize", size_fields=(("size", "size"), ("scale_factor", "scale")),
+         shared_fields=(("mode", "mode"),), window=_upsample_window),
+    Kind("adaptive_avg_pool", "resize", size_fields=(("output_size", "size"),), window=_adaptive_window),
+    Kind("adaptive_max_pool", "resize", size_fields=(("output_size", "size"),), window=_adaptive_window),
+    Kind("identity", "resize", window=lambda i, o, _: (1, 1), rule=lambda i, **_: (i, None)),
+    Kind("concat", "join"),
+    Kind("add", "join"),
+    Kind("crop", "crop"),
+)}
+#: Every searchable field, in the order solutions list them.
+SEARCHABLE_FIELDS = tuple(dict.fromkeys(f for kind in KINDS.values() for f in kind.searchable))
+
+
+def unset(field: str, kind: str, convention: str) -> Any:
+    """What a field left out of a layer means.  "kernel_size": the layer's kernel size
+    (a pool's stride); None for a transposed conv's output_padding in tensorflow, where
+    Keras infers the output size instead of adding rows."""
+    if field == "padding":
+        return "valid" if convention == "tensorflow" else 0
+    if field == "stride":
+        pool = KINDS[kind].family == "window" and not KINDS[kind].weighted
+        return "kernel_size" if pool and convention != "onnx" else 1
+    if field == "output_padding":
+        return None if convention == "tensorflow" else 0
+    return {"dilation": 1, "ceil_mode": False, "groups": 1, "padding_end": "padding"}[field]
+
+
+def params_and_macs(kind: str, cin: int, cout: int, groups: int, kernel: int, bias: bool,
+                    in_positions: int, out_positions: int) -> tuple[int, int]:
+    """(parameters, MACs) of a weighted layer: cin/groups * cout weights per kernel tap, a
+    bias per output channel, and one MAC per weight per output position (conv) or per
+    input position (transposed conv); `kernel` is the product of the kernel's axes."""
+    weights = cin // groups * cout * kernel
+    positions = in_positions if KINDS[kind].macs_over == "input" else out_positions
+    return weights + (cout if bias else 0), weights * positions
