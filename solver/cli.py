@@ -20,6 +20,15 @@ from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
 from .services.solve import solve as run_solve
 from .services.suggest import forward as run_forward
+from .tables import (
+    SHORT,
+    is_default,
+    print_plan,
+    short_settings,
+    show_axes,
+    show_count,
+    solutions_table,
+)
 
 app = typer.Typer(
     help="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
@@ -56,27 +65,12 @@ def read_document(path: str) -> Any:
         raise ConvsolveError(f"{path} is nested too deeply to read") from exc
 
 
-def _is_default(field: str, value: Any) -> bool:
-    """PyTorch's default dilation, output_padding or ceil_mode: not worth showing."""
-    if field == "ceil_mode":
-        return value is False
-    return (field, set(value)) in (("dilation", {1}), ("output_padding", {0}))
-
-
 def _fail(exc: ConvsolveError) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     for layer in getattr(exc, "suggestions", [])[:3]:
-        fields = [f for f in _SHORT if f in layer and not _is_default(f, layer[f])]
-        err.print(f"  nearest valid: {_settings(layer, fields)}", highlight=False, markup=False)
+        fields = [f for f in SHORT if f in layer and not is_default(f, layer[f])]
+        err.print(f"  nearest valid: {short_settings(layer, fields)}", highlight=False, markup=False)
     return typer.Exit(code=2)
-
-
-def _axes(xs: list[Any] | None) -> str:
-    return "-" if xs is None else " x ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in xs)
-
-
-def _count(x: int | None) -> str:
-    return "-" if x is None else f"{x:,}"
 
 
 @app.command()
@@ -92,7 +86,7 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
         return
     # Outside PyTorch the padding is the convention's doing: show what it applied.
     pads = isinstance(doc, dict) and doc.get("convention", "pytorch") != "pytorch"
-    table = Table(title=f"input {_axes(result.input_size)} x {result.in_channels or '?'} channels"
+    table = Table(title=f"input {show_axes(result.input_size)} x {result.in_channels or '?'} channels"
                         + (f" ({doc['convention']} convention)" if pads else ""))
     for col in ("#", "layer", "output", *(["padding"] if pads else []), "channels", "params", "MACs",
                 "receptive field", "jump"):
@@ -100,39 +94,11 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
     for r in result.layers:
         label = r.type.value if r.name is None else f"{r.name} ({r.type.value})"
         padding = ["-" if r.padding is None else " ".join(f"{b}/{e}" for b, e in r.padding)] if pads else []
-        table.add_row(str(r.index), label, _axes(r.output_size), *padding, _count(r.out_channels),
-                      _count(r.params), _count(r.macs), _axes(r.receptive_field), _axes(r.jump))
+        table.add_row(str(r.index), label, show_axes(r.output_size), *padding, show_count(r.out_channels),
+                      show_count(r.params), show_count(r.macs), show_axes(r.receptive_field), show_axes(r.jump))
     out.print(table)
-    out.print(f"output {_axes(result.output_size)} x {_count(result.out_channels)} channels, "
-              f"{_count(result.params)} parameters, {_count(result.macs)} MACs", highlight=False)
-
-
-_SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "padding_end": "pe", "dilation": "d",
-          "output_padding": "op", "ceil_mode": "ceil"}
-
-
-def _searched(layer: dict[str, Any]) -> list[str]:
-    """The fields of a document layer that hold a domain: what the table shows."""
-    def is_domain(v: Any) -> bool:
-        return isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
-    return [f for f in _SHORT if is_domain(layer.get(f))]
-
-
-def _settings(layer: dict[str, Any], fields: list[str]) -> str:
-    """A layer's searched settings in a few characters: 'k3 p1', 'k1x3 s2'."""
-    parts = []
-    for field in fields:
-        v = layer[field]
-        if isinstance(v, list):
-            v = v[0] if len(set(v)) == 1 else "x".join(map(str, v))
-        named = field == "ceil_mode" or isinstance(layer[field], str)  # True, "same": p=same
-        parts.append(f"{_SHORT[field]}={v}" if named else f"{_SHORT[field]}{v}")
-    return " ".join(parts) or "·"
-
-
-#: Above this many layers the table turns: one row per layer, one column per solution.
-_WIDE = 6
-_COLUMNS = 8
+    out.print(f"output {show_axes(result.output_size)} x {show_count(result.out_channels)} channels, "
+              f"{show_count(result.params)} parameters, {show_count(result.macs)} MACs", highlight=False)
 
 
 @app.command()
@@ -173,7 +139,7 @@ def solve(
             for i, r in enumerate(result.explanation.repairs, 1):
                 out.print(f"  {i}. {r.message}", highlight=False, markup=False)
     if result.solutions:
-        out.print(_solutions_table(doc["layers"], result.solutions))
+        out.print(solutions_table(doc["layers"], result.solutions))
     if export_to is not None and result.solutions:
         sizes = doc.get("input_size") or doc["input_sizes"][0]
         best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers,
@@ -183,39 +149,6 @@ def solve(
         except ConvsolveError as exc:
             raise _fail(exc) from None
         out.print(f"wrote the best solution as {_LANGUAGES[to]} code to {export_to}", highlight=False)
-
-
-def _solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
-    """Solutions (or planned designs) side by side: the searched settings of each layer."""
-    fields = [_searched(layer) for layer in doc_layers]
-    names = [layer.get("name") or f"{i} {layer['type']}" for i, layer in enumerate(doc_layers)]
-    ranked = solutions[0].score is not None
-
-    def output(sol: Any) -> str:
-        sizes = [s[-1] for s in sol.sizes] if hasattr(sol, "sizes") else [sol.output_size]
-        return " / ".join(_axes(size) for size in sizes)
-
-    rows = [[_settings(layer, f) for layer, f in zip(sol.layers, fields, strict=True)] + [output(sol)]
-            + ([", ".join(f"{x:,g}" for x in sol.score)] if ranked else [])
-            for sol in solutions]
-    heads = names + ["output"] + (["score"] if ranked else [])
-    table = Table()
-    if len(doc_layers) <= _WIDE:
-        table.add_column("#", justify="right")
-        for h in heads:
-            table.add_column(h)
-        for rank, row in enumerate(rows, 1):
-            table.add_row(str(rank), *row)
-        return table
-    shown = rows[:_COLUMNS]
-    table.add_column("layer")
-    for rank in range(1, len(shown) + 1):
-        table.add_column(f"#{rank}")
-    for i, h in enumerate(heads):
-        table.add_row(h, *(row[i] for row in shown))
-    if len(rows) > len(shown):
-        table.caption = f"the best {len(shown)} of {len(rows)} listed; --json shows all"
-    return table
 
 
 class _nothing:
@@ -302,39 +235,7 @@ def _run_plan(planner: Callable[[dict[str, Any]], Any], file: str | None, flags:
     if as_json:
         out.print_json(result.model_dump_json())
     else:
-        _print_plan(result, kind)
-
-
-def _print_plan(result: Any, kind: str) -> None:
-    count = "unknown" if result.count is None else f"{result.count:,}"
-    out.print(f"status: {result.status.value}   designs: {count}   listed: {len(result.designs)}", highlight=False)
-    for w in result.warnings:
-        out.print(f"warning: {w}", highlight=False, markup=False)
-    if result.message:
-        out.print(result.message, highlight=False, markup=False)
-    if kind == "autoencoder":  # one searched layer a stage: the solutions table says it all
-        if result.designs:
-            out.print(_solutions_table(result.document["layers"], result.designs))
-        return
-    for rank, d in enumerate(result.designs, 1):
-        params = "-" if d.params is None else f"{d.params:,}"
-        out.print(f"#{rank}: {_axes(d.input_size)} -> {_axes(d.output_size)}, {params} parameters", highlight=False)
-        table = Table()
-        if kind == "unet":
-            for col in ("level", "encoder", "decoder"):
-                table.add_column(col, justify="right")
-            for level in d.levels or []:
-                table.add_row(str(level.level), _axes(level.encoder), _axes(level.decoder))
-            conv = next(layer for layer in d.layers if layer["type"] == "conv")
-            table.caption = f"convs: {_settings(conv, ['kernel_size', 'padding'])}"
-        else:
-            for col in ("branch", "kernel", "dilation", "padding"):
-                table.add_column(col, justify="right")
-            for layer in d.layers:
-                if layer["type"] == "conv" and layer.get("input") == "input":
-                    table.add_row(layer["name"], _axes(layer["kernel_size"]), _axes(layer.get("dilation")),
-                                  _axes(layer["padding"]) if isinstance(layer["padding"], list) else layer["padding"])
-        out.print(table)
+        print_plan(out, result, kind)
 
 
 @app.command()

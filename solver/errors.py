@@ -118,7 +118,7 @@ class LayerContext:
         return f"layer {self.index}{name} ({self.layer.type})"
 
     def reject(self, rule: str, message: str, axis: int | None, field: str) -> LayerRejected:
-        """`rule` is an _arith.Rule (a str enum: its value is the rule's id)."""
+        """`rule` is a rules.Rule (a str enum: its value is the rule's id)."""
         where = f", axis {axis}" if axis is not None else ""
         return LayerRejected(f"{self.label()}{where}: {message}", rule=str(rule), layer=self.index,
                              name=self.layer.name, axis=axis, loc=("layers", self.index, field))

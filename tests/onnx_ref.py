@@ -59,7 +59,7 @@ from onnx import TensorProto, helper, numpy_helper, shape_inference
 OPSET = 26
 
 _OPS = {"conv": "Conv", "conv_transpose": "ConvTranspose", "max_pool": "MaxPool",
-        "avg_pool": "AveragePool", "upsample": "Resize"}
+        "avg_pool": "AveragePool", "upsample": "Resize", "identity": "Identity"}
 #: torch's Upsample modes as Resize modes; the size rule does not depend on the mode.
 _RESIZE_MODES = {"nearest": "nearest", "linear": "linear", "bilinear": "linear",
                  "trilinear": "linear", "bicubic": "cubic"}
@@ -106,7 +106,7 @@ def build(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) -> byt
         op = "GlobalAveragePool" if kind == "adaptive_avg_pool" else "GlobalMaxPool"
     else:
         op = _OPS[kind]
-    if kind.startswith("adaptive"):
+    if kind.startswith("adaptive") or kind == "identity":
         pass
     elif kind == "upsample":
         attrs["mode"] = _RESIZE_MODES.get(layer.get("mode", "nearest"), layer.get("mode"))

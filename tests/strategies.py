@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 #: Layer types, in the order of solver.LayerType.
 FAMILIES = (
     "conv", "conv_transpose", "max_pool", "avg_pool",
-    "upsample", "adaptive_avg_pool", "adaptive_max_pool",
+    "upsample", "adaptive_avg_pool", "adaptive_max_pool", "identity",
 )
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
 
@@ -215,6 +215,7 @@ LAYERS = {
     "avg_pool": avg_pool_layers,
     "upsample": upsample_layers,
     "adaptive_avg_pool": adaptive_pool_layers,
+    "identity": lambda ndim, channels, rare: st.just({"type": "identity"}),
     "adaptive_max_pool": adaptive_pool_layers,
 }
 

@@ -125,6 +125,7 @@ def test_bad_input_is_a_clear_error(
 
 def test_export_writes_code_that_runs(tmp_path: Path) -> None:
     import torch
+    import torch_ref
 
     doc = tmp_path / "stem.yaml"
     doc.write_text(
@@ -134,21 +135,18 @@ def test_export_writes_code_that_runs(tmp_path: Path) -> None:
     out = tmp_path / "net.py"
     result = runner.invoke(app, ["export", str(doc), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    namespace: dict[str, Any] = {}
-    exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
-    assert list(namespace["Net"]()(torch.zeros(1, 3, 64, 64)).shape) == [1, 8, 16, 16]
+    assert list(torch_ref.exported(out.read_text())(torch.zeros(1, 3, 64, 64)).shape) == [1, 8, 16, 16]
 
 
 def test_solve_export_writes_the_best_solution(tmp_path: Path) -> None:
     import torch
+    import torch_ref
 
     out = tmp_path / "best.py"
     example = Path(__file__).parent.parent / "examples" / "single_layer.yaml"
     result = runner.invoke(app, ["solve", str(example), "--export", str(out)])
     assert result.exit_code == 0, result.output
-    namespace: dict[str, Any] = {}
-    exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
-    assert list(namespace["Net"]()(torch.zeros(1, 1, 224, 224)).shape) == [1, 1, 112, 112]
+    assert list(torch_ref.exported(out.read_text())(torch.zeros(1, 1, 224, 224)).shape) == [1, 1, 112, 112]
 
 
 def test_a_keras_design_exports_to_keras_and_torch(tmp_path: Path) -> None:
@@ -156,6 +154,7 @@ def test_a_keras_design_exports_to_keras_and_torch(tmp_path: Path) -> None:
     and as its PyTorch translation; both run with the sizes the solver reported."""
     import tf_ref
     import torch
+    import torch_ref
 
     example = Path(__file__).parent.parent / "examples" / "keras_autoencoder.yaml"
     answer = json.loads(runner.invoke(app, ["solve", str(example), "--json"]).stdout)
@@ -166,9 +165,8 @@ def test_a_keras_design_exports_to_keras_and_torch(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert f"wrote the best solution as {'Keras' if to == 'keras' else 'PyTorch'} code" in result.output
     assert tf_ref.run_model((tmp_path / "keras.py").read_text(), "build_net", (75, 60, 3)) == sizes
-    namespace: dict[str, Any] = {}
-    exec(compile((tmp_path / "torch.py").read_text(), "torch.py", "exec"), namespace)  # noqa: S102
-    assert list(namespace["Net"]()(torch.zeros(1, 3, 75, 60)).shape) == [1, 3, 75, 60]
+    net = torch_ref.exported((tmp_path / "torch.py").read_text())
+    assert list(net(torch.zeros(1, 3, 75, 60)).shape) == [1, 3, 75, 60]
     # The forward table shows the padding TensorFlow applied, per axis begin/end.
     solved = {k: v for k, v in yaml.safe_load(example.read_text()).items()
               if k in ("convention", "input_size", "in_channels")}

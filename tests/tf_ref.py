@@ -179,6 +179,8 @@ def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
     for field in ("padding_end", "output_shape"):
         if layer.get(field) is not None:
             raise NotInKeras(field)
+    if kind == "identity":
+        return keras.layers.Identity()
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
         if layer["output_size"] != [1] * ndim:
             raise NotInKeras(f"an adaptive pool to {layer['output_size']} (global pools give 1)")

@@ -84,6 +84,8 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
     what torch's constructors raise (e.g. ValueError for groups that do not divide).
     """
     kind = layer["type"]
+    if kind == "identity":
+        return nn.Identity()
     if kind == "upsample":
         return nn.Upsample(
             size=_arg(layer.get("size")),
@@ -104,6 +106,14 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
         in_channels = layer.get("in_channels", channels)
         return module(in_channels, layer["out_channels"], _arg(layer["kernel_size"]), **kwargs)
     return module(_arg(layer["kernel_size"]), **kwargs)
+
+
+def exported(code: str, class_name: str = "Net") -> nn.Module:
+    """The nn.Module that convsolve's exported code defines, built: the one place the
+    tests run generated PyTorch code."""
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(code, "<exported>", "exec"), namespace)  # noqa: S102 - convsolve's own output
+    return namespace[class_name]()  # type: ignore[no-any-return]
 
 
 def quiet(fn: Callable[..., T], *args: Any) -> T:

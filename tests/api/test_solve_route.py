@@ -114,14 +114,13 @@ def test_malformed_solve_documents_answer_422(client: TestClient) -> None:
 
 def test_export_route_returns_code_that_runs(client: TestClient) -> None:
     import torch
+    import torch_ref
 
     doc = {"input_size": [32], "in_channels": 2, "layers": [
         {"type": "conv", "kernel_size": 3, "stride": 2, "padding": 1, "out_channels": 4}]}
     r = client.post("/v1/export/torch", json=doc)
     assert r.status_code == 200 and r.json()["language"] == "python"
-    namespace: dict[str, Any] = {}
-    exec(compile(r.json()["code"], "exported", "exec"), namespace)  # noqa: S102 - our own output
-    assert list(namespace["Net"]()(torch.zeros(1, 2, 32)).shape) == [1, 4, 16]
+    assert list(torch_ref.exported(r.json()["code"])(torch.zeros(1, 2, 32)).shape) == [1, 4, 16]
     bad = client.post("/v1/export/torch", json={**doc, "layers": [{"type": "conv", "kernel_size": 40}]})
     assert bad.status_code == 422 and bad.json()["detail"][0]["rule"] == "kernel_fits_input"
 

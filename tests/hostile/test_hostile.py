@@ -553,10 +553,8 @@ def check_export(document: dict[str, Any], code: str) -> None:
     widest = max([channels, report.in_channels or 1] + [r.out_channels or 1 for r in report.layers])
     if not _small({**document, "in_channels": widest}, sizes):
         return
-    namespace: dict[str, Any] = {"__name__": "exported"}
     try:
-        exec(compile(code, "<exported>", "exec"), namespace)  # noqa: S102 - the code under test
-        net = namespace["Net"]()
+        net = torch_ref.exported(code)
         with torch.no_grad():
             y = torch_ref.quiet(net, torch.zeros(batch, channels, *document["input_size"]))
     except Exception as exc:  # noqa: BLE001 - any failure of the exported code is the finding

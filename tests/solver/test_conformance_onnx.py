@@ -213,7 +213,7 @@ def onnx_layers(draw: Any, family: str, ndim: int, size: list[int]) -> dict[str,
 
 
 CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=600, database=None)
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool"]
+FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])

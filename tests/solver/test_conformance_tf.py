@@ -284,7 +284,7 @@ def layers(family: str, ndim: int) -> st.SearchStrategy[dict[str, Any]]:
 
 #: TF eager layers cost ~5-10 ms each: 6 families x 3 ranks x MAX examples.
 CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=250)
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool"]
+FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])

@@ -184,10 +184,10 @@ def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) ->
                 out = math.floor(size[a] * axes("scale_factor")[a])
             if out < 1:
                 broken.add((Rule.OUTPUT_POSITIVE, a))
-    else:
+    elif kind.startswith("adaptive"):
         if ndim == 1 and None in axes("output_size"):
             broken.add((Rule.ADAPTIVE_KEEP_NEEDS_2D, 0))
-    return broken
+    return broken  # an identity breaks no rule
 
 
 def backend_quirk(layer: dict[str, Any], broken: Broken, output_size: tuple[int, ...]) -> bool:
@@ -277,7 +277,7 @@ def check(document: dict[str, Any]) -> LayerRejected | None:
 
 CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=500)
 # adaptive_avg_pool draws both adaptive pools.
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool"]
+FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])

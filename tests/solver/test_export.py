@@ -11,6 +11,7 @@ import pytest
 import strategies as S
 import tf_ref
 import torch
+import torch_ref
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +33,7 @@ def run_exported(document: dict[str, Any]) -> Run:
     """Exec the exported code and run it on zeros of the input size, with the batch and
     channel count its __main__ uses (picked when the document leaves it open)."""
     code = to_torch(document)
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "<exported>", "exec"), namespace)  # noqa: S102 - our output
-    net = namespace["Net"]()
+    net = torch_ref.exported(code)
     seen: list[tuple[list[int], int, int]] = []
     for module in net.children():
         module.register_forward_hook(

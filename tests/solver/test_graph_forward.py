@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch_ref
 from torch import nn
 
 import solver
@@ -155,9 +156,7 @@ def test_original_unet_with_cropped_skips_runs_in_torch() -> None:
     result = solver.solve(doc)
     best = next(s for s in result.solutions if s.layers[0]["kernel_size"] == [3, 3])
     assert best.layers[0]["padding"] == [0, 0]
-    namespace: dict[str, Any] = {}
-    exec(compile(to_torch({"input_size": [572, 572], "layers": best.layers}), "unet", "exec"), namespace)  # noqa: S102
-    net = namespace["Net"]()
+    net = torch_ref.exported(to_torch({"input_size": [572, 572], "layers": best.layers}))
     seen: list[list[int]] = []
     for module in net.children():
         module.register_forward_hook(lambda _m, _i, out: seen.append(list(out.shape[2:])))

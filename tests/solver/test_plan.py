@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch_ref
 
 import solver
 from solver.services.export import to_torch
@@ -14,11 +15,10 @@ torch.set_num_threads(1)
 
 
 def _runs_in_torch(design: Any, channels: int) -> list[int]:
-    namespace: dict[str, Any] = {}
-    exec(compile(to_torch({"input_size": design.input_size, "in_channels": channels,  # noqa: S102
-                           "layers": design.layers}), "plan", "exec"), namespace)
+    net = torch_ref.exported(to_torch({"input_size": design.input_size, "in_channels": channels,
+                                       "layers": design.layers}))
     with torch.no_grad():
-        return list(namespace["Net"]()(torch.zeros(1, channels, *design.input_size)).shape[2:])
+        return list(net(torch.zeros(1, channels, *design.input_size)).shape[2:])
 
 
 def test_original_unet_572_to_388() -> None:

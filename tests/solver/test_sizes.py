@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch_ref
 import yaml
 
 import solver
@@ -38,9 +39,7 @@ def test_depth_4_unet_takes_multiples_of_16_and_says_how_to_fix_500() -> None:
 def test_the_listed_sizes_run_in_torch() -> None:
     from solver.services.export import to_torch
 
-    namespace: dict[str, Any] = {}
-    exec(compile(to_torch({**UNET, "input_size": [32, 32]}), "unet", "exec"), namespace)  # noqa: S102
-    net = namespace["Net"]()
+    net = torch_ref.exported(to_torch({**UNET, "input_size": [32, 32]}))
     with torch.no_grad():
         assert list(net(torch.zeros(1, 1, 48, 64)).shape[2:]) == [48, 64]
         with pytest.raises(RuntimeError, match="must match"):
