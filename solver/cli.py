@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import ConvsolveError
-from .rules import CONVENTIONS
+from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -85,7 +85,7 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
         out.print_json(result.model_dump_json())
         return
     # Outside PyTorch the padding is the convention's doing: show what it applied.
-    pads = isinstance(doc, dict) and doc.get("convention", "pytorch") != "pytorch"
+    pads = isinstance(doc, dict) and CONVENTION[doc.get("convention", DEFAULT_CONVENTION)].modes_read_input
     table = Table(title=f"input {show_axes(result.input_size)} x {result.in_channels or '?'} channels"
                         + (f" ({doc['convention']} convention)" if pads else ""))
     for col in ("#", "layer", "output", *(["padding"] if pads else []), "channels", "params", "MACs",
@@ -143,7 +143,7 @@ def solve(
     if export_to is not None and result.solutions:
         sizes = doc.get("input_size") or doc["input_sizes"][0]
         best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers,
-                "convention": doc.get("convention", "pytorch")}
+                "convention": doc.get("convention", DEFAULT_CONVENTION)}
         try:
             export_to.write_text(_EXPORTERS[to](best))
         except ConvsolveError as exc:
@@ -201,7 +201,7 @@ def input_sizes(
                                   "input_size": doc.get("input_size") if near is None else
                                   [near] * len(doc.get("input_size") or [1]), "round_trip": round_trip,
                                   "range": {"min": low, "max": high},
-                                  "convention": doc.get("convention", "pytorch")})
+                                  "convention": doc.get("convention", DEFAULT_CONVENTION)})
     except ConvsolveError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, LayerType, convention_defaults
 from .values import (
     MAX_LAYERS,
@@ -22,7 +23,7 @@ class ForwardRequest(StrictModel):
     input_size: InputSize
     in_channels: InputChannels | None = None
     layers: Annotated[list[Layer], Field(max_length=MAX_LAYERS)]
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
 
     @model_validator(mode="after")
     def _defaults(self) -> ForwardRequest:

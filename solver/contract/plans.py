@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from ..rules import DEFAULT_CONVENTION
 from .solve import Explanation, Objective, Status
 from .values import (
     MAX_CHANNELS,
@@ -53,7 +54,7 @@ class UNetPlan(StrictModel):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
     #: Whose size rules the design follows (see the solve document's `convention`).
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"input_size": [572, 572], "depth": 4, "conv": "valid", "skip": "crop", "output_size": None},
@@ -82,7 +83,7 @@ class ASPPPlan(StrictModel):
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     #: Whose size rules the design follows (see the solve document's `convention`).
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
 
     @model_validator(mode="after")
     def _size(self) -> ASPPPlan:
@@ -146,7 +147,7 @@ class EncoderDecoderPlan(StrictModel):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
     #: Whose size rules the design follows (see the solve document's `convention`).
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"kind": "generator", "image_size": [64, 64], "latent_size": 1, "depth": 5, "limit": 50},

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, convention_defaults
 from .solve import Status
 from .values import (
@@ -30,7 +31,7 @@ class InputSizesRequest(StrictModel):
     input_size: InputSize | None = None
     #: Only sizes whose output equals the input (an autoencoder, a U-Net).
     round_trip: bool = False
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
     #: Wall-clock budget for the sweep; the server caps it.
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 

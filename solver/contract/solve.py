@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, convention_defaults
 from .values import (
     MAX_LAYERS,
@@ -86,7 +87,7 @@ class SolveRequest(StrictModel):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     #: The `next_cursor` of the previous page: the next `limit` solutions, in rank order.
     cursor: Annotated[str, Field(max_length=200)] | None = None
-    convention: Convention = "pytorch"
+    convention: Convention = DEFAULT_CONVENTION
 
     @model_validator(mode="after")
     def _defaults(self) -> SolveRequest:

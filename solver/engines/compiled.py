@@ -17,6 +17,8 @@ from ..rules import (
     crop,
     join,
     layer_rule,
+    sizes_recur,
+    spans_axes,
     window,
 )
 from .deadline import Deadline
@@ -36,7 +38,7 @@ class AxisFn:
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.
     """
 
-    def __init__(self, node: Node, ndim: int, convention: str = "pytorch", recurs: bool = False) -> None:
+    def __init__(self, node: Node, ndim: int, convention: str, recurs: bool = False) -> None:
         self.kind = node.type
         self.ndim = ndim
         #: False when a size that works keeps working as it grows (every rule but one);
@@ -50,12 +52,12 @@ class AxisFn:
         elif getattr(layer, "output_shape", None) is not None:
             for a, v in enumerate(per_axis(layer.output_shape, ndim, (*where, "output_shape"))):
                 fixed[a]["output_shape"] = v
-        if convention != "pytorch":
-            for fx in fixed:
-                fx["convention"] = convention
+        for fx in fixed:
+            fx["convention"] = convention
         #: Variables of the rule that spans axes (stride, dilation), when it applies.
+        self.convention = convention
         self.spanning = None
-        if convention == "tensorflow" and self.kind in ("conv", "conv_transpose"):
+        if spans_axes(self.kind, convention):
             self.spanning = (node.slots["stride"], node.slots["dilation"])
         axis_keys = [(tuple((_KW[f], ids[a]) for f, ids in node.slots.items()), tuple(sorted(fixed[a].items())))
                      for a in range(ndim)]
@@ -72,7 +74,7 @@ class AxisFn:
             return True
         strides, dilations = self.spanning
         try:
-            layer_rule(self.kind, "tensorflow", tuple(values[v] for v in strides),
+            layer_rule(self.kind, self.convention, tuple(values[v] for v in strides),
                        tuple(values[v] for v in dilations))
         except Rejected:
             return False
@@ -172,11 +174,9 @@ def make_fns(problem: Problem) -> list[AxisFn | None]:
 
 
 def _recurs(problem: Problem, node: Node) -> bool:
-    """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
-    is longer than the window: then the sizes that work recur with the stride (one in
-    every `stride` consecutive sizes works) instead of holding from some size on."""
-    return problem.document.convention == "onnx" and node.type == "max_pool" and any(
-        isinstance(v, str) for v in problem.vars[node.slots["padding"][0]].values)
+    """Whether the sizes this node accepts recur with its stride (see rules.sizes_recur)."""
+    paddings = problem.vars[node.slots["padding"][0]].values if "padding" in node.slots else ()
+    return sizes_recur(node.type, problem.document.convention, paddings)
 
 
 def structural(kind: str, ins: list[int]) -> int:

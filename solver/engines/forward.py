@@ -51,7 +51,7 @@ def _exact(x: Exact) -> Exact:
 
 def forward_layer(
     index: int, layer: Layer, size: tuple[int, ...], channels: int | None,
-    rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None, convention: str = "pytorch",
+    rf: tuple[Exact, ...] | None, jump: tuple[Exact, ...] | None, convention: str = A.DEFAULT_CONVENTION,
 ) -> tuple[LayerReport, tuple[Exact, ...] | None, tuple[Exact, ...] | None]:
     """Apply one layer; returns its report and the receptive field and jump after it."""
     ctx = LayerContext(index, layer)
@@ -77,12 +77,10 @@ def forward_layer(
         s = k if layer.stride is None else per_axis(layer.stride, ndim, (*where, "stride"))
         d = (1,) * ndim if "dilation" not in kind.searchable else per_axis(layer.dilation, ndim, (*where, "dilation"))
         if isinstance(layer.padding, str):
-            if convention == "pytorch" and layer.padding == "same" and layer.type == "conv":
-                for a in range(ndim):  # PyTorch checks this before anything else
-                    try:
-                        A.same_needs_stride_1(s[a])
-                    except A.Rejected as r:
-                        raise ctx.reject(r.rule, r.message, a, "stride") from None
+            try:
+                A.same_rule(layer.type, convention, layer.padding, s)
+            except A.Rejected as r:
+                raise ctx.reject(r.rule, r.message, r.axis, "stride") from None
             p: tuple[Any, ...] = (layer.padding,) * ndim
         else:
             p = per_axis(layer.padding, ndim, (*where, "padding"))

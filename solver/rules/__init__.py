@@ -2,9 +2,11 @@
 the verdicts they give.  Everything above reaches them through this package."""
 
 from .axis import axis_layer, axis_output
-from .kinds import (
+from .catalogue import (
     ANY_PADDING_MODE,
+    CONVENTION,
     CONVENTIONS,
+    DEFAULT_CONVENTION,
     KINDS,
     NO_PADDING,
     PADDING_MODES,
@@ -23,6 +25,9 @@ from .layer import (
     layer_rule,
     receptive_step,
     resize_rule,
+    same_rule,
+    sizes_recur,
+    spans_axes,
     window,
 )
 from .pytorch import (

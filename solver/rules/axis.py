@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .kinds import KINDS
+from .catalogue import KINDS
 from .onnx import onnx
 from .pytorch import pytorch
 from .shared import onnx_fields

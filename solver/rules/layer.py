@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .pytorch import same_needs_stride_1
 from .shared import effective_kernel, upsample_mode
 from .verdicts import Rejected, Rule
 
@@ -78,16 +79,39 @@ def receptive_step(r: float, j: float, e: float, s: float) -> tuple[float, float
     return r + (e - 1) * j, j * s
 
 
+def spans_axes(kind: str, convention: str) -> bool:
+    """Whether `layer_rule` constrains this kind in this convention."""
+    return convention == "tensorflow" and kind in ("conv", "conv_transpose")
+
+
 def layer_rule(kind: str, convention: str, strides: tuple[int, ...], dilations: tuple[int, ...]) -> None:
     """The one rule that spans axes: Keras refuses a conv strided on any axis and
     dilated on any axis."""
-    if convention == "tensorflow" and kind in ("conv", "conv_transpose") \
-            and max(strides) > 1 and max(dilations) > 1:
+    if spans_axes(kind, convention) and max(strides) > 1 and max(dilations) > 1:
         raise Rejected(Rule.STRIDE_WITH_DILATION,
                        f"stride {list(strides)} with dilation {list(dilations)}: Keras takes a stride "
                        "above 1 or a dilation above 1, not both (`strides > 1` not supported in "
                        "conjunction with `dilation_rate > 1`)")
 
+
+
+def same_rule(kind: str, convention: str, padding: int | str, strides: tuple[int, ...]) -> None:
+    """PyTorch checks padding='same' against the stride before anything else, on every
+    axis; the refusal says which (Rejected.axis)."""
+    if convention == "pytorch" and kind == "conv" and padding == "same":
+        for a, s in enumerate(strides):
+            try:
+                same_needs_stride_1(s)
+            except Rejected as r:
+                r.axis = a
+                raise
+
+
+def sizes_recur(kind: str, convention: str, paddings: tuple[int | str, ...]) -> bool:
+    """onnxruntime's MaxPool refuses the negative padding SAME_* asks for when the stride
+    is longer than the window: then the sizes that work recur with the stride (one in
+    every `stride` consecutive sizes works) instead of holding from some size on."""
+    return convention == "onnx" and kind == "max_pool" and any(isinstance(p, str) for p in paddings)
 
 
 def resize_rule(kind: str, convention: str, ndim: int, mode: str = "nearest", **_: object) -> None:

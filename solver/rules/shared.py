@@ -3,7 +3,7 @@ modes of each convention, auto padding, interpolation modes."""
 
 from __future__ import annotations
 
-from .kinds import MODE_NDIM, PADDING_MODES
+from .catalogue import MODE_NDIM, PADDING_MODES
 from .verdicts import Rejected, Rule
 
 

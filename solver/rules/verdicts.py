@@ -78,6 +78,8 @@ class Rejected(Exception):  # noqa: N818 - a verdict, not an error of the progra
         self.rule = rule
         self.message = message
         self.field = field
+        #: The axis, when a rule on a whole layer names one.
+        self.axis: int | None = None
 
 
 #: The largest size of any axis of any tensor: int32's, which ONNX Runtime's and cuDNN's

@@ -21,7 +21,7 @@ class Diagnosis:
     def __init__(self, doc: dict[str, Any], deadline: Deadline) -> None:
         self.doc = doc
         self.deadline = deadline
-        self.convention = doc.get("convention", "pytorch")
+        self.convention = doc.get("convention", A.DEFAULT_CONVENTION)
         self.ndim = len(doc["input_size"] if "input_size" in doc else doc["input_sizes"][0])
         self.failing: list[int] = []  # the axes that fail on their own, once diagnosed
         self.narrow: list[tuple[int, str]] = []  # (layer, field) whose widening alone works
@@ -204,7 +204,7 @@ class Diagnosis:
             [(doc.get("input_size") or doc["input_sizes"][0])[0]]
         layer = {k: v for k, v in doc["layers"][index].items() if k != "input"}
         problem = build_problem({"input_size": [ins[0]], "layers": [layer],
-                                 "convention": doc.get("convention", "pytorch")})
+                                 "convention": self.convention})
         fn = make_fns(problem)[0]
         assert fn is not None
         names, _, fixed = fn.classes[0]

@@ -16,7 +16,7 @@ WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "pad
           "dilation": "dilation", "output_padding": "output_padding", "ceil_mode": "ceil_mode"}
 #: Padding modes a widened padding may take, by convention (TensorFlow pads by mode only);
 #: a PyTorch padding keeps its own mode but is widened by pixels.
-WIDENED_MODES = {**A.PADDING_MODES, "pytorch": ()}
+WIDENED_MODES = {c.name: c.padding_modes if c.modes_read_input else () for c in A.CONVENTION.values()}
 #: The fields that may hold one value per axis.
 PER_AXIS_FIELDS = (*A.SEARCHABLE_FIELDS, "output_shape",
                     *dict.fromkeys(f for k in A.KINDS.values() for f, _ in k.size_fields))
@@ -68,7 +68,7 @@ def one_axis(doc: dict[str, Any], axis: int) -> dict[str, Any]:
 
 def inferred(doc: dict[str, Any], layer: dict[str, Any], field: str) -> bool:
     """A Keras transposed conv without output_padding: its output is inferred, not op 0."""
-    return field not in layer and A.unset(field, layer["type"], doc.get("convention", "pytorch")) is None
+    return field not in layer and A.unset(field, layer["type"], doc.get("convention", A.DEFAULT_CONVENTION)) is None
 
 
 def default(layer: dict[str, Any], field: str, convention: str) -> Any:
@@ -87,10 +87,10 @@ def reach(layer: dict[str, Any]) -> int:
     return min(MAX_REACH, top(layer.get("dilation", 1)) * (top(layer.get("kernel_size", 1)) - 1))
 
 
-def wider(value: Any, field: str, reach: int = 0, convention: str = "pytorch") -> Any:
+def wider(value: Any, field: str, reach: int = 0, convention: str = A.DEFAULT_CONVENTION) -> Any:
     if field == "ceil_mode":
         return {"choices": [False, True]}
-    if field == "padding" and convention == "tensorflow":
+    if field == "padding" and A.CONVENTION[convention].pads_by_mode:
         return {"choices": list(WIDENED_MODES[convention])}
     lo, hi = WIDEN_TO[field]
     if field in ("padding", "padding_end"):

@@ -17,6 +17,7 @@ from ..contract import Conflict, Explanation, SolveRequest
 from ..engines.deadline import Deadline, Timeout
 from ..engines.exact import TooLarge
 from ..errors import ConvsolveError
+from ..rules import DEFAULT_CONVENTION
 from .domains import default, inferred, label, show
 from .repairs import Explainer
 
@@ -34,7 +35,7 @@ def explain(document: SolveRequest, deadline: Deadline) -> Explanation:
     axis = ex.failing[0] if len(ex.failing) == 1 else None
     for index, field in ex.narrow:
         layer = doc["layers"][index]
-        value = layer[field] if field in layer else default(layer, field, doc.get("convention", "pytorch"))
+        value = layer[field] if field in layer else default(layer, field, doc.get("convention", DEFAULT_CONVENTION))
         allows = "leaves output_padding to Keras" if inferred(doc, layer, field) else \
             f"allows {field} {show(value)} only"
         conflicts.append(Conflict(layer=index, name=layer.get("name"), axis=axis, rule="domain_too_narrow",

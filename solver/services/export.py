@@ -22,6 +22,7 @@ from typing import Any
 
 from ..contract import Add, Concat, Crop, ForwardRequest, parse
 from ..errors import DocumentError
+from ..rules import CONVENTION
 from .codegen import Walk, arg, class_identifier, keras_name, python_chars, show_sizes
 
 _CLASSES = {
@@ -63,7 +64,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
     doc: ForwardRequest = parse(ForwardRequest, document)
     class_name = class_identifier(class_name)
     walk = Walk(doc)
-    ndim, native = walk.ndim, doc.convention == "pytorch"
+    ndim, native = walk.ndim, CONVENTION[doc.convention].native_code == "torch"
     init: list[str] = []
     body: list[str] = []
     notes: set[str] = set()
@@ -191,9 +192,10 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
     """Keras 3 source (the functional API, channels last) for a document in the
     tensorflow convention: `build_<name>()` (lower case) returns the keras.Model."""
     doc: ForwardRequest = parse(ForwardRequest, document)
-    if doc.convention != "tensorflow":
-        raise DocumentError(f"Keras code is written for the tensorflow convention, not {doc.convention!r}: "
-                            'set "convention": "tensorflow" (its sizes differ)', loc=("convention",))
+    if CONVENTION[doc.convention].native_code != "keras":
+        keras = next(c.name for c in CONVENTION.values() if c.native_code == "keras")
+        raise DocumentError(f"Keras code is written for the {keras} convention, not {doc.convention!r}: "
+                            f'set "convention": "{keras}" (its sizes differ)', loc=("convention",))
     builder = "build_" + python_chars(name.lower())
     walk = Walk(doc)
     ndim = walk.ndim

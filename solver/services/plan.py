@@ -27,7 +27,8 @@ from ..errors import DocumentError
 from .solve import solve
 
 #: A searched padding in TensorFlow, which pads by mode only.
-_SEARCHED_MODES = {"choices": list(A.PADDING_MODES["tensorflow"])}
+_MODES_ONLY = next(c for c in A.CONVENTION.values() if c.pads_by_mode)
+_SEARCHED_MODES = {"choices": list(_MODES_ONLY.padding_modes)}
 
 
 def _factors(plan: UNetPlan) -> list[list[int]]:
@@ -51,7 +52,7 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
     factors = _factors(plan)
     dump = plan.model_dump(mode="json")
     conv_of, none = plan.convention, A.NO_PADDING[plan.convention]
-    searched = _SEARCHED_MODES if conv_of == "tensorflow" else dump["padding"]
+    searched = _SEARCHED_MODES if A.CONVENTION[conv_of].pads_by_mode else dump["padding"]
 
     def conv(name: str, channels: int, src: str | None = None) -> dict[str, Any]:
         layer: dict[str, Any] = {"name": name, "type": "conv", "out_channels": channels,
@@ -161,7 +162,7 @@ def aspp_document(plan: ASPPPlan) -> tuple[dict[str, Any], list[int]]:
     branches: list[dict[str, Any]] = [{"name": "b1x1", "type": "conv", "input": "input", "kernel_size": 1,
                                        "padding": none, "out_channels": plan.channels}]
     # TensorFlow's 'same' keeps the size at any rate (onnxruntime refuses SAME_* dilated).
-    pad = "same" if plan.convention == "tensorflow" else plan.padding.model_dump()
+    pad = A.SAME_PADDING[plan.convention] if A.CONVENTION[plan.convention].pads_by_mode else plan.padding.model_dump()
     if isinstance(rates, Range):
         branches.append({"name": "atrous", "type": "conv", "input": "input", "kernel_size": plan.kernel_size,
                          "dilation": rates.model_dump(), "padding": pad, "out_channels": plan.channels})
@@ -215,7 +216,7 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
     ndim = len(plan.image_size)
     latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size] * ndim
     free = {f: dump[f] for f in ("kernel_size", "stride", "padding")}
-    if plan.convention == "tensorflow":
+    if A.CONVENTION[plan.convention].pads_by_mode:
         free["padding"] = _SEARCHED_MODES
     down = [{"name": f"enc{i}", "type": "conv", **free} for i in range(1, plan.depth + 1)]
     up = [{"name": f"dec{i}", "type": "conv_transpose", **free, "output_padding": dump["output_padding"]}

@@ -37,7 +37,7 @@ def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-un
     """The objective as an additive cost per layer: a tuple, compared lexicographically."""
     goals = problem.objective
     nd = range(problem.ndim)
-    by_input = problem.document.convention != "pytorch" and any(
+    by_input = A.CONVENTION[problem.document.convention].modes_read_input and any(
         g == Goal.LEAST_PADDING or isinstance(g, Prefer) and "padding" in g.prefer for g in goals)
     for g in goals:
         if g == Goal.LARGEST_RECEPTIVE_FIELD:

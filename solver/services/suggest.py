@@ -53,7 +53,7 @@ NEAREST_SECONDS = 0.25
 
 
 def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | None,
-                     convention: str = "pytorch", limit: int = 3) -> list[dict[str, Any]]:
+                     convention: str = A.DEFAULT_CONVENTION, limit: int = 3) -> list[dict[str, Any]]:
     """The valid settings of one refused layer nearest to its own (fewest changes first).
 
     Each searchable value v becomes the domain v-2..v+2: a value shared by all axes

@@ -16,16 +16,41 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-#: Whose size rules a document follows.
-CONVENTIONS = ("pytorch", "tensorflow", "onnx")
-#: The padding modes of each convention (PyTorch's are a conv's only).
-PADDING_MODES = {"pytorch": ("same", "valid"), "tensorflow": ("same", "valid"),
-                 "onnx": ("same_upper", "same_lower", "valid")}
-#: Every padding mode some convention has.
+
+@dataclass(frozen=True, slots=True)
+class Convention:
+    """What the engines and services need to know of one convention; its size rules are
+    in its own module (pytorch.py, tensorflow.py, onnx.py)."""
+
+    name: str
+    #: Its padding modes (PyTorch's are a conv's only).
+    padding_modes: tuple[str, ...]
+    #: The padding that keeps the size at stride 1, and no padding.
+    same: str
+    none: int | str
+    #: Pads by mode only ('same' / 'valid'), never by a number of pixels (Keras).
+    pads_by_mode: bool = False
+    #: Its padding modes pad by an amount that depends on the input size.
+    modes_read_input: bool = False
+    #: The code export writes natively: "torch" (nn.Module) or "keras"; others are translated to torch.
+    native_code: str | None = None
+
+
+#: The conventions, the first the default: whose size rules a document follows.
+CONVENTION = {c.name: c for c in (
+    Convention("pytorch", ("same", "valid"), same="same", none=0, native_code="torch"),
+    Convention("tensorflow", ("same", "valid"), same="same", none="valid", pads_by_mode=True,
+               modes_read_input=True, native_code="keras"),
+    Convention("onnx", ("same_upper", "same_lower", "valid"), same="same_upper", none=0, modes_read_input=True),
+)}
+CONVENTIONS = tuple(CONVENTION)
+DEFAULT_CONVENTION = CONVENTIONS[0]
+#: The padding modes of each convention, and every mode some convention has.
+PADDING_MODES = {c.name: c.padding_modes for c in CONVENTION.values()}
 ANY_PADDING_MODE = tuple(dict.fromkeys(m for modes in PADDING_MODES.values() for m in modes))
 #: The padding that keeps the size (at stride 1), and no padding, in each convention.
-SAME_PADDING = {"pytorch": "same", "tensorflow": "same", "onnx": "same_upper"}
-NO_PADDING: dict[str, int | str] = {"pytorch": 0, "tensorflow": "valid", "onnx": 0}
+SAME_PADDING = {c.name: c.same for c in CONVENTION.values()}
+NO_PADDING: dict[str, int | str] = {c.name: c.none for c in CONVENTION.values()}
 #: Upsample's interpolation modes, and the spatial rank each needs ("nearest": any).
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
 MODE_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
