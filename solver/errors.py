@@ -106,6 +106,13 @@ class LayerRejected(ConvsolveError):
         }
 
 
+def layer_label(index: int, name: str | None, kind: str, settings: str = "") -> str:
+    """How every message names a layer: "layer 3 'up' (conv_transpose)", "layer 0 (conv)",
+    with its settings when they matter: "layer 0 (conv: kernel 3, stride 2)"."""
+    named = f" '{name}'" if name else ""
+    return f"layer {index}{named} ({kind}{': ' + settings if settings else ''})"
+
+
 class LayerContext:
     """One layer of a document, to raise LayerRejected with its index, name and axis."""
 
@@ -114,8 +121,7 @@ class LayerContext:
         self.layer = layer
 
     def label(self) -> str:
-        name = f" '{self.layer.name}'" if self.layer.name else ""
-        return f"layer {self.index}{name} ({self.layer.type})"
+        return layer_label(self.index, self.layer.name, self.layer.type)
 
     def reject(self, rule: str, message: str, axis: int | None, field: str) -> LayerRejected:
         """`rule` is a rules.Rule (a str enum: its value is the rule's id)."""

@@ -23,7 +23,7 @@ from ..contract import (
     parse,
     resize_settings,
 )
-from ..errors import DocumentError, LayerContext, LimitExceeded
+from ..errors import DocumentError, LayerContext, LimitExceeded, layer_label
 
 #: Searchable fields of each layer type, in the order solutions list them.
 SEARCHABLE: dict[str, tuple[str, ...]] = {k.name: k.searchable for k in A.KINDS.values() if k.searchable}
@@ -92,8 +92,7 @@ class Problem:
 
     def layer_label(self, index: int) -> str:
         layer = self.nodes[index].layer
-        name = f" '{layer.name}'" if layer.name else ""
-        return f"layer {index}{name} ({layer.type})"
+        return layer_label(index, layer.name, layer.type)
 
 
 def _domain_values(dom: Any, where: str, fieldname: str) -> tuple[Any, ...]:

@@ -242,9 +242,9 @@ class Diagnosis:
             parts.append(f"'{self._tensor(doc, t) if t else 'input'}' can be {shown}")
         if layer["type"] == "crop":
             return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.CROP_FITS.value,
-                            message=f"{prefix}{label(doc, index)} (crop) needs its input at least as large as "
+                            message=f"{prefix}{label(doc, index)} needs its input at least as large as "
                                     f"'{layer['to']}', but " + " and ".join(parts) + ".")
-        who = label(doc, index) + (f" ({layer['type']})" if layer.get("name") else "")
+        who = label(doc, index)
         if layer["type"] == "add":
             return Conflict(layer=index, name=layer.get("name"), axis=a, rule=A.Rule.ADD_SIZES_BROADCAST.value,
                             message=f"{prefix}{who} needs sizes that are equal or 1, but "
@@ -268,7 +268,7 @@ class Diagnosis:
         path = ""
         if sol is not None:
             layers, out = sol
-            steps = [f"{label(doc, i)} ({settings_words(layer, 0)}) gives {out[i][0]}"
+            steps = [f"{label(doc, i, settings_words(layer, 0))} gives {out[i][0]}"
                      for i, layer in enumerate(layers) if A.KINDS[layer["type"]].family not in ("join", "crop")]
             path = ": " + ", then ".join(steps) + f", not {wanted}"
         what = "the output" if t == len(doc["layers"]) else f"'{self._tensor(doc, t)}'"

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import rules as A
 from ..engines.problem import SEARCHABLE
+from ..errors import layer_label
 
 #: Domains a repair may widen a parameter to (the original domain is always kept).
 WIDEN_TO = {"kernel_size": (1, 7), "stride": (1, 3), "padding": (0, 3), "padding_end": (0, 3),
@@ -27,9 +28,9 @@ MAX_REPAIRS = 6
 MAX_REACH = 64
 
 
-def label(doc: dict[str, Any], index: int) -> str:
+def label(doc: dict[str, Any], index: int, settings: str = "") -> str:
     layer = doc["layers"][index]
-    return f"layer '{layer['name']}'" if layer.get("name") else f"layer {index} ({layer['type']})"
+    return layer_label(index, layer.get("name"), layer["type"], settings)
 
 
 def settings_words(layer: dict[str, Any], axis: int) -> str:

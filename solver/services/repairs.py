@@ -92,7 +92,7 @@ class Explainer(Diagnosis):
                 who = label(self.doc, index) + (f" and the {len(group) - 1} layers tied to it" if len(group) > 1 else "")
                 now = "unset: Keras infers the output" if inferred(self.doc, layer, field) else show(original)
                 yield distance(original, value), Repair(
-                    message=f"allow {field} {show(value)} in {who} (now {now})", document=fixed)
+                    message=f"allow {field} {show(value)} in {who}, now {now}", document=fixed)
 
     def _widened(self, group: list[int], field: str, per_axis: bool) -> dict[str, Any]:
         wide = copy.deepcopy(self.doc)

@@ -58,7 +58,7 @@ CASES = [
          "layers": [{"name": "down", "type": "conv", "kernel_size": 3, "stride": 2, "padding": "same"},
                     {"name": "up", "type": "conv_transpose", "kernel_size": 3, "stride": 2, "padding": "same"}]},
         {(None, 0, "target_unreachable"), (1, 0, "domain_too_narrow")},
-        ["gives 38", "76, not 75", "leaves output_padding to Keras", "allow output_padding 0 in layer 'up'"],
+        ["gives 38", "76, not 75", "leaves output_padding to Keras", "allow output_padding 0 in layer 1 'up' (conv_transpose)"],
         id="tensorflow-same-rounds-up"),
     pytest.param(  # ONNX: SAME_LOWER's odd pixel does not change the size; explicit pads do
         {"convention": "onnx", "input_size": [10], "target_size": [6],
@@ -142,7 +142,7 @@ def test_a_tie_with_no_common_value_is_named_and_untied() -> None:
                       {"type": "avg_pool", "kernel_size": 1, "name": "b"}]}
     why = solver.solve(doc).explanation
     assert (why.conflicts[0].layer, why.conflicts[0].rule) == (0, "tie_domains_disjoint")
-    assert "'a' allows 2" in why.message and "'b' allows 1" in why.message
+    assert "'a' (avg_pool) allows 2" in why.message and "'b' (avg_pool) allows 1" in why.message
     assert any("different kernel_size" in r.message for r in why.repairs)
     for r in why.repairs:
         assert solver.solve(r.document).count
