@@ -90,7 +90,7 @@ def _hostile() -> list[tuple[str, str, bytes, float]]:
         ("plan/aspp: rates 1-1000, padding 0-990, 0.3 s", "/v1/plan/aspp", _json(
             {"bottleneck_size": [65536, 65521, 65519], "rates": {"min": 1, "max": 1000},
              "padding": {"min": 0, "max": 990}, "kernel_size": 15, "limit": 1000, "time_limit_s": 0.3}), 0.3),
-        ("plan/autoencoder: 3d, depth 12, untied, 0.3 s", "/v1/plan/autoencoder", _json(
+        ("plan/encoder-decoder: 3d, depth 12, untied, 0.3 s", "/v1/plan/encoder-decoder", _json(
             {"image_size": [4096] * 3, "depth": 12, "tie": False, "kernel_size": {"min": 1, "max": 15},
              "padding": {"min": 0, "max": 7}, "stride": {"min": 1, "max": 4}, "limit": 1000,
              "time_limit_s": 0.3}), 0.3),

@@ -287,8 +287,9 @@ def aspp(
     _run_plan(plan_aspp, file, flags, as_json, "aspp")
 
 
-@app.command()
-def autoencoder(
+@app.command("encoder-decoder")
+@app.command("autoencoder", hidden=True, deprecated=True)  # the planner's first name
+def encoder_decoder(
     file: Annotated[str | None, typer.Argument(help="A plan (JSON/YAML); flags override it.")] = None,
     kind: Annotated[str | None, typer.Option(help="autoencoder | generator | discriminator")] = None,
     image_size: Annotated[str | None, typer.Option(help="e.g. 64,64")] = None,
@@ -298,10 +299,10 @@ def autoencoder(
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Plan an autoencoder round trip, or a GAN generator or discriminator."""
+    """Plan an encoder-decoder: an autoencoder round trip, or a GAN generator or discriminator."""
     flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
              "latent_size": _ints(latent_size), "convention": convention}
-    _run_plan(plan_encoder_decoder, file, flags, as_json, "autoencoder")
+    _run_plan(plan_encoder_decoder, file, flags, as_json, "encoder_decoder")
 
 
 @app.command()

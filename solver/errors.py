@@ -2,7 +2,7 @@
 
     ConvsolveError(ValueError)
     ├── DocumentError      the document is malformed or inconsistent (wrong axis count, ...)
-    ├── LayerRejected      PyTorch would refuse this layer: says which layer, axis and rule
+    ├── LayerRejected      the convention's framework would refuse this layer: which layer, axis and rule
     └── LimitExceeded      the request goes past a configured limit
 """
 
@@ -55,7 +55,7 @@ class LimitExceeded(ConvsolveError):
 
 
 class LayerRejected(ConvsolveError):
-    """A layer configuration that PyTorch would refuse."""
+    """A layer configuration that the document's framework (PyTorch, Keras, onnxruntime) would refuse."""
 
     kind = "layer_rejected"
 
@@ -90,7 +90,7 @@ class LayerRejected(ConvsolveError):
 
     @property
     def suggestions(self) -> list[dict[str, Any]]:
-        """Nearby settings of this layer that PyTorch accepts (may be empty)."""
+        """Nearby settings of this layer that the framework accepts (may be empty)."""
         if self._suggestions is None:
             self._suggestions = self._suggest() if self._suggest is not None else []
         return self._suggestions

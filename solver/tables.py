@@ -91,7 +91,7 @@ def print_plan(out: Console, result: Any, kind: str) -> None:
         out.print(f"warning: {w}", highlight=False, markup=False)
     if result.message:
         out.print(result.message, highlight=False, markup=False)
-    if kind == "autoencoder":  # one searched layer a stage: the solutions table says it all
+    if kind == "encoder_decoder":  # one searched layer a stage: the solutions table says it all
         if result.designs:
             out.print(solutions_table(result.document["layers"], result.designs))
         return

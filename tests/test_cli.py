@@ -210,8 +210,9 @@ def test_planner_commands() -> None:
     assert "388 x 388" in r.output and "31,030,528 parameters" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513", "--output-stride", "16"])
     assert r.exit_code == 0 and "rate18" in r.output and "18 x 18" in r.output
-    r = runner.invoke(app, ["autoencoder", "--kind", "generator", "--image-size", "64,64", "--depth", "5"])
-    assert r.exit_code == 0 and "status: limit   designs: 20" in r.output
+    for name in ("encoder-decoder", "autoencoder"):  # its name, and its first one
+        r = runner.invoke(app, [name, "--kind", "generator", "--image-size", "64,64", "--depth", "5"])
+        assert r.exit_code == 0 and "status: limit   designs: 20" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513"])
     assert r.exit_code == 2 and "output_stride" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513", "--output-stride", "16", "--convention", "tensorflow"])

@@ -29,9 +29,13 @@ async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
                           disconnected=request.is_disconnected)
 
 
-@router.post("/autoencoder", response_model=solver.PlanResponse, responses=ERRORS)
-async def autoencoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
-    """An autoencoder round trip (image -> latent -> image), a GAN generator (1x1 noise ->
-    image) or discriminator (image -> 1x1), with output_padding chosen where needed."""
+@router.post("/encoder-decoder", response_model=solver.PlanResponse, responses=ERRORS)
+# The planner's first name, kept for clients that use it.
+@router.post("/autoencoder", response_model=solver.PlanResponse, responses=ERRORS, deprecated=True,
+             summary="Encoder Decoder (old name)")
+async def encoder_decoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
+    """An encoder-decoder: an autoencoder round trip (image -> latent -> image), a GAN
+    generator (1x1 noise -> image) or discriminator (image -> 1x1), with output_padding
+    chosen where needed."""
     return await pool.run(solver.plan_encoder_decoder, body, max_time_s=settings.budget(body),
                           disconnected=request.is_disconnected)

@@ -32,7 +32,7 @@ _KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "
 
 
 class AxisFn:
-    """out(axis, i, values) for one node, memoized; -1 where PyTorch rejects.
+    """out(axis, i, values) for one node, memoized; -1 where the convention's rules reject.
 
     Axes that read the same variables and fixed settings form one class and share
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.

@@ -2,7 +2,7 @@
 
 Each layer's rule on each axis becomes a table constraint whose rows are produced by
 the forward arithmetic itself (through AxisFn), so the model accepts exactly what
-PyTorch accepts.  Variables are encoded by their index in the domain, which also
+the convention's framework accepts.  Variables are encoded by their index in the domain, which also
 covers "same"/"valid" paddings and ceil_mode booleans.
 """
 

@@ -221,7 +221,8 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
     >>> r.output_size, r.out_channels, r.params
     ([56, 56], 64, 9472)
 
-    Raises LayerRejected (which layer, axis and rule) for what PyTorch would refuse.
+    Raises LayerRejected (which layer, axis and rule) for what the document's framework
+    (PyTorch, Keras or onnxruntime, by its convention) would refuse.
     """
     doc: ForwardRequest = parse(ForwardRequest, document)
     one = (1,) * len(doc.input_size)

@@ -65,7 +65,7 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
-class AxisTarget:
+class AllowedSizes:
     """Allowed sizes of one axis of one tensor: [lo, hi], or equal to the input's axis."""
 
     lo: int
@@ -79,8 +79,8 @@ class Problem:
     cases: list[tuple[int, ...]]  # input sizes the design must hold for
     nodes: list[Node]
     vars: list[Var]
-    #: tensor id -> one AxisTarget per axis
-    targets: dict[int, tuple[AxisTarget, ...]]
+    #: tensor id -> the sizes allowed on each axis
+    targets: dict[int, tuple[AllowedSizes, ...]]
     channels: list[int | None]  # per tensor
     objective: list[Goal | Prefer]
     limit: int
@@ -272,15 +272,15 @@ class _Builder:
             for f, ids in node.slots.items():
                 node.slots[f] = tuple(number[v] for v in ids)
 
-    def target(self, spec: Any, where: str) -> tuple[AxisTarget, ...]:
+    def target(self, spec: Any, where: str) -> tuple[AllowedSizes, ...]:
         if spec == "input":
-            return (AxisTarget(0, 0, same_as_input=True),) * self.ndim
+            return (AllowedSizes(0, 0, same_as_input=True),) * self.ndim
         items = spec if isinstance(spec, list) else [spec] * self.ndim
         if len(items) != self.ndim:
             raise DocumentError(f"{where}: has {len(items)} values but the input has {self.ndim} axes")
-        return tuple(AxisTarget(x.min, x.max) if isinstance(x, Range) else AxisTarget(x, x) for x in items)
+        return tuple(AllowedSizes(x.min, x.max) if isinstance(x, Range) else AllowedSizes(x, x) for x in items)
 
-    def targets(self, n: int) -> dict[int, tuple[AxisTarget, ...]]:
+    def targets(self, n: int) -> dict[int, tuple[AllowedSizes, ...]]:
         out = {}
         if self.doc.target_size is not None:
             out[n] = self.target(self.doc.target_size, "target_size")

@@ -7,7 +7,7 @@ from enum import StrEnum, unique
 
 @unique
 class Rule(StrEnum):
-    """Why PyTorch refuses a configuration.  Values are stable ids used in the API."""
+    """Why a framework refuses a configuration.  Values are stable ids used in the API."""
 
     KERNEL_POSITIVE = "kernel_positive"
     STRIDE_POSITIVE = "stride_positive"

@@ -4,7 +4,7 @@ The diagnosis runs the exact engine on variants of the user's own document:
 
 1. Each axis alone: which axes fail (a 2D problem often fails on one axis only).
 2. On a failing axis, forward from the input with every target dropped: the first
-   layer that can produce nothing (and by which PyTorch rule), or a join whose inputs
+   layer that can produce nothing (and by which rule of the framework), or a join whose inputs
    never match; otherwise the target is out of reach, and the nearest reachable
    size is traced layer by layer ("... gives 12, and layer 'up' gives 24, not 25").
 3. Repairs, each checked by solving the changed document: widen one parameter's

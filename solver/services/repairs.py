@@ -54,7 +54,7 @@ class Explainer(Diagnosis):
         1 to 2 at stride 1) gets the field its rule is about widened first; then each
         one-change repair is looked for on that document."""
         for index, field in self.dead:
-            first = self._widened(self._tied(index, field), field, per_axis=False)
+            first = self._widened(self._tied(index, field), field, one_per_axis=False)
             before = f"allow {field} {show(first['layers'][index][field])} in {label(self.doc, index)}"
             second = Explainer(first, self.deadline)
             second.failing = self.failing
@@ -70,11 +70,11 @@ class Explainer(Diagnosis):
                 group = self._tied(index, field)
                 if min(group) != index:
                     continue  # a tie group is widened once, from its first layer
-                wide = self._widened(group, field, per_axis=False)
+                wide = self._widened(group, field, one_per_axis=False)
                 if self.count(wide) == 0:
                     if self.ndim == 1 or field == "ceil_mode":
                         continue
-                    wide = self._widened(group, field, per_axis=True)  # a value per axis, then
+                    wide = self._widened(group, field, one_per_axis=True)  # a value per axis, then
                     if self.count(wide) == 0:
                         continue
                 original = layer[field] if field in layer else default(layer, field, self.convention)
@@ -94,12 +94,12 @@ class Explainer(Diagnosis):
                 yield distance(original, value), Repair(
                     message=f"allow {field} {show(value)} in {who}, now {now}", document=fixed)
 
-    def _widened(self, group: list[int], field: str, per_axis: bool) -> dict[str, Any]:
+    def _widened(self, group: list[int], field: str, one_per_axis: bool) -> dict[str, Any]:
         wide = copy.deepcopy(self.doc)
         for i in group:
             layer = wide["layers"][i]
             value = layer[field] if field in layer else default(layer, field, self.convention)
-            if per_axis and not isinstance(value, list):
+            if one_per_axis and not isinstance(value, list):
                 value = [value] * self.ndim
             layer[field] = wider(value, field, reach(layer), self.convention)
         return wide

@@ -134,7 +134,7 @@ LONG = {
                       "time_limit_s": 60},
     "/v1/plan/aspp": {"bottleneck_size": [65536, 65521, 65519], "rates": {"min": 1, "max": 1000},
                       "padding": {"min": 0, "max": 990}, "kernel_size": 15, "limit": 1000, "time_limit_s": 60},
-    "/v1/plan/autoencoder": {"image_size": [4096] * 3, "depth": 12, "tie": False, "kernel_size": {"min": 1, "max": 15},
+    "/v1/plan/encoder-decoder": {"image_size": [4096] * 3, "depth": 12, "tie": False, "kernel_size": {"min": 1, "max": 15},
                              "padding": {"min": 0, "max": 7}, "stride": {"min": 1, "max": 4}, "limit": 1000,
                              "time_limit_s": 60},
 }

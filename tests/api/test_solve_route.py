@@ -148,3 +148,13 @@ def test_input_sizes_route(client: TestClient) -> None:
     assert axis["pattern"] == "multiples of 16 from 16"
     assert (axis["nearest"]["below"], axis["nearest"]["above"]) == (496, 512)
     assert client.post("/v1/input-sizes", json={**doc, "range": {"min": 1, "max": 20_000}}).status_code == 422
+
+
+def test_the_encoder_decoder_planner_answers_under_its_name_and_its_old_one(client: TestClient) -> None:
+    plan = {"kind": "generator", "image_size": [64, 64], "depth": 5}
+    new, old = (client.post(f"/v1/plan/{name}", json=plan) for name in ("encoder-decoder", "autoencoder"))
+    assert new.status_code == old.status_code == 200 and new.json() == old.json()
+    assert new.json()["designs"], new.json()
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths["/v1/plan/autoencoder"]["post"]["deprecated"] is True
+    assert "deprecated" not in paths["/v1/plan/encoder-decoder"]["post"]

@@ -80,7 +80,7 @@ ENDPOINTS = {
     "input_sizes": ("input_sizes", "/v1/input-sizes"),
     "unet": ("plan_unet", "/v1/plan/unet"),
     "aspp": ("plan_aspp", "/v1/plan/aspp"),
-    "autoencoder": ("plan_encoder_decoder", "/v1/plan/autoencoder"),
+    "autoencoder": ("plan_encoder_decoder", "/v1/plan/encoder-decoder"),
     "export_torch": ("to_torch", "/v1/export/torch"),
     "export_keras": ("to_keras", "/v1/export/keras"),
 }
