@@ -78,6 +78,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long sweep (brute force, fuzzing, hostile documents, servers)")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A run that deselects the slow tests does not collect their files at all: the API
+    fuzz builds its cases at collection, half a minute."""
+    if collection_path.name in SLOW and "not slow" in (config.option.markexpr or ""):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module, function = getattr(item, "module", None), getattr(item, "function", None)
