@@ -34,10 +34,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import conformance as C
 import onnx_ref
 import pytest
 from strategies import mostly
-from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import solver
@@ -71,10 +71,7 @@ ORT_MESSAGES: list[tuple[str, set[Rule]]] = [
 ]
 
 
-def ort_rules(message: str) -> set[Rule]:
-    found = set().union(*(rules for fragment, rules in ORT_MESSAGES if fragment in message))
-    assert found, f"unknown onnxruntime message, add it to ORT_MESSAGES: {message!r}"
-    return found
+ort_rules = C.reader("onnxruntime", ORT_MESSAGES)
 
 
 # --------------------------------------------------------------------------------------
@@ -212,19 +209,11 @@ def onnx_layers(draw: Any, family: str, ndim: int, size: list[int]) -> dict[str,
     return {"type": kind, "output_size": draw(axes(mostly(st.just(1), st.integers(2, 3), 4), ndim))}
 
 
-CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=600, database=None)
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
-
-
-@pytest.mark.parametrize("ndim", [1, 2, 3])
-@pytest.mark.parametrize("family", FAMILIES)
-@CONFORMANCE
-@given(data=st.data())
+@C.each_family(max_examples=600, database=None)
 def test_one_layer_matches_onnxruntime(family: str, ndim: int, data: st.DataObject) -> None:
     size = data.draw(axes(st.integers(1, 12), ndim), label="size")
     layer = data.draw(onnx_layers(family, ndim, size), label="layer")
-    rejected = check(layer, size)
-    event("accepted" if rejected is None else f"refused: {rejected.rule}")
+    C.record(check(layer, size))
 
 
 # --------------------------------------------------------------------------------------
@@ -309,8 +298,7 @@ NOT_ONNX = {Rule.SAME_NEEDS_STRIDE_1, Rule.SAME_NOT_FOR_TRANSPOSED, Rule.AVG_POO
             Rule.SIZE_LIMIT}
 
 
-@pytest.mark.parametrize(("rule", "size", "layer"), RULE_CASES,
-                         ids=[f"{r.value}-{i}" for i, (r, _, _) in enumerate(RULE_CASES)])
+@C.each_rule(RULE_CASES)
 def test_each_rule_is_named_as_onnxruntime_names_it(rule: Rule, size: list[int], layer: dict) -> None:
     rejected = check(layer, size)
     assert rejected is not None and rejected.rule == rule.value
@@ -320,7 +308,7 @@ def test_each_rule_is_named_as_onnxruntime_names_it(rule: Rule, size: list[int],
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {rule for rule, _, _ in RULE_CASES} | NOT_ONNX == set(Rule)
+    C.assert_every_rule_has_a_case(RULE_CASES, NOT_ONNX)
 
 
 @pytest.mark.parametrize(("size", "layer", "rule"), [

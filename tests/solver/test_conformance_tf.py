@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 import strategies as S
+import conformance as C
 import tf_ref
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -69,21 +70,14 @@ TF_MESSAGES: list[tuple[str, set[Rule]]] = [
 ]
 
 
-def tf_rules(message: str) -> set[Rule]:
-    """The rules a Keras/TF message names; fails the test on a message never seen."""
-    found = set().union(*(rules for fragment, rules in TF_MESSAGES if fragment in message))
-    assert found, f"unknown Keras message, add it to TF_MESSAGES: {message!r}"
-    return found
+tf_rules = C.reader("Keras", TF_MESSAGES)
 
 
 # --------------------------------------------------------------------------------------
 # Which rules a layer breaks, from Keras' behaviour (not from convsolve's code).
 
-Broken = set[tuple[Rule, int | None]]  # (rule, axis); axis None for a layer-level rule
-
-
-def _axes(value: Any, ndim: int) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, list) else (value,) * ndim
+Broken = C.Broken
+_axes = C.axis_values
 
 
 def keras_output(i: int, k: int, s: int, d: int, padding: str, op: int | None, kind: str) -> int:
@@ -283,14 +277,7 @@ def layers(family: str, ndim: int) -> st.SearchStrategy[dict[str, Any]]:
 
 
 #: TF eager layers cost ~5-10 ms each: 6 families x 3 ranks x MAX examples.
-CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=250)
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
-
-
-@pytest.mark.parametrize("ndim", [1, 2, 3])
-@pytest.mark.parametrize("family", FAMILIES)
-@CONFORMANCE
-@given(data=st.data())
+@C.each_family(max_examples=250)
 def test_one_layer_matches_keras(family: str, ndim: int, data: st.DataObject) -> None:
     size = data.draw(S.input_sizes(ndim, 1, {1: 16, 2: 12, 3: 8}[ndim]), label="size")
     channels = data.draw(st.integers(1, 3), label="channels")
@@ -484,8 +471,7 @@ ELSEWHERE = {Rule.SCALE_POSITIVE, Rule.GROUPS_POSITIVE, Rule.GROUPS_DIVIDE_CHANN
              Rule.ADD_SIZES_BROADCAST, Rule.SIZE_LIMIT}
 
 
-@pytest.mark.parametrize(("rule", "size", "layer"), RULE_CASES,
-                         ids=[f"{r.value}-{i}" for i, (r, _, _) in enumerate(RULE_CASES)])
+@C.each_rule(RULE_CASES)
 def test_each_rule_is_named_as_keras_names_it(rule: Rule, size: list[int], layer: dict[str, Any]) -> None:
     rejected = check(layer, size)
     assert isinstance(rejected, LayerRejected) and rejected.rule == rule.value
@@ -499,7 +485,7 @@ def test_each_rule_is_named_as_keras_names_it(rule: Rule, size: list[int], layer
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {rule for rule, _, _ in RULE_CASES} | PYTORCH_ONLY | ELSEWHERE == set(Rule)
+    C.assert_every_rule_has_a_case(RULE_CASES, PYTORCH_ONLY, ELSEWHERE)
 
 
 @pytest.mark.parametrize(("layer", "size", "output"), [

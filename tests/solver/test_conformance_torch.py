@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 import strategies as S
 import torch
+import conformance as C
 import torch_ref
-from hypothesis import event, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import solver
@@ -77,21 +78,14 @@ TORCH_MESSAGES: list[tuple[str, set[Rule]]] = [
 ]
 
 
-def torch_rules(message: str) -> set[Rule]:
-    """The rules a torch error message names; fails the test on a message never seen."""
-    found = set().union(*(rules for fragment, rules in TORCH_MESSAGES if fragment in message))
-    assert found, f"unknown torch message, add it to TORCH_MESSAGES: {message!r}"
-    return found
+torch_rules = C.reader("torch", TORCH_MESSAGES)
 
 
 # --------------------------------------------------------------------------------------
 # Which rules a layer breaks, from PyTorch's behaviour (not from convsolve's code).
 
-Broken = set[tuple[Rule, int | None]]  # (rule, axis); axis None for a layer-level rule
-
-
-def _axes(value: Any, ndim: int) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, list) else (value,) * ndim
+Broken = C.Broken
+_axes = C.axis_values
 
 
 def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) -> Broken:
@@ -276,27 +270,20 @@ def check(document: dict[str, Any]) -> LayerRejected | None:
 # shows how many were accepted and which rules refused the others.
 
 CONFORMANCE = settings(derandomize=True, deadline=None, max_examples=500)
-# adaptive_avg_pool draws both adaptive pools.
-FAMILIES = ["conv", "conv_transpose", "max_pool", "avg_pool", "upsample", "adaptive_avg_pool", "identity"]
 
 
-@pytest.mark.parametrize("ndim", [1, 2, 3])
-@pytest.mark.parametrize("family", FAMILIES)
-@CONFORMANCE
-@given(data=st.data())
+@C.each_family(max_examples=500)
 def test_one_layer_matches_torch(family: str, ndim: int, data: st.DataObject) -> None:
-    _record(check(data.draw(S.documents(family, ndim), label="document")))
+    C.record(check(data.draw(S.documents(family, ndim), label="document")))
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 @settings(CONFORMANCE, max_examples=150)
 @given(data=st.data())
 def test_stacks_match_torch_at_every_layer(ndim: int, data: st.DataObject) -> None:
-    _record(check(data.draw(S.stacks(ndim), label="document")))
+    C.record(check(data.draw(S.stacks(ndim), label="document")))
 
 
-def _record(rejected: LayerRejected | None) -> None:
-    event("accepted" if rejected is None else f"refused: {rejected.rule}")
 
 
 # --------------------------------------------------------------------------------------
@@ -352,8 +339,7 @@ UNREACHABLE = {Rule.SCALE_POSITIVE}
 OTHER_CONVENTIONS = {Rule.NOT_IN_CONVENTION, Rule.STRIDE_WITH_DILATION, Rule.OUTPUT_SHAPE_MISMATCH}
 
 
-@pytest.mark.parametrize(("rule", "size", "layer"), RULE_CASES,
-                         ids=[f"{r.value}-{i}" for i, (r, _, _) in enumerate(RULE_CASES)])
+@C.each_rule(RULE_CASES)
 def test_each_rule_is_named_as_torch_names_it(rule: Rule, size: list[int], layer: dict) -> None:
     document = {"input_size": size, "in_channels": 2, "layers": [layer]}
     rejected = check(document)
@@ -370,7 +356,7 @@ LIMITS = {Rule.SIZE_LIMIT}
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {rule for rule, _, _ in RULE_CASES} | UNREACHABLE | GRAPH_RULES | OTHER_CONVENTIONS | LIMITS == set(Rule)
+    C.assert_every_rule_has_a_case(RULE_CASES, UNREACHABLE, GRAPH_RULES, OTHER_CONVENTIONS, LIMITS)
 
 
 def test_an_empty_transposed_conv_output_is_refused_as_torch_batch_1_refuses_it() -> None:
