@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalogue import KINDS
+from .catalogue import CONVENTION, DEFAULT_CONVENTION, KINDS
 from .onnx import onnx
 from .pytorch import pytorch
 from .shared import onnx_fields
 from .tensorflow import tensorflow
 from .verdicts import MAX_AXIS_SIZE, Rejected, Rule
+
+
+#: Each convention's per-axis arithmetic (its module), by name.
+ARITHMETIC = {"pytorch": pytorch, "tensorflow": tensorflow, "onnx": onnx}
 
 
 def axis_output(kind: str, i: int, **settings: Any) -> int:
@@ -22,7 +26,7 @@ def axis_layer(
     op: int | None = None, ceil_mode: bool = False, ndim: int = 1,
     scale: float | None = None, size: int | None = None, mode: str = "nearest",
     padding_end: int | None = None, output_shape: int | None = None,
-    convention: str = "pytorch",
+    convention: str = DEFAULT_CONVENTION,
 ) -> tuple[int, tuple[int, int] | None]:
     """One axis of one layer: (output size, (begin, end) padding the layer applied).
 
@@ -35,18 +39,13 @@ def axis_layer(
     own = KINDS[kind].rule
     if own is not None:
         out = own(i)
-    elif convention == "pytorch":
-        out = pytorch(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
     else:
         try:
-            if convention == "tensorflow":
-                out = tensorflow(kind, i, k, s, padding, d, op, ceil_mode, ndim, scale, size, mode)
-            elif convention == "onnx":
-                out = onnx(kind, i, k, s, padding, padding_end, d, op, output_shape, ceil_mode, ndim,
-                            scale, size, mode)
-            else:
-                raise ValueError(f"no convention {convention!r}")
-        except Rejected as r:  # the shared rules quote PyTorch's words; not this framework's
+            out = ARITHMETIC[convention](kind, i, k, s, padding, padding_end, d, op, output_shape,
+                                         ceil_mode, ndim, scale, size, mode)
+        except Rejected as r:  # the shared rules quote PyTorch's words; not another framework's
+            if CONVENTION[convention].framework == "PyTorch":
+                raise
             raise Rejected(r.rule, r.message.split(" (PyTorch: ")[0], r.field) from None
     if out[0] > MAX_AXIS_SIZE:
         raise Rejected(Rule.SIZE_LIMIT, f"the output would be {out[0]}, past the largest size convsolve "

@@ -23,6 +23,8 @@ class Convention:
     in its own module (pytorch.py, tensorflow.py, onnx.py)."""
 
     name: str
+    #: Whose behaviour its rules follow, as messages name it.
+    framework: str
     #: Its padding modes (PyTorch's are a conv's only).
     padding_modes: tuple[str, ...]
     #: The padding that keeps the size at stride 1, and no padding.
@@ -38,10 +40,11 @@ class Convention:
 
 #: The conventions, the first the default: whose size rules a document follows.
 CONVENTION = {c.name: c for c in (
-    Convention("pytorch", ("same", "valid"), same="same", none=0, native_code="torch"),
-    Convention("tensorflow", ("same", "valid"), same="same", none="valid", pads_by_mode=True,
+    Convention("pytorch", "PyTorch", ("same", "valid"), same="same", none=0, native_code="torch"),
+    Convention("tensorflow", "Keras", ("same", "valid"), same="same", none="valid", pads_by_mode=True,
                modes_read_input=True, native_code="keras"),
-    Convention("onnx", ("same_upper", "same_lower", "valid"), same="same_upper", none=0, modes_read_input=True),
+    Convention("onnx", "onnxruntime", ("same_upper", "same_lower", "valid"), same="same_upper", none=0,
+               modes_read_input=True),
 )}
 CONVENTIONS = tuple(CONVENTION)
 DEFAULT_CONVENTION = CONVENTIONS[0]

@@ -126,9 +126,11 @@ def adaptive_pool(i: int, size: int | None, ndim: int) -> int:
 
 
 
-def pytorch(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: int | None,
-             ceil_mode: bool, ndim: int, scale: float | None, size: int | None,
-             mode: str) -> tuple[int, tuple[int, int] | None]:
+def pytorch(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
+            op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
+            scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
+    """torch.nn's Conv, ConvTranspose, MaxPool, AvgPool, Upsample and adaptive pools
+    (padding_end and output_shape are ONNX's: refused before this is called)."""
     if kind == "conv":
         padding_mode(padding, kind, "pytorch")
         if padding == "same":

@@ -17,9 +17,9 @@ from .shared import (
 from .verdicts import Rejected, Rule
 
 
-def tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, d: int, op: int | None,
-                ceil_mode: bool, ndim: int, scale: float | None, size: int | None,
-                mode: str) -> tuple[int, tuple[int, int] | None]:
+def tensorflow(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
+               op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
+               scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
     """Keras 3 on TensorFlow: Conv*D, Conv*DTranspose, MaxPooling*D, AveragePooling*D,
     UpSampling*D, Resizing, Global*Pooling*D(keepdims=True)."""
     if kind == "upsample":  # the mode first: Resizing refuses 'linear' as UpSampling2D does
