@@ -29,7 +29,7 @@ import solver
 from solver.engines.cpsat import enumerate_solutions
 from solver.engines.deadline import Deadline
 from solver.engines.bounds import bounds
-from solver.engines.compiled import make_fns
+from solver.engines.compiled import compile_rules
 from solver.engines.problem import build_problem
 
 SINGLE = {
@@ -72,7 +72,7 @@ def median_time(doc: dict[str, Any], repeat: int) -> tuple[float, solver.SolveRe
 def baseline(depth: int, seconds: float) -> tuple[int, float, bool]:
     """Plain CP-SAT enumeration of every solution: (listed, elapsed, finished)."""
     problem = build_problem(round_trip(depth))
-    fns = make_fns(problem)
+    fns = compile_rules(problem)
     sets = bounds(problem, fns, Deadline(60))
     t = time.perf_counter()
     run = enumerate_solutions(problem, fns, sets, limit=10**9, deadline=Deadline(seconds))

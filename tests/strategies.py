@@ -49,7 +49,7 @@ def rarely(rare: int = RARE) -> Strategy[bool]:
     return st.just(False) if rare >= CLEAN else st.integers(1, rare).map(lambda n: n == rare)
 
 
-def per_axis(values: Strategy[Any], ndim: int) -> Strategy[Any]:
+def one_or_each_axis(values: Strategy[Any], ndim: int) -> Strategy[Any]:
     """One value for every axis (as PyTorch's `3`) or one per axis (as `(1, 3)`)."""
     return st.one_of(values, st.lists(values, min_size=ndim, max_size=ndim))
 
@@ -114,16 +114,16 @@ def _channels(draw: Any, channels: int, rare: int) -> dict[str, Any]:
 @st.composite
 def conv_layers(draw: Any, ndim: int, channels: int, rare: int = RARE) -> dict[str, Any]:
     """torch.nn.ConvNd: numeric padding, or 'same' / 'valid' (even kernels and dilation too)."""
-    padding = draw(st.one_of(per_axis(paddings(rare), ndim), st.sampled_from(["same", "valid"])))
+    padding = draw(st.one_of(one_or_each_axis(paddings(rare), ndim), st.sampled_from(["same", "valid"])))
     ones = st.one_of(st.just(1), st.just([1] * ndim))
-    stride = draw(mostly(ones, per_axis(strides(rare), ndim), rare) if padding == "same"
-                  else per_axis(strides(rare), ndim))
+    stride = draw(mostly(ones, one_or_each_axis(strides(rare), ndim), rare) if padding == "same"
+                  else one_or_each_axis(strides(rare), ndim))
     return _leave_out(draw, {
         "type": "conv",
-        "kernel_size": draw(per_axis(kernels(rare), ndim)),
+        "kernel_size": draw(one_or_each_axis(kernels(rare), ndim)),
         "stride": stride,
         "padding": padding,
-        "dilation": draw(per_axis(dilations(rare), ndim)),
+        "dilation": draw(one_or_each_axis(dilations(rare), ndim)),
         "bias": draw(st.booleans()),
         **draw(_channels(channels, rare)),
     }, "stride", "padding", "dilation", "bias", "groups")
@@ -132,14 +132,14 @@ def conv_layers(draw: Any, ndim: int, channels: int, rare: int = RARE) -> dict[s
 @st.composite
 def conv_transpose_layers(draw: Any, ndim: int, channels: int, rare: int = RARE) -> dict[str, Any]:
     """torch.nn.ConvTransposeNd; output_padding mostly below stride or dilation, else 0..3."""
-    stride = draw(per_axis(strides(rare), ndim))
-    dilation = draw(per_axis(dilations(rare), ndim))
+    stride = draw(one_or_each_axis(strides(rare), ndim))
+    dilation = draw(one_or_each_axis(dilations(rare), ndim))
     below = tuple(max(s, d) - 1 for s, d in zip(_as_tuple(stride, ndim), _as_tuple(dilation, ndim)))
     return _leave_out(draw, {
         "type": "conv_transpose",
-        "kernel_size": draw(per_axis(kernels(rare), ndim)),
+        "kernel_size": draw(one_or_each_axis(kernels(rare), ndim)),
         "stride": stride,
-        "padding": draw(per_axis(paddings(rare), ndim)),
+        "padding": draw(one_or_each_axis(paddings(rare), ndim)),
         "dilation": dilation,
         "output_padding": _bounded(draw, below, st.integers(-1, 3), rare),
         "bias": draw(st.booleans()),
@@ -150,14 +150,14 @@ def conv_transpose_layers(draw: Any, ndim: int, channels: int, rare: int = RARE)
 @st.composite
 def _pool_fields(draw: Any, ndim: int, rare: int) -> dict[str, Any]:
     """kernel_size, stride (often left out: it defaults to the kernel), padding, ceil_mode."""
-    kernel = draw(per_axis(kernels(rare), ndim))
+    kernel = draw(one_or_each_axis(kernels(rare), ndim))
     half = tuple(k // 2 for k in _as_tuple(kernel, ndim))  # PyTorch's limit on padding
     fields = {
         "kernel_size": kernel,
         "padding": _bounded(draw, half, st.integers(-1, 4), rare),
         "ceil_mode": draw(st.booleans()),
     }
-    stride = draw(st.one_of(st.none(), per_axis(strides(rare), ndim)))
+    stride = draw(st.one_of(st.none(), one_or_each_axis(strides(rare), ndim)))
     if stride is not None:
         fields["stride"] = stride
     return _leave_out(draw, fields, "padding", "ceil_mode")
@@ -166,7 +166,7 @@ def _pool_fields(draw: Any, ndim: int, rare: int) -> dict[str, Any]:
 @st.composite
 def max_pool_layers(draw: Any, ndim: int, channels: int = 1, rare: int = RARE) -> dict[str, Any]:
     fields = draw(_pool_fields(ndim, rare))
-    layer = {"type": "max_pool", **fields, "dilation": draw(per_axis(dilations(rare), ndim))}
+    layer = {"type": "max_pool", **fields, "dilation": draw(one_or_each_axis(dilations(rare), ndim))}
     return _leave_out(draw, layer, "dilation")
 
 
@@ -188,9 +188,9 @@ def upsample_layers(draw: Any, ndim: int, channels: int = 1, rare: int = RARE) -
     """torch.nn.Upsample by size or by scale_factor; the mode sometimes does not fit ndim."""
     mode = draw(mostly(st.just("nearest"), st.sampled_from(UPSAMPLE_MODES), max(2, rare // 3)))
     if draw(st.booleans()):
-        layer = {"type": "upsample", "size": draw(per_axis(st.integers(1, 20), ndim)), "mode": mode}
+        layer = {"type": "upsample", "size": draw(one_or_each_axis(st.integers(1, 20), ndim)), "mode": mode}
     else:
-        scale = draw(per_axis(scale_factors, ndim))
+        scale = draw(one_or_each_axis(scale_factors, ndim))
         layer = {"type": "upsample", "scale_factor": scale, "mode": mode}
     return _leave_out(draw, layer, "mode")
 
@@ -203,8 +203,8 @@ def adaptive_pool_layers(draw: Any, ndim: int, channels: int = 1, rare: int = RA
     sizes = st.integers(1, 12)
     keep = st.lists(st.one_of(st.none(), sizes), min_size=ndim, max_size=ndim)
     if ndim == 1:  # the 1d pools take an int only: [None] is refused, so drawn rarely
-        keep = mostly(per_axis(sizes, 1), keep, rare)
-    output_size = draw(st.one_of(per_axis(sizes, ndim), keep))
+        keep = mostly(one_or_each_axis(sizes, 1), keep, rare)
+    output_size = draw(st.one_of(one_or_each_axis(sizes, ndim), keep))
     return {"type": kind, "output_size": output_size}
 
 
@@ -272,14 +272,14 @@ def convention_layers(draw: Any, convention: str, ndim: int, channels: int) -> d
     if kind == "upsample":
         if convention == "onnx":  # Resize: any scale (rounded in float32), "linear" at any rank
             return {"type": "upsample", "mode": draw(st.sampled_from(["nearest", "linear"])),
-                    "scale_factor": draw(per_axis(st.integers(3, 40).map(lambda n: n / 10), ndim))}
+                    "scale_factor": draw(one_or_each_axis(st.integers(3, 40).map(lambda n: n / 10), ndim))}
         modes = ["nearest", "bilinear", "bicubic"] if ndim == 2 else ["nearest"]
         return {"type": "upsample", "mode": draw(st.sampled_from(modes)),
-                "scale_factor": draw(per_axis(st.integers(1, 3), ndim))}
+                "scale_factor": draw(one_or_each_axis(st.integers(1, 3), ndim))}
     if kind.startswith("adaptive"):  # a global pool
         return {"type": kind, "output_size": 1}
-    kernel = draw(per_axis(st.integers(1, 4), ndim))
-    stride = draw(per_axis(st.integers(1, 3), ndim))
+    kernel = draw(one_or_each_axis(st.integers(1, 4), ndim))
+    stride = draw(one_or_each_axis(st.integers(1, 3), ndim))
     layer: dict[str, Any] = {"type": kind, "kernel_size": kernel, "stride": stride}
     if convention == "tensorflow" or draw(st.booleans()):
         layer["padding"] = draw(st.sampled_from(MODES[convention]))
@@ -290,7 +290,7 @@ def convention_layers(draw: Any, convention: str, ndim: int, channels: int) -> d
             layer["padding_end"] = draw(st.integers(0, low))
     strided = max(_as_tuple(stride, ndim)) > 1
     if kind in ("conv", "conv_transpose") or (kind == "max_pool" and convention == "onnx"):
-        layer["dilation"] = 1 if convention == "tensorflow" and strided else draw(per_axis(st.integers(1, 2), ndim))
+        layer["dilation"] = 1 if convention == "tensorflow" and strided else draw(one_or_each_axis(st.integers(1, 2), ndim))
     if kind in ("conv", "conv_transpose"):
         layer["out_channels"] = draw(st.integers(1, 3))
     if kind == "conv_transpose" and draw(st.booleans()):
@@ -488,7 +488,7 @@ def hostile_layers(draw: Any, kind: str, ndim: int, convention: str, names: list
     if kind == "conv_transpose":
         maybe("output_padding", 2)
         if (convention == "onnx" and draw(st.integers(0, 5)) == 0) or draw(rarely(2 * rare)):
-            layer["output_shape"] = draw(per_axis(st.integers(1, 40), ndim))  # ONNX's
+            layer["output_shape"] = draw(one_or_each_axis(st.integers(1, 40), ndim))  # ONNX's
     if kind in ("max_pool", "avg_pool"):
         maybe("ceil_mode", 3)
     if kind == "upsample":
@@ -496,12 +496,12 @@ def hostile_layers(draw: Any, kind: str, ndim: int, convention: str, names: list
             layer |= draw(st.sampled_from([{}, {"size": 4, "scale_factor": 2}]))
         elif draw(st.booleans()):
             sizes = mostly(st.integers(1, 64), st.sampled_from([2**20, 2**20 + 1, 0, -1, 1.5]), rare)
-            layer["size"] = draw(per_axis(sizes, ndim))
+            layer["size"] = draw(one_or_each_axis(sizes, ndim))
         else:
             sane = [1, 2, 3] if convention == "tensorflow" else [1, 2, 3, 0.5, 1.5, 2.5]
             scales = mostly(st.sampled_from(sane), st.sampled_from([1024, 1023.99, 1e-3, 1e-9, 0, -1, 1025,
                                                                     float("nan"), float("inf"), "2", 1 / 3]), rare)
-            layer["scale_factor"] = draw(per_axis(scales, ndim))
+            layer["scale_factor"] = draw(one_or_each_axis(scales, ndim))
         if draw(st.booleans()):
             modes = {"pytorch": ["nearest", {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]],
                      "tensorflow": ["nearest"] + (["bilinear"] if ndim == 2 else []),
@@ -826,8 +826,8 @@ def hostile_plans(draw: Any, rare: int = RARE) -> tuple[str, dict[str, Any]]:
             "kernel_size": _plan_param("kernel_size", rare), "padding": _plan_param("padding", rare),
             "down": st.sampled_from(["max_pool", "avg_pool", "strided_conv"]),
             "up": st.sampled_from(["conv_transpose", "upsample"]),
-            "factor": per_axis(factor, ndim),
-            "level_factors": st.lists(per_axis(factor, ndim), min_size=1, max_size=7),
+            "factor": one_or_each_axis(factor, ndim),
+            "level_factors": st.lists(one_or_each_axis(factor, ndim), min_size=1, max_size=7),
             "skip": st.sampled_from(["match", "crop"]),
             "output_size": st.one_of(st.just("same"), st.none(), _input_size(ndim, rare)),
             "convs_per_level": mostly(st.integers(1, 3), st.just(5), rare),
@@ -988,7 +988,7 @@ def sound_solve_documents(draw: Any, convention: str | None = None) -> dict[str,
                       "to": f"l{index - 1}"}
         elif kind == "upsample":
             scales = [1, 2, 3] if convention != "pytorch" else [1, 2, 3, 0.5, 1.5]
-            layer["scale_factor"] = draw(per_axis(st.sampled_from(scales), ndim))
+            layer["scale_factor"] = draw(one_or_each_axis(st.sampled_from(scales), ndim))
         elif kind.startswith("adaptive"):
             layer["output_size"] = draw(st.integers(1, 4)) if convention == "pytorch" else 1
         else:

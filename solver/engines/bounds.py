@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compiled import NO_SIZE, AxisFn
+from .compiled import NO_SIZE, CompiledRule
 from .deadline import Deadline
 from .intervals import Intervals, intersect, merge, preimage_of
 from .problem import Problem
 
 
-def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> list[list[list[Intervals]]]:
+def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline) -> list[list[list[Intervals]]]:
     """Possible sizes of every tensor, per case and axis.
 
     Forward, only an upper bound (outputs grow with inputs, so one evaluation per
     assignment); then backward from the targets, by bisection on the forward rule
-    (its envelope, where valid sizes recur: `AxisFn.envelope`).
+    (its envelope, where valid sizes recur: `CompiledRule.envelope`).
     """
     ncase, nd = len(problem.cases), range(problem.ndim)
     domains = {v: var.values for v, var in enumerate(problem.vars)}
     memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
 
-    def highest(fn: AxisFn, a: int, i: int) -> int:
+    def highest(fn: CompiledRule, a: int, i: int) -> int:
         key = (id(fn), fn.cls_of[a], i)
         if key not in memo:
             top = NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
@@ -31,7 +31,7 @@ def bounds(problem: Problem, fns: list[AxisFn | None], deadline: Deadline) -> li
             memo[key] = top
         return memo[key]  # type: ignore[no-any-return]
 
-    def preimage(fn: AxisFn, a: int, ivs: Intervals, target: Intervals) -> Intervals:
+    def preimage(fn: CompiledRule, a: int, ivs: Intervals, target: Intervals) -> Intervals:
         cls = fn.cls_of[a]
         key = (id(fn), cls, tuple(ivs), tuple(target))
         if key not in memo:

@@ -31,7 +31,7 @@ _KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "
        "dilation": "d", "output_padding": "op", "ceil_mode": "ceil_mode"}
 
 
-class AxisFn:
+class CompiledRule:
     """out(axis, i, values) for one node, memoized; -1 where the convention's rules reject.
 
     Axes that read the same variables and fixed settings form one class and share
@@ -163,12 +163,12 @@ def next_jump(node: Node, vals: dict[int, Any], jump: tuple[Any, ...]) -> tuple[
 # --- interval bounds ------------------------------------------------------------------
 
 #: Layers with no parameters that only relate sizes of several tensors.
-STRUCTURAL = tuple(k.name for k in KINDS.values() if k.family in ("join", "crop"))
+JOIN_KINDS = tuple(k.name for k in KINDS.values() if k.family in ("join", "crop"))
 
 
-def make_fns(problem: Problem) -> list[AxisFn | None]:
-    """Each node's memoized size rule; None for the structural layers (see `structural`)."""
-    return [None if n.type in STRUCTURAL else AxisFn(n, problem.ndim, problem.document.convention,
+def compile_rules(problem: Problem) -> list[CompiledRule | None]:
+    """Each node's memoized size rule; None for the joins and crops (see `join_axis`)."""
+    return [None if n.type in JOIN_KINDS else CompiledRule(n, problem.ndim, problem.document.convention,
                                                      _recurs(problem, n))
             for n in problem.nodes]
 
@@ -179,7 +179,7 @@ def _recurs(problem: Problem, node: Node) -> bool:
     return sizes_recur(node.type, problem.document.convention, paddings)
 
 
-def structural(kind: str, ins: list[int]) -> int:
+def join_axis(kind: str, ins: list[int]) -> int:
     """One axis of a concat (all sizes equal), an add (equal or 1: broadcast) or a crop
     (to the second size); -1 if refused."""
     try:
@@ -188,14 +188,14 @@ def structural(kind: str, ins: list[int]) -> int:
         return NO_SIZE
 
 
-def solution_sizes(problem: Problem, fns: list[AxisFn | None], values: dict[int, Any]) -> list[list[list[int]]]:
+def solution_sizes(problem: Problem, fns: list[CompiledRule | None], values: dict[int, Any]) -> list[list[list[int]]]:
     """Output size of every layer, for each input size."""
     per_case = []
     for case in problem.cases:
         sizes = [list(case)]
         for node in problem.nodes:
             fn, i = fns[node.index], sizes[node.inputs[0]]
-            sizes.append([structural(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
+            sizes.append([join_axis(node.type, [sizes[t][a] for t in node.inputs]) if fn is None
                           else fn(a, i[a], values) for a in range(problem.ndim)])
         per_case.append(sizes[1:])
     return per_case

@@ -1,7 +1,7 @@
 """The CP-SAT model of a Problem: the only module that talks to ortools.
 
 Each layer's rule on each axis becomes a table constraint whose rows are produced by
-the forward arithmetic itself (through AxisFn), so the model accepts exactly what
+the forward arithmetic itself (through CompiledRule), so the model accepts exactly what
 the convention's framework accepts.  Variables are encoded by their index in the domain, which also
 covers "same"/"valid" paddings and ceil_mode booleans.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from .compiled import NO_SIZE, AxisFn
+from .compiled import NO_SIZE, CompiledRule
 from .deadline import Deadline
 from .exact import TooLarge
 from .intervals import Intervals
@@ -38,7 +38,7 @@ class Model:
     sizes: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
 
 
-def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+def build(problem: Problem, fns: list[CompiledRule | None], sets: list[list[list[Intervals]]],
           deadline: Deadline) -> Model:
     """The CP-SAT model: index variables, size variables, one table per layer, case and axis."""
     m = cp_model.CpModel()
@@ -80,7 +80,7 @@ def build(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Inter
     return model
 
 
-def _rows(problem: Problem, fn: AxisFn, a: int, ids: tuple[int, ...],
+def _rows(problem: Problem, fn: CompiledRule, a: int, ids: tuple[int, ...],
           ins: Intervals, outs: Intervals, deadline: Deadline) -> list[list[int]]:
     """Table rows (input, value indices..., output) for every accepted setting."""
     if sum(hi - lo + 1 for lo, hi in ins) > MAX_TABLE_SIZES:
@@ -126,7 +126,7 @@ class Enumeration:
     timed_out: bool
 
 
-def enumerate_solutions(problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+def enumerate_solutions(problem: Problem, fns: list[CompiledRule | None], sets: list[list[list[Intervals]]],
                         *, limit: int, deadline: Deadline, workers: int = 1) -> Enumeration:
     """Every solution, up to `limit`, in CP-SAT's order, through a solution callback."""
     if any(not ivs for per_case in sets for axes in per_case for ivs in axes):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .compiled import NO_SIZE, AxisFn, next_jump, structural
+from .compiled import NO_SIZE, CompiledRule, join_axis, next_jump
 from .deadline import Deadline
 from .intervals import Intervals, contains
 from .problem import Node, Problem
@@ -55,10 +55,10 @@ class Step:
     edges: dict[State, dict[State, list[tuple[Any, ...]]]]
 
 
-class Graph:
+class StateGraph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
-    def __init__(self, problem: Problem, fns: list[AxisFn | None], sets: list[list[list[Intervals]]],
+    def __init__(self, problem: Problem, fns: list[CompiledRule | None], sets: list[list[list[Intervals]]],
                  deadline: Deadline, *, track_jump: bool = False, open_end: bool = False) -> None:
         """track_jump: keep each chain state's cumulative stride (for the receptive field).
         open_end: keep the last tensor's size in the final states (see `ends`)."""
@@ -160,7 +160,7 @@ class Graph:
                 if results is None:
                     groups: dict[Any, list[tuple[Any, ...]]] = {}
                     if fn is None:  # a join or a crop: no settings, one output (or none)
-                        out = tuple(tuple(structural(node.type, [x[c][a] for x in ins]) for a in range(nd))
+                        out = tuple(tuple(join_axis(node.type, [x[c][a] for x in ins]) for a in range(nd))
                                     for c in range(ncase))
                         if all(contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
                             groups[out] = [()]

@@ -11,7 +11,6 @@ from .shared import onnx_fields
 from .tensorflow import tensorflow
 from .verdicts import MAX_AXIS_SIZE, Rejected, Rule
 
-
 #: Each convention's per-axis arithmetic (its module), by name.
 ARITHMETIC = {"pytorch": pytorch, "tensorflow": tensorflow, "onnx": onnx}
 

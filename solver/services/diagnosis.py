@@ -9,9 +9,9 @@ from typing import Any
 from .. import rules as A
 from ..contract import Conflict
 from ..engines.bounds import bounds
-from ..engines.compiled import make_fns, solution_sizes
+from ..engines.compiled import compile_rules, solution_sizes
 from ..engines.deadline import Deadline
-from ..engines.exact import Graph, TooLarge
+from ..engines.exact import StateGraph, TooLarge
 from ..engines.problem import build_problem, solution_layers
 from ..errors import ConvsolveError
 from .domains import default, label, nearness, one_axis, settings_words, values_of
@@ -33,11 +33,11 @@ class Diagnosis:
 
     # --- running the engine on variants ------------------------------------------------
 
-    def _graph(self, doc: dict[str, Any], open_end: bool = False) -> Graph:
+    def _graph(self, doc: dict[str, Any], open_end: bool = False) -> StateGraph:
         self.deadline.check()
         problem = build_problem(doc)
-        fns = make_fns(problem)
-        return Graph(problem, fns, bounds(problem, fns, self.deadline), self.deadline, open_end=open_end)
+        fns = compile_rules(problem)
+        return StateGraph(problem, fns, bounds(problem, fns, self.deadline), self.deadline, open_end=open_end)
 
     def count(self, doc: dict[str, Any]) -> int:
         try:
@@ -128,7 +128,7 @@ class Diagnosis:
         Resizing in 2d only) or across its axes (Keras: no stride above 1 with a
         dilation above 1) whatever its domains: the per-axis diagnosis would not see it."""
         problem = build_problem(self.doc)
-        for node, fn in zip(problem.nodes, make_fns(problem), strict=True):
+        for node, fn in zip(problem.nodes, compile_rules(problem), strict=True):
             if fn is None:
                 continue
             why: A.Rejected | None = None
@@ -205,7 +205,7 @@ class Diagnosis:
         layer = {k: v for k, v in doc["layers"][index].items() if k != "input"}
         problem = build_problem({"input_size": [ins[0]], "layers": [layer],
                                  "convention": self.convention})
-        fn = make_fns(problem)[0]
+        fn = compile_rules(problem)[0]
         assert fn is not None
         names, _, fixed = fn.classes[0]
         domains = {v: var.values for v, var in enumerate(problem.vars)}

@@ -17,7 +17,7 @@ from math import gcd
 from typing import Any
 
 from ..contract import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest, Status, parse
-from ..engines.compiled import NO_SIZE, make_fns, structural
+from ..engines.compiled import NO_SIZE, compile_rules, join_axis
 from ..engines.deadline import Deadline, Timeout
 from ..engines.forward import forward
 from ..engines.problem import build_problem
@@ -86,7 +86,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
     layers = [layer.model_dump(exclude_none=True) for layer in req.layers]
     problem = build_problem({"input_size": [r.min for r in ranges], "layers": layers,
                              "convention": req.convention})
-    fns = make_fns(problem)
+    fns = compile_rules(problem)
     values = {v: var.values[0] for v, var in enumerate(problem.vars)}
 
     def runs(a: int, i: int) -> bool:
@@ -95,7 +95,7 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
             deadline.tick()
             fn = fns[node.index]
             ins = [sizes[t] for t in node.inputs]
-            out = structural(node.type, ins) if fn is None else fn(a, ins[0], values)
+            out = join_axis(node.type, ins) if fn is None else fn(a, ins[0], values)
             if out == NO_SIZE:
                 return False
             sizes.append(out)

@@ -12,9 +12,9 @@ from typing import Any
 from .. import rules as A
 from ..contract import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status, parse
 from ..engines.bounds import bounds
-from ..engines.compiled import AxisFn, make_fns, next_jump, solution_sizes
+from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_sizes
 from ..engines.deadline import Deadline, Timeout
-from ..engines.exact import Cost, Graph, TooLarge
+from ..engines.exact import Cost, StateGraph, TooLarge
 from ..engines.problem import Node, Problem, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
 from .explain import explain
@@ -33,7 +33,7 @@ def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
     return cin, cout, node.layer.groups
 
 
-def make_cost(problem: Problem, fns: list[AxisFn | None]):  # type: ignore[no-untyped-def]
+def make_cost(problem: Problem, fns: list[CompiledRule | None]):  # type: ignore[no-untyped-def]
     """The objective as an additive cost per layer: a tuple, compared lexicographically."""
     goals = problem.objective
     nd = range(problem.ndim)
@@ -151,7 +151,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     # A receptive field is 1 + its growth on each axis; costs hold only the growth.
     offsets = [problem.ndim if g == Goal.LARGEST_RECEPTIVE_FIELD else 0 for g in problem.objective]
 
-    def listed(fns: list[AxisFn | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
+    def listed(fns: list[CompiledRule | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
         return [
             Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
                      score=[_number(sign * x + off) for sign, x, off in zip(signs, c, offsets, strict=True)]
@@ -160,13 +160,13 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         ]
 
     offset = read_cursor(problem.document)
-    fns = make_fns(problem)
+    fns = compile_rules(problem)
     engine = "exact"
     try:
         sets = bounds(problem, fns, deadline)
         cost = make_cost(problem, fns)
         try:
-            graph = Graph(problem, fns, sets, deadline,
+            graph = StateGraph(problem, fns, sets, deadline,
                           track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
         except TooLarge as exc:
             engine = "cpsat"
@@ -216,7 +216,7 @@ def read_cursor(document: SolveRequest) -> int:
     return int(offset)
 
 
-def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost: Any, deadline: Deadline,
+def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], sets: Any, cost: Any, deadline: Deadline,
                     listed: Any, answer: Any, reason: str, offset: int) -> SolveResponse:
     """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
     from ..engines.cpsat import enumerate_solutions
@@ -242,7 +242,7 @@ def _by_enumeration(problem: Problem, fns: list[AxisFn | None], sets: Any, cost:
     return response
 
 
-def sum_cost(problem: Problem, fns: list[AxisFn | None], cost: Any, values: dict[int, Any]) -> Cost:
+def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: dict[int, Any]) -> Cost:
     """A full solution's cost: the sum of its layers' costs."""
     sizes = solution_sizes(problem, fns, values)[0]
     total: Cost = tuple(0 for _ in problem.objective)

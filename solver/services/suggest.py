@@ -12,9 +12,9 @@ from typing import Any
 from .. import rules as A
 from ..contract import ForwardRequest, ForwardResponse
 from ..engines.bounds import bounds
-from ..engines.compiled import make_fns
+from ..engines.compiled import compile_rules
 from ..engines.deadline import Deadline, Timeout
-from ..engines.exact import Graph, TooLarge
+from ..engines.exact import StateGraph, TooLarge
 from ..engines.forward import forward as _forward
 from ..engines.problem import SEARCHABLE, build_problem, solution_layers
 from ..errors import ConvsolveError, LayerRejected
@@ -91,8 +91,8 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
     deadline = Deadline(NEAREST_SECONDS)
     try:
         problem = build_problem(doc)
-        fns = make_fns(problem)
-        graph = Graph(problem, fns, bounds(problem, fns, deadline), deadline)
+        fns = compile_rules(problem)
+        graph = StateGraph(problem, fns, bounds(problem, fns, deadline), deadline)
         found = graph.best(limit, distance(problem), by_size=False)
     except (ConvsolveError, Timeout, TooLarge):
         return []  # none within the budget: a refusal says what is wrong without them

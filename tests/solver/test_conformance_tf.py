@@ -205,7 +205,7 @@ def check(layer: dict[str, Any], size: list[int], channels: int = 2,
 # Generated layers: mostly valid, some invalid on purpose (about one draw in S.RARE).
 
 def _many(values: st.SearchStrategy[Any], ndim: int) -> st.SearchStrategy[Any]:
-    return S.per_axis(values, ndim)
+    return S.one_or_each_axis(values, ndim)
 
 
 _PADDINGS = S.mostly(st.sampled_from(["same", "valid"]),

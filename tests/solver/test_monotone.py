@@ -58,7 +58,7 @@ CONVENTION_SETTINGS = {
 @pytest.mark.parametrize("kind", sorted(CONVENTION_SETTINGS))
 def test_the_same_in_the_other_conventions(kind: str, convention: str) -> None:
     """Also in TensorFlow's and ONNX's rules, with one exception that the exact engine
-    knows of (AxisFn.envelope): onnxruntime's MaxPool with SAME_* and a stride longer
+    knows of (CompiledRule.envelope): onnxruntime's MaxPool with SAME_* and a stride longer
     than the window refuses sizes that recur; one works in every `stride` consecutive sizes."""
     names = ["padding", *CONVENTION_SETTINGS[kind]]
     checked = 0

@@ -284,13 +284,13 @@ def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     from solver.engines.cpsat import enumerate_solutions
     from solver.engines.deadline import Deadline
     from solver.engines.bounds import bounds
-    from solver.engines.compiled import make_fns
+    from solver.engines.compiled import compile_rules
     from solver.engines.problem import build_problem
     from solver.engines.problem import solution_layers
 
     ndim = len(doc["input_size"])
     problem = build_problem(doc)
-    fns = make_fns(problem)
+    fns = compile_rules(problem)
     sets = bounds(problem, fns, Deadline(60))
     run = enumerate_solutions(problem, fns, sets, limit=10_000, deadline=Deadline(60))
     assert run.complete
