@@ -13,6 +13,7 @@ from typing import Any
 
 from ..contract import Add, Concat, Conv, ConvTranspose, Crop, ForwardRequest, per_axis
 from ..errors import DocumentError
+from ..rules import unset
 from .suggest import forward
 
 MODULE_ATTRIBUTES = frozenset({
@@ -307,6 +308,7 @@ class Walk:
         return per_axis(getattr(layer, field), self.ndim, ("layers", index, field))
 
     def stride(self, layer: Any, index: int) -> tuple[int, ...]:
-        """A pool's stride defaults to its kernel."""
-        return self.axes(layer, "kernel_size" if layer.stride is None else "stride", index)
+        """A pool's stride, its kernel's when left out (see rules.unset)."""
+        field = "stride" if layer.stride is not None else unset("stride", layer.type, self.doc.convention)
+        return self.axes(layer, field, index)
 
