@@ -60,27 +60,26 @@ class ConvTranspose(_Weighted):
     output_shape: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
 
 
-class MaxPool(_LayerBase):
-    """torch.nn.MaxPool1d/2d/3d; stride defaults to kernel_size."""
+class _Pool(_LayerBase):
+    kernel_size: Param
+    #: null: the kernel size (an ONNX pool's: 1).
+    stride: Param | None = None
+    padding: PaddingParam = 0
+    padding_end: Param | None = None
+    ceil_mode: BoolParam = False
+
+
+class MaxPool(_Pool):
+    """torch.nn.MaxPool1d/2d/3d; keras MaxPooling1D/2D/3D; ONNX MaxPool."""
 
     type: Literal["max_pool"]
-    kernel_size: Param
-    stride: Param | None = None
-    padding: PaddingParam = 0
-    padding_end: Param | None = None
     dilation: Param = 1
-    ceil_mode: BoolParam = False
 
 
-class AvgPool(_LayerBase):
-    """torch.nn.AvgPool1d/2d/3d; stride defaults to kernel_size."""
+class AvgPool(_Pool):
+    """torch.nn.AvgPool1d/2d/3d; keras AveragePooling1D/2D/3D; ONNX AveragePool."""
 
     type: Literal["avg_pool"]
-    kernel_size: Param
-    stride: Param | None = None
-    padding: PaddingParam = 0
-    padding_end: Param | None = None
-    ceil_mode: BoolParam = False
 
 
 class Upsample(_LayerBase):
