@@ -9,10 +9,13 @@ from typing import Annotated, Any, Literal
 
 import typer
 import yaml
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import __version__
+from .contract import ASPPPlan, EncoderDecoderPlan, SolveRequest, UNetPlan
 from .errors import ConvsolveError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.export import to_keras, to_torch
@@ -34,18 +37,40 @@ app = typer.Typer(
     help="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 # Piped output gets a wide page instead of rich's 80 columns, so tables stay whole.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' reads stdin.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.", metavar="")]
 ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
     "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
 ConventionOpt = Annotated[Literal[CONVENTIONS] | None, typer.Option(
     help="Whose size rules: pytorch (default) | tensorflow | onnx.")]
 _EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
+
+
+def _default(model: type[BaseModel], field: str) -> str:
+    """" (default: ...)" from the document's own default, for options that override a file."""
+    value = model.model_fields[field].default
+    shown = "none" if value is None else ",".join(map(str, value)) if isinstance(value, list) else value
+    return f" (default: {shown})"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"convsolve {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, metavar="",
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Find the conv, transposed-conv and pooling settings that make CNN sizes line up."""
 _LANGUAGES = {"torch": "PyTorch", "keras": "Keras"}
 
 
@@ -105,8 +130,8 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
 def solve(
     file: FileArg,
     as_json: JsonOpt = False,
-    limit: Annotated[int | None, typer.Option(help="List at most this many solutions.")] = None,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most.")] = None,
+    limit: Annotated[int | None, typer.Option(help="List at most this many solutions." + _default(SolveRequest, "limit"))] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most." + _default(SolveRequest, "time_limit_s"))] = None,
     export_to: Annotated[Path | None, typer.Option(
         "--export", help="Write the best solution as code to this file (see --to).")] = None,
     to: ToOpt = "torch",
@@ -188,7 +213,7 @@ def input_sizes(
     file: Annotated[str, typer.Argument(help="A forward document (the design); its input_size is the size you have.")],
     low: Annotated[int, typer.Option("--min", help="Smallest size to try, every axis.")] = 1,
     high: Annotated[int, typer.Option("--max", help="Largest size to try, every axis.")] = 1024,
-    round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.")] = False,
+    round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.", metavar="")] = False,
     near: Annotated[int | None, typer.Option(help="The size you have, every axis (default: input_size).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -242,14 +267,14 @@ def _run_plan(planner: Callable[[dict[str, Any]], Any], file: str | None, flags:
 def unet(
     file: Annotated[str | None, typer.Argument(help="A U-Net plan (JSON/YAML); flags override it.")] = None,
     input_size: Annotated[str | None, typer.Option(help="e.g. 572,572 or 32,128,128")] = None,
-    depth: Annotated[int | None, typer.Option(help="Levels down (and up).")] = None,
-    conv: Annotated[str | None, typer.Option(help="same | valid | search")] = None,
-    down: Annotated[str | None, typer.Option(help="max_pool | avg_pool | strided_conv")] = None,
-    up: Annotated[str | None, typer.Option(help="conv_transpose | upsample")] = None,
-    factor: Annotated[str | None, typer.Option(help="Down/up factor: 2, or per axis: 1,2,2")] = None,
-    skip: Annotated[str | None, typer.Option(help="match | crop")] = None,
-    output_size: Annotated[str | None, typer.Option(help="same | none | e.g. 388,388")] = None,
-    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    depth: Annotated[int | None, typer.Option(help="Levels down (and up)." + _default(UNetPlan, "depth"))] = None,
+    conv: Annotated[str | None, typer.Option(help="same | valid | search" + _default(UNetPlan, "conv"))] = None,
+    down: Annotated[str | None, typer.Option(help="max_pool | avg_pool | strided_conv" + _default(UNetPlan, "down"))] = None,
+    up: Annotated[str | None, typer.Option(help="conv_transpose | upsample" + _default(UNetPlan, "up"))] = None,
+    factor: Annotated[str | None, typer.Option(help="Down/up factor: 2, or per axis: 1,2,2" + _default(UNetPlan, "factor"))] = None,
+    skip: Annotated[str | None, typer.Option(help="match | crop" + _default(UNetPlan, "skip"))] = None,
+    output_size: Annotated[str | None, typer.Option(help="same | none | e.g. 388,388" + _default(UNetPlan, "output_size"))] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list." + _default(UNetPlan, "limit"))] = None,
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -272,8 +297,8 @@ def aspp(
     bottleneck_size: Annotated[str | None, typer.Option(help="e.g. 33,33")] = None,
     input_size: Annotated[str | None, typer.Option(help="e.g. 513,513 (with --output-stride)")] = None,
     output_stride: Annotated[int | None, typer.Option(help="8 or 16 in DeepLab")] = None,
-    rates: Annotated[str | None, typer.Option(help="e.g. 6,12,18, or a range to search: 1-40")] = None,
-    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    rates: Annotated[str | None, typer.Option(help="e.g. 6,12,18, or a range to search: 1-40" + _default(ASPPPlan, "rates"))] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list." + _default(ASPPPlan, "limit"))] = None,
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -291,11 +316,11 @@ def aspp(
 @app.command("autoencoder", hidden=True, deprecated=True)  # the planner's first name
 def encoder_decoder(
     file: Annotated[str | None, typer.Argument(help="A plan (JSON/YAML); flags override it.")] = None,
-    kind: Annotated[str | None, typer.Option(help="autoencoder | generator | discriminator")] = None,
+    kind: Annotated[str | None, typer.Option(help="autoencoder | generator | discriminator" + _default(EncoderDecoderPlan, "kind"))] = None,
     image_size: Annotated[str | None, typer.Option(help="e.g. 64,64")] = None,
-    latent_size: Annotated[str | None, typer.Option(help="e.g. 1 or 7,7")] = None,
-    depth: Annotated[int | None, typer.Option(help="Stages (one layer each).")] = None,
-    limit: Annotated[int | None, typer.Option(help="Designs to list.")] = None,
+    latent_size: Annotated[str | None, typer.Option(help="e.g. 1 or 7,7" + _default(EncoderDecoderPlan, "latent_size"))] = None,
+    depth: Annotated[int | None, typer.Option(help="Stages (one layer each)." + _default(EncoderDecoderPlan, "depth"))] = None,
+    limit: Annotated[int | None, typer.Option(help="Designs to list." + _default(EncoderDecoderPlan, "limit"))] = None,
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -219,3 +219,25 @@ def test_planner_commands() -> None:
     assert r.exit_code == 0 and "rate18 │  3 x 3 │  18 x 18 │    same" in r.output
     r = runner.invoke(app, ["unet", "--input-size", "75,75", "--depth", "2", "--convention", "tensorflow"])
     assert r.exit_code == 0 and "status: infeasible" in r.output and "76 x 76" in r.output
+
+
+def test_version_short_help_and_python_m() -> None:
+    for flag in ("--version", "-V"):
+        r = runner.invoke(app, [flag])
+        assert r.exit_code == 0 and r.output.strip() == f"convsolve {solver.__version__}"
+    assert runner.invoke(app, ["solve", "-h"]).output == runner.invoke(app, ["solve", "--help"]).output
+    import subprocess
+    import sys
+
+    r2 = subprocess.run([sys.executable, "-m", "convsolve", "--version"], capture_output=True, text=True, check=True)
+    assert r2.stdout.strip() == f"convsolve {solver.__version__}"
+
+
+def test_help_shows_flags_as_flags_and_the_documents_defaults() -> None:
+    solve_help = runner.invoke(app, ["solve", "--help"], terminal_width=200).output
+    json_line = next(line for line in solve_help.splitlines() if "--json" in line)
+    assert "<bool>" not in json_line
+    assert f"(default: {solver.SolveRequest.model_fields['time_limit_s'].default})" in solve_help
+    unet_help = runner.invoke(app, ["unet", "--help"], terminal_width=200).output
+    assert f"Levels down (and up). (default: {solver.UNetPlan.model_fields['depth'].default})" in unet_help
+    assert "(default: conv_transpose)" in unet_help

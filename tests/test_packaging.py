@@ -14,6 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_package_is_installed() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     shipped = set(find_packages(str(ROOT), include=config["include"]))
-    packages = {".".join(p.parent.relative_to(ROOT).parts) for top in ("solver", "api")
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for top in ("solver", "api", "convsolve")
                 for p in (ROOT / top).rglob("__init__.py")}
     assert packages <= shipped, f"not installed by `pip install .`: {sorted(packages - shipped)}"

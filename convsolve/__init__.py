@@ -1,0 +1,1 @@
+"""`python -m convsolve`: the `convsolve` command (solver.cli); the library is `solver`."""
