@@ -214,7 +214,8 @@ def input_sizes(
     low: Annotated[int, typer.Option("--min", help="Smallest size to try, every axis.")] = 1,
     high: Annotated[int, typer.Option("--max", help="Largest size to try, every axis.")] = 1024,
     round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.", metavar="")] = False,
-    near: Annotated[int | None, typer.Option(help="The size you have, every axis (default: input_size).")] = None,
+    near: Annotated[str | None, typer.Option(help="The size you have: 500 (every axis), 500,375 or 500x375 "
+                                             "(default: the document's input_size).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Which input sizes a design accepts, and the nearest ones to its input_size."""
@@ -222,9 +223,12 @@ def input_sizes(
         doc = read_document(file)
         if not isinstance(doc, dict):
             raise ConvsolveError(f"{file}: expected a forward document")
+        have = _ints(near)
+        if have is not None and len(have) == 1:  # one size for every axis
+            have = have * len(doc.get("input_size") or [1])
         result = run_input_sizes({"layers": doc.get("layers"), "in_channels": doc.get("in_channels"),
-                                  "input_size": doc.get("input_size") if near is None else
-                                  [near] * len(doc.get("input_size") or [1]), "round_trip": round_trip,
+                                  "input_size": doc.get("input_size") if have is None else have,
+                                  "round_trip": round_trip,
                                   "range": {"min": low, "max": high},
                                   "convention": doc.get("convention", DEFAULT_CONVENTION)})
     except ConvsolveError as exc:

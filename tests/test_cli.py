@@ -241,3 +241,12 @@ def test_help_shows_flags_as_flags_and_the_documents_defaults() -> None:
     unet_help = runner.invoke(app, ["unet", "--help"], terminal_width=200).output
     assert f"Levels down (and up). (default: {solver.UNetPlan.model_fields['depth'].default})" in unet_help
     assert "(default: conv_transpose)" in unet_help
+
+
+def test_near_takes_one_size_syntax_as_every_command() -> None:
+    example = str(Path(__file__).parent.parent / "examples" / "unet_same.yaml")
+    answers = [runner.invoke(app, ["input-sizes", example, "--near", near]) for near in ("500,375", "500x375")]
+    assert all(a.exit_code == 0 for a in answers) and answers[0].output == answers[1].output
+    assert "375 does not: crop 375 to 368" in answers[0].output
+    every = runner.invoke(app, ["input-sizes", example, "--near", "500"])
+    assert every.exit_code == 0 and "On every axis" in every.output and "500 does not" in every.output
