@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -52,6 +53,22 @@ ConventionOpt = Annotated[Literal[CONVENTIONS] | None, typer.Option(
 _EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
 
 
+class ExitCode(IntEnum):
+    """What `convsolve` exits with, so scripts and search loops can tell the cases apart."""
+
+    ANSWERED = 0  # solutions or designs found, a forward table, code written
+    NO_SOLUTION = 1  # infeasible, or the time limit passed before any solution
+    USAGE = 2  # the command line is wrong (click's own code)
+    DOCUMENT = 3  # the document is wrong: a malformed field, a refused layer, a limit
+
+
+def _exit_for(result: Any) -> None:
+    """Exit NO_SOLUTION when a solve or a plan found nothing."""
+    found = getattr(result, "solutions", None) or getattr(result, "designs", None)
+    if not found and result.status.value in ("infeasible", "timeout"):
+        raise typer.Exit(code=ExitCode.NO_SOLUTION)
+
+
 def _default(model: type[BaseModel], field: str) -> str:
     """" (default: ...)" from the document's own default, for options that override a file."""
     value = model.model_fields[field].default
@@ -95,7 +112,7 @@ def _fail(exc: ConvsolveError) -> typer.Exit:
     for layer in getattr(exc, "suggestions", [])[:3]:
         fields = [f for f in SHORT if f in layer and not is_default(f, layer[f])]
         err.print(f"  nearest valid: {short_settings(layer, fields)}", highlight=False, markup=False)
-    return typer.Exit(code=2)
+    return typer.Exit(code=ExitCode.DOCUMENT)
 
 
 @app.command()
@@ -149,6 +166,7 @@ def solve(
         raise _fail(exc) from None
     if as_json:
         out.print_json(result.model_dump_json())
+        _exit_for(result)
         return
     count = "unknown" if result.count is None else f"{result.count:,}"
     out.print(f"status: {result.status.value}   solutions: {count}   "
@@ -174,6 +192,7 @@ def solve(
         except ConvsolveError as exc:
             raise _fail(exc) from None
         out.print(f"wrote the best solution as {_LANGUAGES[to]} code to {export_to}", highlight=False)
+    _exit_for(result)
 
 
 class _nothing:
@@ -265,6 +284,7 @@ def _run_plan(planner: Callable[[dict[str, Any]], Any], file: str | None, flags:
         out.print_json(result.model_dump_json())
     else:
         print_plan(out, result, kind)
+    _exit_for(result)
 
 
 @app.command()

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 import solver
-from solver.cli import app
+from solver.cli import ExitCode, app
 
 # Plain, deterministic output whatever the terminal or CI sets: no colour, a fixed width.
 runner = CliRunner(env={"FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": None, "COLUMNS": "160"})
@@ -76,7 +76,7 @@ def test_json_equals_library_output(invoke_with: Callable[..., Any]) -> None:
 
 def test_rejected_layer_is_a_clear_error(invoke_with: Callable[..., Any]) -> None:
     result = invoke_with(REJECTED)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == ExitCode.DOCUMENT == 3, result.output
     assert result.stdout == ""
     assert result.stderr.startswith("error: layer 1 'pool1' (max_pool), axis 0: padding 2")
     assert "Traceback" not in result.output
@@ -84,7 +84,7 @@ def test_rejected_layer_is_a_clear_error(invoke_with: Callable[..., Any]) -> Non
 
 def test_rejected_layer_with_json_flag_is_the_same_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["forward", str(_write(tmp_path, "bad.json", REJECTED)), "--json"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == ExitCode.DOCUMENT == 3, result.output
     assert result.stdout == ""
     assert "layer 1 'pool1'" in result.stderr
 
@@ -117,7 +117,7 @@ def test_bad_input_is_a_clear_error(
     tmp_path: Path, make_args: Callable[[Path], list[str]], message: str
 ) -> None:
     result = runner.invoke(app, ["forward", *make_args(tmp_path)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == ExitCode.DOCUMENT == 3, result.output
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
     assert "Traceback" not in result.output
@@ -177,7 +177,7 @@ def test_a_keras_design_exports_to_keras_and_torch(tmp_path: Path) -> None:
     # Keras code is for the tensorflow convention only: a clear error otherwise.
     pytorch = _write(tmp_path, "pytorch.yaml", {"input_size": [8], "layers": [{"type": "conv", "kernel_size": 3}]})
     result = runner.invoke(app, ["export", str(pytorch), "--to", "keras"])
-    assert result.exit_code == 2 and "tensorflow convention" in result.stderr
+    assert result.exit_code == ExitCode.DOCUMENT and "tensorflow convention" in result.stderr
 
 
 def test_input_sizes_command() -> None:
@@ -214,11 +214,11 @@ def test_planner_commands() -> None:
         r = runner.invoke(app, [name, "--kind", "generator", "--image-size", "64,64", "--depth", "5"])
         assert r.exit_code == 0 and "status: limit   designs: 20" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513"])
-    assert r.exit_code == 2 and "output_stride" in r.output
+    assert r.exit_code == ExitCode.DOCUMENT and "output_stride" in r.output
     r = runner.invoke(app, ["aspp", "--input-size", "513,513", "--output-stride", "16", "--convention", "tensorflow"])
     assert r.exit_code == 0 and "rate18 │  3 x 3 │  18 x 18 │    same" in r.output
     r = runner.invoke(app, ["unet", "--input-size", "75,75", "--depth", "2", "--convention", "tensorflow"])
-    assert r.exit_code == 0 and "status: infeasible" in r.output and "76 x 76" in r.output
+    assert r.exit_code == ExitCode.NO_SOLUTION == 1 and "status: infeasible" in r.output and "76 x 76" in r.output
 
 
 def test_version_short_help_and_python_m() -> None:
@@ -250,3 +250,13 @@ def test_near_takes_one_size_syntax_as_every_command() -> None:
     assert "375 does not: crop 375 to 368" in answers[0].output
     every = runner.invoke(app, ["input-sizes", example, "--near", "500"])
     assert every.exit_code == 0 and "On every axis" in every.output and "500 does not" in every.output
+
+
+def test_exit_codes_tell_solved_infeasible_document_and_usage_apart(tmp_path: Path) -> None:
+    examples = Path(__file__).parent.parent / "examples"
+    for args in ([], ["--json"]):
+        assert runner.invoke(app, ["solve", str(examples / "single_layer.yaml"), *args]).exit_code == ExitCode.ANSWERED
+        assert runner.invoke(app, ["solve", str(examples / "odd_round_trip.yaml"), *args]).exit_code == 1
+    bad = _write(tmp_path, "bad.yaml", {"input_size": [8], "target_size": [4], "layers": [{"type": "conv"}]})
+    assert runner.invoke(app, ["solve", str(bad)]).exit_code == ExitCode.DOCUMENT == 3
+    assert runner.invoke(app, ["solve", "--no-such-option", str(bad)]).exit_code == ExitCode.USAGE == 2
