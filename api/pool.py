@@ -11,7 +11,8 @@ goes away is told so through a flag shared with the workers, and stops.
 
 The service starts every worker before it serves (`start`, from the app's lifespan),
 so the first solve is as fast as the next; without the lifespan (the pool used as a
-library) it starts on first use.  On shutdown every job is told to stop, and a worker
+library, or the tests' client) the first job starts them all and waits until they are
+warm, and only then does its time limit start.  On shutdown every job is told to stop, and a worker
 that has not left within `GRACE` seconds is terminated: nothing is left behind.
 """
 
@@ -94,6 +95,7 @@ class Pool:
         self.idle = settings.workers
         self.waiting: deque[asyncio.Future[None]] = deque()
         self.stop_at: float | None = None  # set once the service is stopping: when to terminate workers
+        self.starting = asyncio.Lock()  # one start on first use, however many jobs arrive at once
 
     def _start(self) -> ProcessPoolExecutor:
         if self.executor is None:
@@ -141,6 +143,10 @@ class Pool:
         time at all (status "timeout"), at once."""
         if self.stop_at is not None:
             raise _unavailable("the service is stopping; retry on another instance or in a moment")
+        if self.executor is None:  # first use without the app's lifespan: warm up first, so
+            async with self.starting:  # the job's time limit counts from a ready pool, as in the service
+                if self.executor is None:
+                    await self.start()
         executor = self._start()
         if not self.free:  # every slot (a worker's or a queue place) is taken
             raise _unavailable(f"all {self.settings.workers} solvers are busy and "
