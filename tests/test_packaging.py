@@ -17,3 +17,8 @@ def test_every_package_is_installed() -> None:
     packages = {".".join(p.parent.relative_to(ROOT).parts) for top in ("solver", "api", "convsolve")
                 for p in (ROOT / top).rglob("__init__.py")}
     assert packages <= shipped, f"not installed by `pip install .`: {sorted(packages - shipped)}"
+
+
+def test_the_library_says_it_is_typed() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "py.typed" in config["package-data"]["solver"] and (ROOT / "solver" / "py.typed").is_file()
