@@ -108,7 +108,7 @@ def _bytes_file(tmp_path: Path, data: bytes) -> str:
         pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: dense}]\n")],
                      "layers.0", id="unknown-type"),
         pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: conv, kernel_size: true}]\n")],
-                     "layers.0.conv.kernel_size", id="bool-kernel"),
+                     "layers.0.kernel_size", id="bool-kernel"),
         pytest.param(lambda tmp: [_bytes_file(tmp, b"input_size: [32]\nlayers: [{type: conv, kernel_size: {min: 1, max: 3}}]\n")],
                      "a domain is only allowed in a solve document", id="domain-in-forward"),
     ],

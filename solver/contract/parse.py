@@ -6,13 +6,15 @@ Every front door and engine reads a document through `parse`; every per-axis fie
 
 from __future__ import annotations
 
+import difflib
+import functools
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import DocumentError
 from ..rules import KINDS
-from .values import Choices, Range
+from .values import Choices, Range, StrictModel
 
 #: Nesting a document may have: a valid one needs 6 levels; validators recurse.
 MAX_NESTING = 32
@@ -42,9 +44,68 @@ def parse(model: type[BaseModel], document: Any) -> Any:
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "document"
-        raise DocumentError(f"{where}: {first['msg']}", loc=tuple(first["loc"])) from exc
+        raise _reason(exc, document) from exc
+
+
+def _user_path(loc: tuple[Any, ...], document: Any, missing: bool) -> tuple[tuple[str | int, ...], bool]:
+    """The path as the user wrote it (pydantic adds a layer's type tag and the names of a
+    union's branches), and whether the error is about one branch of a union."""
+    path: list[str | int] = []
+    node, branch = document, False
+    for n, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif missing and n == len(loc) - 1 and isinstance(node, dict):
+            path.append(part)  # a missing field: named, though not in the data
+            break
+        else:  # a name pydantic added: the layer's type tag, or a union's branch
+            branch = branch or not (isinstance(node, dict) and node.get("type") == part)
+            continue
+        path.append(part)
+    return tuple(path), branch
+
+
+def _reason(exc: ValidationError, document: Any) -> DocumentError:
+    """The one error that says what is wrong, in the user's terms: a validator's reason
+    first (min above max), then a misspelt field with the closest valid name, then a
+    missing field; errors about union branches the value was never meant for, last."""
+    errors = [(e, *_user_path(tuple(e["loc"]), document, e["type"] == "missing")) for e in exc.errors()]
+    rank = {"value_error": 0, "extra_forbidden": 1, "missing": 2}
+
+    def order(item: tuple[Any, tuple[str | int, ...], bool]) -> tuple[int, int]:
+        error, _, branch = item
+        return (rank.get(error["type"], 3) if error["type"] == "value_error" or not branch else 4, 0)
+
+    error, path, _ = min(errors, key=order)
+    where = ".".join(map(str, path)) or "document"
+    if error["type"] != "extra_forbidden":
+        message = error["msg"].removeprefix("Value error, ")
+        return DocumentError(f"{where}: {message}", loc=path)
+    name, parent = str(path[-1]), path[:-1]
+    missing = [str(p[-1]) for e, p, branch in errors if e["type"] == "missing" and not branch and p[:-1] == parent]
+    close = difflib.get_close_matches(name, missing or _field_names(), n=1, cutoff=0.6)
+    owner = ".".join(map(str, parent)) or "document"
+    if len(parent) == 2 and parent[0] == "layers" and isinstance(document, dict):
+        layer = document["layers"][parent[1]]
+        owner = f"layer {parent[1]} ({layer.get('type')})" if isinstance(layer, dict) else owner
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return DocumentError(f"{where}: unknown field '{name}' in {owner}{hint}", loc=path)
+
+
+@functools.cache
+def _field_names() -> list[str]:
+    """Every field name of every document (all defined once the contract is imported),
+    for 'did you mean'."""
+    seen: dict[str, None] = {}
+    todo: list[type[BaseModel]] = [StrictModel]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        seen.update(dict.fromkeys(cls.model_fields))
+    return list(seen)
+
 
 
 def per_axis(value: Any, ndim: int, where: tuple[str | int, ...]) -> tuple[Any, ...]:

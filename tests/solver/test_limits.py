@@ -83,7 +83,7 @@ def test_numbers_past_the_bounds_are_refused_by_field(padding: Any) -> None:
     document = {"input_size": [8], "target_size": 100, "layers": [{"type": "conv", "kernel_size": 3, "padding": padding}]}
     with pytest.raises(solver.DocumentError) as refused:
         solver.solve(document)
-    assert refused.value.loc[:3] == ("layers", 0, "conv") and "padding" in refused.value.loc
+    assert refused.value.loc[:3] == ("layers", 0, "padding")  # the path as the user wrote it
 
 
 def test_a_huge_kernel_is_explained_without_a_huge_domain() -> None:
@@ -206,3 +206,26 @@ def test_a_repair_search_cut_short_says_so() -> None:
     if result.status == "infeasible":  # counted in time, explained in part: it says so
         assert result.explanation is not None
         assert result.explanation.repairs or result.explanation.note is not None
+
+
+@pytest.mark.parametrize(("layer", "message", "loc"), [
+    ({"type": "conv", "kernal_size": 3},
+     "layers.0.kernal_size: unknown field 'kernal_size' in layer 0 (conv); did you mean 'kernel_size'?",
+     ("layers", 0, "kernal_size")),
+    ({"type": "conv", "kernel_size": 3, "stide": 2},
+     "layers.0.stide: unknown field 'stide' in layer 0 (conv); did you mean 'stride'?", ("layers", 0, "stide")),
+    ({"type": "conv", "kernel_size": {"min": 5, "max": 1}},
+     "layers.0.kernel_size: min 5 is larger than max 1", ("layers", 0, "kernel_size")),
+    ({"type": "max_pool"}, "layers.0.kernel_size: Field required", ("layers", 0, "kernel_size")),
+])
+def test_the_error_that_says_what_is_wrong_comes_first(layer: dict[str, Any], message: str,
+                                                       loc: tuple[Any, ...]) -> None:
+    """A misspelt field is named with the closest valid one (pydantic's first error was the
+    "Field required" of the name meant); a validator's reason beats a union branch's type
+    error; paths are the user's (no type tag, no union branch)."""
+    with pytest.raises(solver.DocumentError) as refused:
+        solver.solve({"input_size": [8], "target_size": [4], "layers": [layer]})
+    assert (refused.value.message, refused.value.loc) == (message, loc)
+    with pytest.raises(solver.DocumentError) as misspelt:
+        solver.forward({"input_size": [8], "layers": [{"type": "conv", "kernel_size": 3}], "convension": "onnx"})
+    assert misspelt.value.message == "convension: unknown field 'convension' in document; did you mean 'convention'?"
