@@ -44,7 +44,7 @@ def parse(model: type[BaseModel], document: Any) -> Any:
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        raise _reason(exc, document) from exc
+        raise _reason(model, exc, document) from exc
 
 
 def _user_path(loc: tuple[Any, ...], document: Any, missing: bool) -> tuple[tuple[str | int, ...], bool]:
@@ -67,7 +67,12 @@ def _user_path(loc: tuple[Any, ...], document: Any, missing: bool) -> tuple[tupl
     return tuple(path), branch
 
 
-def _reason(exc: ValidationError, document: Any) -> DocumentError:
+#: Each document's command, to point a document of one kind given to another's at it.
+_COMMANDS = {"ForwardRequest": "forward", "SolveRequest": "solve", "InputSizesRequest": "input-sizes",
+             "UNetPlan": "unet", "ASPPPlan": "aspp", "EncoderDecoderPlan": "encoder-decoder"}
+
+
+def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> DocumentError:
     """The one error that says what is wrong, in the user's terms: a validator's reason
     first (min above max), then a misspelt field with the closest valid name, then a
     missing field; errors about union branches the value was never meant for, last."""
@@ -82,7 +87,19 @@ def _reason(exc: ValidationError, document: Any) -> DocumentError:
     where = ".".join(map(str, path)) or "document"
     if error["type"] != "extra_forbidden":
         message = error["msg"].removeprefix("Value error, ")
+        if path == ("input_size",) and isinstance(document, dict) and isinstance(document["input_size"], list) \
+                and len(document["input_size"]) > 3:
+            message += ("; input_size is the spatial size only (1 to 3 axes): leave out the batch and "
+                        "channel dimensions (in_channels gives the channels)")
         return DocumentError(f"{where}: {message}", loc=path)
+    if len(path) == 1 and model.__name__ in _COMMANDS:  # a field of another kind of document
+        for other, command in _COMMANDS.items():
+            cls = next((c for c in _documents() if c.__name__ == other), None)
+            if other != model.__name__ and cls is not None and path[0] in cls.model_fields:
+                a = "an" if command[0] in "aeiou" else "a"
+                return DocumentError(f"{where}: this looks like {a} {command} document (it has {path[0]}), "
+                                     f"not a {_COMMANDS[model.__name__]} document: use `convsolve {command}` "
+                                     f"or solver.{command.replace('-', '_')}", loc=path)
     name, parent = str(path[-1]), path[:-1]
     missing = [str(p[-1]) for e, p, branch in errors if e["type"] == "missing" and not branch and p[:-1] == parent]
     close = difflib.get_close_matches(name, missing or _field_names(), n=1, cutoff=0.6)
@@ -95,16 +112,20 @@ def _reason(exc: ValidationError, document: Any) -> DocumentError:
 
 
 @functools.cache
-def _field_names() -> list[str]:
-    """Every field name of every document (all defined once the contract is imported),
-    for 'did you mean'."""
-    seen: dict[str, None] = {}
-    todo: list[type[BaseModel]] = [StrictModel]
+def _documents() -> list[type[BaseModel]]:
+    """Every model of the contract (all defined once the contract is imported)."""
+    found, todo = [], [StrictModel]
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
-        seen.update(dict.fromkeys(cls.model_fields))
-    return list(seen)
+        found.append(cls)
+    return found
+
+
+@functools.cache
+def _field_names() -> list[str]:
+    """Every field name of every document, for 'did you mean'."""
+    return list(dict.fromkeys(name for cls in _documents() for name in cls.model_fields))
 
 
 

@@ -229,3 +229,19 @@ def test_the_error_that_says_what_is_wrong_comes_first(layer: dict[str, Any], me
     with pytest.raises(solver.DocumentError) as misspelt:
         solver.forward({"input_size": [8], "layers": [{"type": "conv", "kernel_size": 3}], "convension": "onnx"})
     assert misspelt.value.message == "convension: unknown field 'convension' in document; did you mean 'convention'?"
+
+
+def test_a_document_of_another_kind_says_which_command_takes_it() -> None:
+    with pytest.raises(solver.DocumentError) as forward:
+        solver.forward({"input_size": [8], "target_size": [4], "layers": [{"type": "conv", "kernel_size": 3}]})
+    assert forward.value.message == ("target_size: this looks like a solve document (it has target_size), "
+                                     "not a forward document: use `convsolve solve` or solver.solve")
+    with pytest.raises(solver.DocumentError) as solve:
+        solver.solve({"input_size": [8], "layers": [], "range": {"min": 1, "max": 5}})
+    assert "this looks like an input-sizes document (it has range)" in solve.value.message
+
+
+def test_batch_and_channels_in_input_size_get_a_hint() -> None:
+    with pytest.raises(solver.DocumentError) as refused:
+        solver.forward({"input_size": [1, 3, 224, 224], "layers": [{"type": "conv", "kernel_size": 3}]})
+    assert refused.value.loc == ("input_size",) and "leave out the batch and channel dimensions" in refused.value.message
