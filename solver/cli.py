@@ -171,6 +171,8 @@ def solve(
     count = "unknown" if result.count is None else f"{result.count:,}"
     out.print(f"status: {result.status.value}   solutions: {count}   "
               f"listed: {len(result.solutions)}   time: {result.elapsed_s:.3f} s", highlight=False)
+    for warning in result.warnings:
+        out.print(f"warning: {warning}", highlight=False, markup=False)
     if result.message:
         out.print(result.message, highlight=False, markup=False)
     if result.explanation is not None:

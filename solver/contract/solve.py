@@ -181,3 +181,5 @@ class SolveResponse(BaseModel):
     explanation: Explanation | None = None
     #: Send it back as `cursor` (same document otherwise) for the next page; null on the last.
     next_cursor: str | None = None
+    #: What the document holds that the search skipped: domain values no layer can take.
+    warnings: list[str] = Field(default_factory=list)

@@ -87,6 +87,8 @@ class Problem:
     time_limit_s: float
     document: SolveRequest
     tensor_names: dict[str, int] = field(default_factory=dict)
+    #: What the answer should mention: domain values no layer can take, skipped.
+    warnings: list[str] = field(default_factory=list)
     #: The layers as plain dicts, made once when solutions are written out.
     dumped: list[dict[str, Any]] | None = None
 
@@ -125,6 +127,7 @@ class _Builder:
             raise DocumentError("input_sizes: every input size needs the same number of axes")
         self.vars: list[Var] = []
         self.names: dict[str, int] = {"input": 0}
+        self.warnings: list[str] = []
 
     def var(self, label: str, values: tuple[Any, ...]) -> int:
         self.vars.append(Var(label, values))
@@ -143,8 +146,24 @@ class _Builder:
                 raise DocumentError(
                     f"{where}: a padding mode ('same', 'valid', ...) pads every axis, as in the frameworks: "
                     "give one value or domain for all axes, not one per axis", loc=("layers", index, fieldname))
+            for a, (v, values) in enumerate(zip(value, domains, strict=True)):
+                self.never_valid(f"{where}[{a}]", v, values, fieldname)
             return tuple(self.var(f"{where}[{a}]", values) for a, values in enumerate(domains))
-        return (self.var(where, _domain_values(value, where, fieldname)),) * self.ndim
+        values = _domain_values(value, where, fieldname)
+        self.never_valid(where, value, values, fieldname)
+        return (self.var(where, values),) * self.ndim
+
+    def never_valid(self, where: str, given: Any, values: tuple[Any, ...], fieldname: str) -> None:
+        """Note the values of a domain below the setting's minimum (rules.MINIMUM): no
+        layer takes them, whatever its input, so the search skips them; the answer says so."""
+        if not isinstance(given, Range | Choices) or fieldname not in A.MINIMUM:
+            return
+        bound = A.MINIMUM[fieldname][0]
+        low = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v < bound]
+        if low:
+            shown = ", ".join(map(str, low[:5])) + (f" and {len(low) - 5} more" if len(low) > 5 else "")
+            self.warnings.append(f"{where}: {shown} can never be valid ({fieldname} must be "
+                                 f"{A.least(fieldname)}); the search skips them")
 
     def check_convention(self, index: int, layer: Any, slots: dict[str, tuple[int, ...]]) -> None:
         """Padding modes and fields of another convention are refused up front, as forward
@@ -230,7 +249,7 @@ class _Builder:
             ndim=self.ndim, cases=self.cases, nodes=nodes, vars=self.vars,
             targets=self.targets(len(nodes)), channels=channels,
             objective=self.objective(), limit=doc.limit, time_limit_s=doc.time_limit_s,
-            document=doc, tensor_names=self.names,
+            document=doc, tensor_names=self.names, warnings=self.warnings,
         )
         return problem
 

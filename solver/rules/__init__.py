@@ -42,8 +42,10 @@ from .pytorch import (
     upsample,
 )
 from .shared import (
+    MINIMUM,
     auto_pad,
     effective_kernel,
+    least,
     onnx_fields,
     padding_mode,
     upsample_mode,

@@ -8,6 +8,7 @@ import struct
 
 from .pytorch import conv
 from .shared import (
+    at_least,
     auto_pad,
     check_common,
     effective_kernel,
@@ -141,8 +142,7 @@ def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: 
     leaves, its odd pixel at the end for SAME_UPPER, at the beginning otherwise; an
     output_shape past the full output extends it at the end.  onnxruntime checks that a
     conv of the output gives back the input: so op < s, and output_shape < full - op + s."""
-    if op < 0:
-        raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
+    at_least("output_padding", op)
     if op >= s:  # onnxruntime: op < max(s, d), then the conv-back check, which wants op < s
         raise Rejected(Rule.OUTPUT_PADDING_SMALLER,
                        f"output_padding {op} must be smaller than the stride {s} (onnxruntime: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .shared import check_common, effective_kernel, padding_mode, positive, upsample_mode
+from .shared import at_least, check_common, effective_kernel, padding_mode, positive, upsample_mode
 from .verdicts import Rejected, Rule
 
 
@@ -49,10 +49,7 @@ def padding_sides(padding: int | str, k: int, d: int) -> tuple[int, int]:
 def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
     """ConvTranspose{1,2,3}d: (i-1)*s - 2p + e + op; op must be below stride or dilation."""
     check_common(k, s, d, (p,))
-    if op < 0:
-        raise Rejected(
-            Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}"
-        )
+    at_least("output_padding", op)
     if op >= s and op >= d:
         raise Rejected(
             Rule.OUTPUT_PADDING_SMALLER,

@@ -12,15 +12,30 @@ def effective_kernel(k: int, d: int) -> int:
     return d * (k - 1) + 1
 
 
+#: The least value of each setting, and the rule that says so: below it no layer runs,
+#: whatever its input (a solve reports such values in its domains: engines.problem).
+MINIMUM = {"kernel_size": (1, Rule.KERNEL_POSITIVE), "stride": (1, Rule.STRIDE_POSITIVE),
+           "dilation": (1, Rule.DILATION_POSITIVE), "padding": (0, Rule.PADDING_NON_NEGATIVE),
+           "padding_end": (0, Rule.PADDING_NON_NEGATIVE), "output_padding": (0, Rule.OUTPUT_PADDING_NON_NEGATIVE)}
+
+
+def least(field: str) -> str:
+    """The bound of a setting in words: "at least 1", "non-negative"."""
+    return "at least 1" if MINIMUM[field][0] == 1 else "non-negative"
+
+
+def at_least(field: str, value: int) -> None:
+    """Refuse a setting below its minimum (see MINIMUM)."""
+    bound, rule = MINIMUM[field]
+    if value < bound:
+        raise Rejected(rule, f"{field} must be {least(field)}, got {value}")
+
+
 def check_common(k: int, s: int, d: int, pads: tuple[int, ...]) -> None:
-    if k < 1:
-        raise Rejected(Rule.KERNEL_POSITIVE, f"kernel_size must be at least 1, got {k}")
-    if s < 1:
-        raise Rejected(Rule.STRIDE_POSITIVE, f"stride must be at least 1, got {s}")
-    if d < 1:
-        raise Rejected(Rule.DILATION_POSITIVE, f"dilation must be at least 1, got {d}")
-    if min(pads) < 0:
-        raise Rejected(Rule.PADDING_NON_NEGATIVE, f"padding must be non-negative, got {min(pads)}")
+    at_least("kernel_size", k)
+    at_least("stride", s)
+    at_least("dilation", d)
+    at_least("padding", min(pads))
 
 
 def positive(out: int, i: int) -> int:

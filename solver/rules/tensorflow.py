@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .pytorch import upsample
 from .shared import (
+    at_least,
     auto_pad,
     check_common,
     effective_kernel,
@@ -75,8 +76,7 @@ def tf_conv_transpose(i: int, k: int, s: int, padding: str, d: int,
     if op is None:
         out = i * s if padding == "same" else i * s + max(e - s, 0)
     else:
-        if op < 0:
-            raise Rejected(Rule.OUTPUT_PADDING_NON_NEGATIVE, f"output_padding must be non-negative, got {op}")
+        at_least("output_padding", op)
         if op >= s:  # Keras: stride, not dilation (PyTorch takes either)
             raise Rejected(Rule.OUTPUT_PADDING_SMALLER,
                            f"output_padding {op} must be smaller than the stride {s} "

@@ -146,7 +146,8 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
                message: str | None = None) -> SolveResponse:
         return SolveResponse(status=status, count=count, solutions=solutions, engine=engine,
-                             elapsed_s=round(time.monotonic() - started, 6), message=message)
+                             elapsed_s=round(time.monotonic() - started, 6), message=message,
+                             warnings=problem.warnings)
 
     # A receptive field is 1 + its growth on each axis; costs hold only the growth.
     offsets = [problem.ndim if g == Goal.LARGEST_RECEPTIVE_FIELD else 0 for g in problem.objective]

@@ -245,3 +245,16 @@ def test_batch_and_channels_in_input_size_get_a_hint() -> None:
     with pytest.raises(solver.DocumentError) as refused:
         solver.forward({"input_size": [1, 3, 224, 224], "layers": [{"type": "conv", "kernel_size": 3}]})
     assert refused.value.loc == ("input_size",) and "leave out the batch and channel dimensions" in refused.value.message
+
+
+def test_domain_values_no_layer_takes_are_reported_not_silently_skipped() -> None:
+    result = solver.solve({"input_size": [8], "target_size": [4], "layers": [
+        {"type": "conv", "kernel_size": {"min": -3, "max": 3}, "stride": {"choices": [0, 2]}, "padding": [{"min": -1, "max": 1}]}]})
+    assert result.status == "complete" and result.count > 0
+    assert result.warnings == [
+        "layers.0.kernel_size: -3, -2, -1, 0 can never be valid (kernel_size must be at least 1); the search skips them",
+        "layers.0.stride: 0 can never be valid (stride must be at least 1); the search skips them",
+        "layers.0.padding[0]: -1 can never be valid (padding must be non-negative); the search skips them",
+    ]
+    assert solver.solve({"input_size": [8], "target_size": [4], "layers": [
+        {"type": "conv", "kernel_size": {"min": 1, "max": 3}, "stride": 2}]}).warnings == []
