@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .contract import ASPPPlan, EncoderDecoderPlan, SolveRequest, UNetPlan
+from .contract import ASPPPlan, EncoderDecoderPlan, Goal, SolveRequest, UNetPlan
 from .errors import ConvsolveError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.export import to_keras, to_torch
@@ -51,6 +51,14 @@ ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
 ConventionOpt = Annotated[Literal[CONVENTIONS] | None, typer.Option(
     help="Whose size rules: pytorch (default) | tensorflow | onnx.")]
 _EXPORTERS: dict[str, Callable[[Any], str]] = {"torch": to_torch, "keras": to_keras}
+ObjectiveOpt = Annotated[str | None, typer.Option(
+    help="Goals to rank designs by, most important first, comma-separated: " + ", ".join(Goal)
+    + " (default: the planner's own).")]
+
+
+def _goals(text: str | None) -> list[str] | None:
+    """'least_padding,smallest_kernels' -> the document's objective list."""
+    return None if text is None else [g.strip() for g in text.split(",") if g.strip()]
 
 
 class ExitCode(IntEnum):
@@ -301,6 +309,7 @@ def unet(
     skip: Annotated[str | None, typer.Option(help="match | crop" + _default(UNetPlan, "skip"))] = None,
     output_size: Annotated[str | None, typer.Option(help="same | none | e.g. 388,388" + _default(UNetPlan, "output_size"))] = None,
     limit: Annotated[int | None, typer.Option(help="Designs to list." + _default(UNetPlan, "limit"))] = None,
+    objective: ObjectiveOpt = None,
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -309,7 +318,7 @@ def unet(
     flags: dict[str, Any] = {
         "input_size": _ints(input_size), "depth": depth, "conv": conv, "down": down, "up": up, "skip": skip,
         "factor": factors[0] if factors and len(factors) == 1 else factors, "limit": limit,
-        "convention": convention}
+        "objective": _goals(objective), "convention": convention}
     forced: dict[str, Any] = {}
     if output_size is not None:  # "none" must override a file's output_size, so it is forced
         forced["output_size"] = None if output_size == "none" else (
@@ -347,12 +356,13 @@ def encoder_decoder(
     latent_size: Annotated[str | None, typer.Option(help="e.g. 1 or 7,7" + _default(EncoderDecoderPlan, "latent_size"))] = None,
     depth: Annotated[int | None, typer.Option(help="Stages (one layer each)." + _default(EncoderDecoderPlan, "depth"))] = None,
     limit: Annotated[int | None, typer.Option(help="Designs to list." + _default(EncoderDecoderPlan, "limit"))] = None,
+    objective: ObjectiveOpt = None,
     convention: ConventionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan an encoder-decoder: an autoencoder round trip, or a GAN generator or discriminator."""
     flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
-             "latent_size": _ints(latent_size), "convention": convention}
+             "latent_size": _ints(latent_size), "objective": _goals(objective), "convention": convention}
     _run_plan(plan_encoder_decoder, file, flags, as_json, "encoder_decoder")
 
 

@@ -260,3 +260,18 @@ def test_exit_codes_tell_solved_infeasible_document_and_usage_apart(tmp_path: Pa
     bad = _write(tmp_path, "bad.yaml", {"input_size": [8], "target_size": [4], "layers": [{"type": "conv"}]})
     assert runner.invoke(app, ["solve", str(bad)]).exit_code == ExitCode.DOCUMENT == 3
     assert runner.invoke(app, ["solve", "--no-such-option", str(bad)]).exit_code == ExitCode.USAGE == 2
+
+
+def test_planners_take_an_objective_and_one_latent_size_for_every_axis() -> None:
+    r = runner.invoke(app, ["encoder-decoder", "--kind", "autoencoder", "--image-size", "28,28", "--latent-size", "7",
+                            "--depth", "2", "--objective", "least_padding,smallest_kernels", "--json"])
+    assert r.exit_code == 0, r.output
+    answer = json.loads(r.stdout)
+    assert answer["document"]["objective"] == ["least_padding", "smallest_kernels"]
+    assert answer["document"]["targets"] == {"enc2": [7, 7]}
+    scores = [d["score"] for d in answer["designs"]]
+    assert scores == sorted(scores) and scores
+    r = runner.invoke(app, ["unet", "--input-size", "64,64", "--depth", "2", "--objective", "smallest_kernels"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["encoder-decoder", "--image-size", "28,28", "--latent-size", "7,7,7"])
+    assert r.exit_code == ExitCode.DOCUMENT and "latent_size: has 3 values but image_size has 2 axes" in r.output

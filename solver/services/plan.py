@@ -214,7 +214,12 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
     """The solve document of an autoencoder, generator or discriminator plan."""
     dump = plan.model_dump(mode="json")
     ndim = len(plan.image_size)
-    latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size] * ndim
+    latent = plan.latent_size if isinstance(plan.latent_size, list) else [plan.latent_size]
+    if len(latent) == 1:  # one size for every axis, as `--latent-size 7` says
+        latent = latent * ndim
+    if len(latent) != ndim:
+        raise DocumentError(f"latent_size: has {len(latent)} values but image_size has {ndim} axes",
+                            loc=("latent_size",))
     free = {f: dump[f] for f in ("kernel_size", "stride", "padding")}
     if A.CONVENTION[plan.convention].pads_by_mode:
         free["padding"] = _SEARCHED_MODES
