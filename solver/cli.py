@@ -160,6 +160,7 @@ def solve(
     export_to: Annotated[Path | None, typer.Option(
         "--export", help="Write the best solution as code to this file (see --to).")] = None,
     to: ToOpt = "torch",
+    pick: Annotated[int, typer.Option(help="Which listed solution --export writes (1: the best).", min=1)] = 1,
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
@@ -194,14 +195,19 @@ def solve(
     if result.solutions:
         out.print(solutions_table(doc["layers"], result.solutions))
     if export_to is not None and result.solutions:
+        if pick > len(result.solutions):
+            err.print(f"[bold red]error:[/] --pick {pick}: only {len(result.solutions)} solutions are listed "
+                      "(raise --limit)", highlight=False)
+            raise typer.Exit(code=ExitCode.USAGE)
         sizes = doc.get("input_size") or doc["input_sizes"][0]
-        best = {"input_size": sizes, "in_channels": doc.get("in_channels"), "layers": result.solutions[0].layers,
-                "convention": doc.get("convention", DEFAULT_CONVENTION)}
+        chosen = {"input_size": sizes, "in_channels": doc.get("in_channels"),
+                  "layers": result.solutions[pick - 1].layers, "convention": doc.get("convention", DEFAULT_CONVENTION)}
         try:
-            export_to.write_text(_EXPORTERS[to](best))
+            export_to.write_text(_EXPORTERS[to](chosen))
         except ConvsolveError as exc:
             raise _fail(exc) from None
-        out.print(f"wrote the best solution as {_LANGUAGES[to]} code to {export_to}", highlight=False)
+        which = "the best solution" if pick == 1 else f"solution #{pick}"
+        out.print(f"wrote {which} as {_LANGUAGES[to]} code to {export_to}", highlight=False)
     _exit_for(result)
 
 

@@ -275,3 +275,15 @@ def test_planners_take_an_objective_and_one_latent_size_for_every_axis() -> None
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["encoder-decoder", "--image-size", "28,28", "--latent-size", "7,7,7"])
     assert r.exit_code == ExitCode.DOCUMENT and "latent_size: has 3 values but image_size has 2 axes" in r.output
+
+
+def test_solve_export_can_write_any_listed_solution(tmp_path: Path) -> None:
+    example = str(Path(__file__).parent.parent / "examples" / "single_layer.yaml")
+    listed = json.loads(runner.invoke(app, ["solve", example, "--json"]).stdout)["solutions"]
+    out = tmp_path / "second.py"
+    r = runner.invoke(app, ["solve", example, "--export", str(out), "--pick", "2"])
+    assert r.exit_code == 0 and "wrote solution #2 as PyTorch code" in r.output
+    kernel = listed[1]["layers"][0]["kernel_size"]
+    assert kernel == [2, 2] and "nn.Conv2d(1, 1, kernel_size=2, stride=2" in out.read_text()
+    r = runner.invoke(app, ["solve", example, "--export", str(out), "--pick", "999"])
+    assert r.exit_code == ExitCode.USAGE and "only" in r.output
