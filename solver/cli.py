@@ -161,6 +161,8 @@ def solve(
         "--export", help="Write the best solution as code to this file (see --to).")] = None,
     to: ToOpt = "torch",
     pick: Annotated[int, typer.Option(help="Which listed solution --export writes (1: the best).", min=1)] = 1,
+    sizes: Annotated[bool, typer.Option("--sizes", help="Show each layer's output size in the table.",
+                                        metavar="")] = False,
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
@@ -193,7 +195,7 @@ def solve(
             for i, r in enumerate(result.explanation.repairs, 1):
                 out.print(f"  {i}. {r.message}", highlight=False, markup=False)
     if result.solutions:
-        out.print(solutions_table(doc["layers"], result.solutions))
+        out.print(solutions_table(doc["layers"], result.solutions, sizes))
     if export_to is not None and result.solutions:
         if pick > len(result.solutions):
             err.print(f"[bold red]error:[/] --pick {pick}: only {len(result.solutions)} solutions are listed "

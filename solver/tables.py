@@ -51,8 +51,9 @@ TURN_AFTER_LAYERS = 6
 TURNED_COLUMNS = 8
 
 
-def solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> Table:
-    """Solutions (or planned designs) side by side: the searched settings of each layer."""
+def solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any], sizes: bool = False) -> Table:
+    """Solutions (or planned designs) side by side: the searched settings of each layer,
+    and with `sizes` its output size too (for the first input size)."""
     fields = [searched(layer) for layer in doc_layers]
     names = [layer.get("name") or f"{i} {layer['type']}" for i, layer in enumerate(doc_layers)]
     ranked = solutions[0].score is not None
@@ -61,7 +62,15 @@ def solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any]) -> T
         sizes = [s[-1] for s in sol.sizes] if hasattr(sol, "sizes") else [sol.output_size]
         return " / ".join(show_axes(size) for size in sizes)
 
-    rows = [[short_settings(layer, f) for layer, f in zip(sol.layers, fields, strict=True)] + [output(sol)]
+    def cell(sol: Any, i: int, layer: dict[str, Any], f: list[str]) -> str:
+        text = short_settings(layer, f)
+        if not sizes or not hasattr(sol, "sizes"):
+            return text
+        size = show_axes(sol.sizes[0][i])
+        return size if text == "·" else f"{text} -> {size}"
+
+    rows = [[cell(sol, i, layer, f) for i, (layer, f) in enumerate(zip(sol.layers, fields, strict=True))]
+            + [output(sol)]
             + ([", ".join(f"{x:,g}" for x in sol.score)] if ranked else [])
             for sol in solutions]
     heads = names + ["output"] + (["score"] if ranked else [])

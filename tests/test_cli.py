@@ -287,3 +287,11 @@ def test_solve_export_can_write_any_listed_solution(tmp_path: Path) -> None:
     assert kernel == [2, 2] and "nn.Conv2d(1, 1, kernel_size=2, stride=2" in out.read_text()
     r = runner.invoke(app, ["solve", example, "--export", str(out), "--pick", "999"])
     assert r.exit_code == ExitCode.USAGE and "only" in r.output
+
+
+def test_the_solutions_table_can_show_every_layers_size() -> None:
+    example = str(Path(__file__).parent.parent / "examples" / "unet_original.yaml")
+    plain = runner.invoke(app, ["solve", example, "--limit", "1"]).output
+    shown = runner.invoke(app, ["solve", example, "--limit", "1", "--sizes"]).output
+    assert "k3 p0 -> 570 x 570" in shown and "284 x 284" in shown  # enc1a's output, pool1's
+    assert "570 x 570" not in plain
