@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("convsolve.access")
@@ -21,6 +22,28 @@ REQUESTS = Counter("convsolve_requests_total", "HTTP requests answered", ["metho
 LATENCY = Histogram("convsolve_request_seconds", "Time to answer, by route", ["route"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 SOLVES = Counter("convsolve_solve_status_total", "Solve answers by status", ["status"])
+
+
+def _route(scope: Scope) -> str:
+    """The route template a request is counted under: FastAPI's route when it ran, else
+    the app route whose path matches (the docs pages; a body refused before routing);
+    "unmatched" for paths the app has no route for."""
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    return _matching(getattr(scope.get("app"), "routes", ()), scope) or "unmatched"
+
+
+def _matching(routes: Any, scope: Scope) -> str | None:
+    """The path of the first route matching the request, within included routers too."""
+    for candidate in routes:
+        if candidate.matches(scope)[0] == Match.NONE:
+            continue
+        inner = getattr(candidate, "original_router", None)  # an included APIRouter
+        found = _matching(inner.routes, scope) if inner is not None else getattr(candidate, "path", None)
+        if found:
+            return str(found)
+    return None
 
 
 class Observe:
@@ -48,7 +71,7 @@ class Observe:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = _route(scope)
             REQUESTS.labels(scope["method"], route, str(answer["status"])).inc()
             LATENCY.labels(route).observe(seconds)
             solve = f" solve={answer['solve']}s" if answer["solve"] else ""

@@ -47,3 +47,16 @@ def test_metrics_count_requests_and_solve_statuses(caplog: pytest.LogCaptureFixt
                          ("convsolve_requests_total", {"method": "POST", "route": "/v1/forward", "status": "422"})]:
         assert _metric(after.text, name, **labels) == _metric(before, name, **labels) + 1, (name, labels)
     assert _metric(after.text, "convsolve_request_seconds_count", route="/v1/solve") >= 1
+
+
+def test_metrics_label_the_docs_and_a_body_refused_before_routing() -> None:
+    client = TestClient(app)
+    for path in ("/docs", "/redoc", "/openapi.json", "/no-such-page"):
+        client.get(path)
+    assert client.post("/v1/forward", content=b"x" * 300_000,
+                       headers={"content-type": "application/json"}).status_code == 413
+    text = client.get("/metrics").text
+    for route, status in (("/docs", "200"), ("/redoc", "200"), ("/openapi.json", "200"),
+                          ("/v1/forward", "413"), ("unmatched", "404")):
+        assert _metric(text, "convsolve_requests_total", method="POST" if status == "413" else "GET",
+                       route=route, status=status) >= 1, route
