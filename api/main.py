@@ -18,7 +18,7 @@ import solver
 from .lifecycle import lifespan
 from .limits import BodyLimit
 from .observe import Observe
-from .routes import export, forward, health, metrics, plan, sizes, solve
+from .routes import docs, export, forward, health, metrics, plan, sizes, solve
 from .settings import settings
 
 app = FastAPI(
@@ -26,7 +26,11 @@ app = FastAPI(
     version=solver.__version__,
     summary="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
     lifespan=lifespan,  # warm workers before serving; stop them within seconds
+    docs_url=None,  # /docs and /redoc come from api/routes/docs.py, with local assets
+    redoc_url=None,
 )
+app.mount(docs.PREFIX, docs.assets, name="static")
+app.include_router(docs.router)
 app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(forward.router)

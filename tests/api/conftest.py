@@ -111,7 +111,8 @@ def api_routes() -> list[Any]:
     from api.main import app
 
     routes = [route for info in pkgutil.iter_modules(api.routes.__path__)
-              for route in importlib.import_module(f"api.routes.{info.name}").router.routes]
+              for route in importlib.import_module(f"api.routes.{info.name}").router.routes
+              if route.include_in_schema]  # not the docs pages
     served = {(path, method.upper()) for path, item in app.openapi()["paths"].items() for method in item}
     assert {(r.path, m) for r in routes for m in r.methods} == served  # all of them, and all included
     return routes
