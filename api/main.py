@@ -18,7 +18,7 @@ import solver
 from .lifecycle import lifespan
 from .limits import BodyLimit
 from .observe import Observe
-from .routes import docs, export, forward, health, metrics, plan, sizes, solve
+from .routes import docs, export, forward, health, metrics, plan, schema, sizes, solve
 from .settings import settings
 
 app = FastAPI(
@@ -38,6 +38,7 @@ app.include_router(solve.router)
 app.include_router(export.router)
 app.include_router(sizes.router)
 app.include_router(plan.router)
+app.include_router(schema.router)
 
 
 @app.exception_handler(solver.ConvsolveError)

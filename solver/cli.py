@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -16,7 +17,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .contract import ASPPPlan, EncoderDecoderPlan, Goal, SolveRequest, UNetPlan
+from .contract import (
+    DOCUMENTS,
+    ASPPPlan,
+    EncoderDecoderPlan,
+    Goal,
+    SolveRequest,
+    UNetPlan,
+    json_schema,
+)
 from .errors import ConvsolveError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.export import to_keras, to_torch
@@ -372,6 +381,16 @@ def encoder_decoder(
     flags = {"kind": kind, "image_size": _ints(image_size), "depth": depth, "limit": limit,
              "latent_size": _ints(latent_size), "objective": _goals(objective), "convention": convention}
     _run_plan(plan_encoder_decoder, file, flags, as_json, "encoder_decoder")
+
+
+@app.command()
+def schema(
+    kind: Annotated[Literal[tuple(DOCUMENTS)], typer.Argument(  # type: ignore[valid-type]
+        help="The kind of document.")],
+) -> None:
+    """Print the JSON Schema of a kind of document, for editors (a YAML file's
+    `# yaml-language-server: $schema=...` line) and validators."""
+    out.print_json(json.dumps(json_schema(kind)))
 
 
 @app.command()
