@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
 import solver
 
+from .. import examples
 from ..errors import TOO_LARGE, invalid
 
 router = APIRouter(prefix="/v1", tags=["export"])
@@ -19,7 +22,8 @@ class ExportResponse(BaseModel):
 
 @router.post("/export/torch", response_model=ExportResponse,
              responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")})
-async def export_torch(request: solver.ForwardRequest) -> ExportResponse:
+async def export_torch(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.EXPORT_TORCH)],
+                       ) -> ExportResponse:
     """A forward document (for example a solution's layers) as PyTorch code; in the
     tensorflow or onnx convention, its translation with the padding as pad layers."""
     return ExportResponse(code=solver.to_torch(request))
@@ -28,6 +32,7 @@ async def export_torch(request: solver.ForwardRequest) -> ExportResponse:
 @router.post("/export/keras", response_model=ExportResponse,
              responses={**TOO_LARGE, **invalid("Not the tensorflow convention, a layer TensorFlow would "
                                                "reject, or a malformed document")})
-async def export_keras(request: solver.ForwardRequest) -> ExportResponse:
+async def export_keras(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.EXPORT_KERAS)],
+                       ) -> ExportResponse:
     """A forward document in the tensorflow convention as Keras 3 code."""
     return ExportResponse(code=solver.to_keras(request))

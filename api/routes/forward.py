@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 
 import solver
 
+from .. import examples
 from ..errors import TOO_LARGE, invalid
 
 router = APIRouter(prefix="/v1", tags=["forward"])
@@ -14,7 +17,8 @@ router = APIRouter(prefix="/v1", tags=["forward"])
     response_model=solver.ForwardResponse,
     responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")},
 )
-async def forward(request: solver.ForwardRequest) -> solver.ForwardResponse:
+async def forward(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.FORWARD)],
+                  ) -> solver.ForwardResponse:
     """Output size, channels, parameters, MACs and receptive field of every layer.
 
     Microseconds of arithmetic: it runs on the event loop, no thread hop needed.

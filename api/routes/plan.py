@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
 
 import solver
 
+from .. import examples
 from ..errors import BUSY, TOO_LARGE, invalid
 from ..pool import pool
 from ..settings import settings
@@ -14,7 +17,8 @@ ERRORS = {**TOO_LARGE, **invalid("A malformed plan, or domains past the limits")
 
 
 @router.post("/unet", response_model=solver.PlanResponse, responses=ERRORS)
-async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
+async def unet(body: Annotated[solver.UNetPlan, Body(openapi_examples=examples.UNET)],
+               request: Request) -> solver.PlanResponse:
     """U-Net designs (depth, conv style, pooling or strided convs, up-convolutions or
     upsampling, matched or cropped skips), ranked, with the size at every level."""
     return await pool.run(solver.plan_unet, body, max_time_s=settings.budget(body),
@@ -22,7 +26,8 @@ async def unet(body: solver.UNetPlan, request: Request) -> solver.PlanResponse:
 
 
 @router.post("/aspp", response_model=solver.PlanResponse, responses=ERRORS)
-async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
+async def aspp(body: Annotated[solver.ASPPPlan, Body(openapi_examples=examples.ASPP)],
+               request: Request) -> solver.PlanResponse:
     """DeepLab ASPP branches that keep the bottleneck size, with the padding each rate
     needs, and a warning when a rate only lets the centre tap see the map."""
     return await pool.run(solver.plan_aspp, body, max_time_s=settings.budget(body),
@@ -33,7 +38,8 @@ async def aspp(body: solver.ASPPPlan, request: Request) -> solver.PlanResponse:
 # The planner's first name, kept for clients that use it.
 @router.post("/autoencoder", response_model=solver.PlanResponse, responses=ERRORS, deprecated=True,
              summary="Encoder Decoder (old name)")
-async def encoder_decoder(body: solver.EncoderDecoderPlan, request: Request) -> solver.PlanResponse:
+async def encoder_decoder(body: Annotated[solver.EncoderDecoderPlan, Body(openapi_examples=examples.ENCODER_DECODER)],
+                          request: Request) -> solver.PlanResponse:
     """An encoder-decoder: an autoencoder round trip (image -> latent -> image), a GAN
     generator (1x1 noise -> image) or discriminator (image -> 1x1), with output_padding
     chosen where needed."""

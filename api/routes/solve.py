@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import StreamingResponse
 
 import solver
 
+from .. import examples
 from ..errors import BUSY, TOO_LARGE, invalid
 from ..observe import SOLVES
 from ..pool import pool
@@ -20,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["solve"])
     response_model=solver.SolveResponse,
     responses={**TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
-async def solve(body: solver.SolveRequest, request: Request, response: Response) -> solver.SolveResponse:
+async def solve(body: Annotated[solver.SolveRequest, Body(openapi_examples=examples.SOLVE)], request: Request,
+                response: Response) -> solver.SolveResponse:
     """Enumerate, rank and count the layer settings that reach the target sizes.
 
     An impossible problem answers 200 with status "infeasible".  The solver runs
@@ -40,7 +43,8 @@ async def solve(body: solver.SolveRequest, request: Request, response: Response)
                      "description": "A line with the answer but its solutions, then one line per solution"},
                **TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
-async def solve_stream(body: solver.SolveRequest, request: Request) -> StreamingResponse:
+async def solve_stream(body: Annotated[solver.SolveRequest, Body(openapi_examples=examples.SOLVE)],
+                       request: Request) -> StreamingResponse:
     """The answer of /v1/solve as NDJSON: a first line with the status, count and the
     rest, then one solution a line, best first, so a client can stop reading early.
     A client that goes away while the solver runs stops it."""
