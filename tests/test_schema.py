@@ -47,3 +47,18 @@ def test_every_example_names_its_schema_and_validates(path: Path) -> None:
 def test_an_unknown_kind_is_refused() -> None:
     assert TestClient(api_app).get("/v1/schema/nope").status_code == 422
     assert CliRunner().invoke(app, ["schema", "nope"]).exit_code == 2
+
+
+@pytest.mark.parametrize("kind", list(DOCUMENTS))
+def test_the_schema_examples_answer_with_solutions(kind: str) -> None:
+    import solver
+
+    run = {"forward": solver.forward, "solve": solver.solve, "input-sizes": solver.input_sizes,
+           "unet": solver.plan_unet, "aspp": solver.plan_aspp, "encoder-decoder": solver.plan_encoder_decoder}[kind]
+    examples = _schema(kind).get("examples", [])
+    assert examples, kind
+    for example in examples:
+        answer = run(example)
+        assert getattr(answer, "status", "complete") in ("complete", "limit"), (kind, example)
+        assert getattr(answer, "solutions", None) or getattr(answer, "designs", None) or getattr(answer, "axes", None) \
+            or getattr(answer, "output_size", None), (kind, example)

@@ -106,12 +106,13 @@ class SolveRequest(StrictModel):
             "examples": [
                 {
                     "input_size": [572, 572],
-                    "target_size": [388, 388],
+                    "target_size": [284, 284],
                     "layers": [
                         {"type": "conv", "kernel_size": {"min": 1, "max": 5},
                          "padding": {"min": 0, "max": 2}},
                         {"type": "max_pool", "kernel_size": 2},
                         {"type": "conv_transpose", "kernel_size": 2, "stride": 2},
+                        {"type": "conv", "kernel_size": {"min": 1, "max": 5}, "stride": 2},
                     ],
                     "objective": "smallest_kernels",
                     "limit": 10,
