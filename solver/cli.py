@@ -23,6 +23,7 @@ from .contract import (
     EncoderDecoderPlan,
     Goal,
     SolveRequest,
+    Status,
     UNetPlan,
     json_schema,
 )
@@ -82,7 +83,7 @@ class ExitCode(IntEnum):
 def _exit_for(result: Any) -> None:
     """Exit NO_SOLUTION when a solve or a plan found nothing."""
     found = getattr(result, "solutions", None) or getattr(result, "designs", None)
-    if not found and result.status.value in ("infeasible", "timeout"):
+    if not found and result.status in (Status.INFEASIBLE, Status.TIMEOUT):
         raise typer.Exit(code=ExitCode.NO_SOLUTION)
 
 

@@ -9,10 +9,8 @@ from .plans import ASPPPlan, EncoderDecoderPlan, UNetPlan
 from .sizes import InputSizesRequest
 from .solve import SolveRequest
 
-DOCUMENTS: dict[str, type[BaseModel]] = {
-    "forward": ForwardRequest, "solve": SolveRequest, "input-sizes": InputSizesRequest,
-    "unet": UNetPlan, "aspp": ASPPPlan, "encoder-decoder": EncoderDecoderPlan,
-}
+DOCUMENTS: dict[str, type[BaseModel]] = {model.command: model for model in (
+    ForwardRequest, SolveRequest, InputSizesRequest, UNetPlan, ASPPPlan, EncoderDecoderPlan)}
 
 
 def json_schema(kind: str) -> dict[str, object]:

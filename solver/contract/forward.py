@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +19,9 @@ from .values import (
 
 class ForwardRequest(StrictModel):
     """A stack of layers applied to an input of the given spatial size."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "forward"
 
     input_size: InputSize
     in_channels: InputChannels | None = None

@@ -67,11 +67,6 @@ def _user_path(loc: tuple[Any, ...], document: Any, missing: bool) -> tuple[tupl
     return tuple(path), branch
 
 
-#: Each document's command, to point a document of one kind given to another's at it.
-_COMMANDS = {"ForwardRequest": "forward", "SolveRequest": "solve", "InputSizesRequest": "input-sizes",
-             "UNetPlan": "unet", "ASPPPlan": "aspp", "EncoderDecoderPlan": "encoder-decoder"}
-
-
 def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> DocumentError:
     """The one error that says what is wrong, in the user's terms: a validator's reason
     first (min above max), then a misspelt field with the closest valid name, then a
@@ -79,9 +74,9 @@ def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> Docu
     errors = [(e, *_user_path(tuple(e["loc"]), document, e["type"] == "missing")) for e in exc.errors()]
     rank = {"value_error": 0, "extra_forbidden": 1, "missing": 2}
 
-    def order(item: tuple[Any, tuple[str | int, ...], bool]) -> tuple[int, int]:
+    def order(item: tuple[Any, tuple[str | int, ...], bool]) -> int:
         error, _, branch = item
-        return (rank.get(error["type"], 3) if error["type"] == "value_error" or not branch else 4, 0)
+        return rank.get(error["type"], 3) if error["type"] == "value_error" or not branch else 4
 
     error, path, _ = min(errors, key=order)
     where = ".".join(map(str, path)) or "document"
@@ -92,13 +87,14 @@ def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> Docu
             message += ("; input_size is the spatial size only (1 to 3 axes): leave out the batch and "
                         "channel dimensions (in_channels gives the channels)")
         return DocumentError(f"{where}: {message}", loc=path)
-    if len(path) == 1 and model.__name__ in _COMMANDS:  # a field of another kind of document
-        for other, command in _COMMANDS.items():
-            cls = next((c for c in _documents() if c.__name__ == other), None)
-            if other != model.__name__ and cls is not None and path[0] in cls.model_fields:
+    mine = getattr(model, "command", None)
+    if len(path) == 1 and mine is not None:  # a field of another kind of document?
+        for other in _documents():
+            command = getattr(other, "command", mine)
+            if command != mine and path[0] in other.model_fields:
                 a = "an" if command[0] in "aeiou" else "a"
                 return DocumentError(f"{where}: this looks like {a} {command} document (it has {path[0]}), "
-                                     f"not a {_COMMANDS[model.__name__]} document: use `convsolve {command}` "
+                                     f"not a {mine} document: use `convsolve {command}` "
                                      f"or solver.{command.replace('-', '_')}", loc=path)
     name, parent = str(path[-1]), path[:-1]
     missing = [str(p[-1]) for e, p, branch in errors if e["type"] == "missing" and not branch and p[:-1] == parent]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
@@ -25,6 +25,9 @@ AxisFactor = Factor | Annotated[list[Factor], Field(min_length=1, max_length=3)]
 
 class UNetPlan(StrictModel):
     """A U-Net: `depth` levels down and up, skips joining each level's two sides."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "unet"
 
     input_size: InputSize
     depth: Annotated[int, Field(ge=1, le=7)] = 4
@@ -65,6 +68,9 @@ class UNetPlan(StrictModel):
 class ASPPPlan(StrictModel):
     """DeepLab's atrous spatial pyramid pooling: parallel dilated branches that keep the
     bottleneck's size, concatenated."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "aspp"
 
     #: The feature map the branches see; or give input_size and output_stride.
     bottleneck_size: InputSize | None = None
@@ -129,6 +135,9 @@ class PlanResponse(BaseModel):
 class EncoderDecoderPlan(StrictModel):
     """An autoencoder (image -> latent -> image), a GAN generator (latent -> image) or a
     GAN discriminator (image -> latent), in `depth` stages of one searched layer each."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "encoder-decoder"
 
     kind: Literal["autoencoder", "generator", "discriminator"] = "autoencoder"
     image_size: InputSize

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +22,9 @@ from .values import (
 
 class InputSizesRequest(StrictModel):
     """A concrete design and a range of input sizes to try, per axis."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "input-sizes"
 
     layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
     in_channels: InputChannels | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum, unique
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
@@ -69,6 +69,9 @@ class Tie(StrictModel):
 
 class SolveRequest(StrictModel):
     """Which settings of the searchable parameters take the input to the target."""
+
+    #: The command and the route that take this kind of document.
+    command: ClassVar[str] = "solve"
 
     input_size: InputSize | None = None
     #: Several input sizes the one design must handle; excludes input_size.
