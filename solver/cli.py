@@ -18,8 +18,8 @@ from rich.table import Table
 
 from . import __version__
 from .contract import (
-    DOCUMENTS,
     ASPPPlan,
+    DocumentKind,
     EncoderDecoderPlan,
     Goal,
     SolveRequest,
@@ -386,8 +386,7 @@ def encoder_decoder(
 
 @app.command()
 def schema(
-    kind: Annotated[Literal[tuple(DOCUMENTS)], typer.Argument(  # type: ignore[valid-type]
-        help="The kind of document.")],
+    kind: Annotated[DocumentKind, typer.Argument(help="The kind of document.")],
 ) -> None:
     """Print the JSON Schema of a kind of document, for editors (a YAML file's
     `# yaml-language-server: $schema=...` line) and validators."""

@@ -1,6 +1,6 @@
 """The contract: the JSON documents every front door speaks, by family, and how they are read."""
 
-from .documents import DOCUMENTS, json_schema
+from .documents import DOCUMENTS, DocumentKind, json_schema
 from .forward import (
     ForwardRequest,
     ForwardResponse,

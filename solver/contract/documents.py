@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 from .forward import ForwardRequest
@@ -11,6 +13,9 @@ from .solve import SolveRequest
 
 DOCUMENTS: dict[str, type[BaseModel]] = {model.command: model for model in (
     ForwardRequest, SolveRequest, InputSizesRequest, UNetPlan, ASPPPlan, EncoderDecoderPlan)}
+
+#: The name of a kind of document, as the CLI's argument and the REST route take it.
+DocumentKind = Literal[tuple(DOCUMENTS)]  # type: ignore[valid-type]
 
 
 def json_schema(kind: str) -> dict[str, object]:

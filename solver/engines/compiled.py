@@ -54,8 +54,8 @@ class CompiledRule:
                 fixed[a]["output_shape"] = v
         for fx in fixed:
             fx["convention"] = convention
-        #: Variables of the rule that spans axes (stride, dilation), when it applies.
         self.convention = convention
+        #: Variables of the rule that spans axes (stride, dilation), when it applies.
         self.spanning = None
         if spans_axes(self.kind, convention):
             self.spanning = (node.slots["stride"], node.slots["dilation"])
@@ -69,7 +69,7 @@ class CompiledRule:
         self.cache: dict[tuple[Any, ...], int] = {}
 
     def allows(self, values: dict[int, Any]) -> bool:
-        """The rule that spans axes (see _arith.layer_rule), on every variable's value."""
+        """The rule that spans axes (see rules.layer_rule), on every variable's value."""
         if self.spanning is None:
             return True
         strides, dilations = self.spanning

@@ -39,11 +39,6 @@ def _channels(ctx: LayerContext, layer: Conv | ConvTranspose, incoming: int | No
 Exact = int | Fraction
 
 
-def _ratio(n: int, m: int) -> Exact:
-    """n/m exactly: an int when m divides n."""
-    return n // m if n % m == 0 else Fraction(n, m)
-
-
 def _exact(x: Exact) -> Exact:
     """x as an int when it is an integer."""
     return x if type(x) is int or x.denominator != 1 else x.numerator
