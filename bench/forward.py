@@ -137,9 +137,9 @@ def bench_in_process(budget: float) -> tuple[list[tuple[str, ...]], list[tuple[s
         rows.append((str(n), f"{t_dict / n * 1e6:,.2f}", f"{t_model / n * 1e6:,.2f}",
                      f"{t_dump / n * 1e6:,.2f}", f"{t_dict * 1e6:,.1f}"))
     arith = {
-        "rules.conv(224, k=3, s=1, p=1, d=1)": lambda: A.conv(224, 3, 1, 1, 1, 1),
-        "rules.pool(224, k=3, s=2, p=1)": lambda: A.pool(224, 3, 2, 1, 1, False),
-        "rules.conv_transpose(112, k=4, s=2, p=1)": lambda: A.conv_transpose(112, 4, 2, 1, 1, 0),
+        "rules.conv(k=3, s=1, p=1, d=1)(224), bound and applied": lambda: A.conv(3, 1, 1, 1, 1)(224),
+        "rules.pool(k=3, s=2, p=1)(224), bound and applied": lambda: A.pool(3, 2, 1, 1, False)(224),
+        "rules.conv_transpose(k=4, s=2, p=1)(112), bound and applied": lambda: A.conv_transpose(4, 2, 1, 1, 0)(112),
     }
     arows = [(label, f"{median_time(fn, budget / 2) * 1e9:,.0f}") for label, fn in arith.items()]
     return rows, arows

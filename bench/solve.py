@@ -26,10 +26,10 @@ from rich.console import Console
 from rich.table import Table
 
 import solver
-from solver.engines.cpsat import enumerate_solutions
-from solver.engines.deadline import Deadline
 from solver.engines.bounds import bounds
 from solver.engines.compiled import compile_rules
+from solver.engines.cpsat import enumerate_solutions
+from solver.engines.deadline import Deadline
 from solver.engines.problem import build_problem
 
 SINGLE = {

@@ -177,7 +177,8 @@ class SolveResponse(BaseModel):
     #: Exact number of solutions in the domains; null when it could not be counted.
     count: int | None
     solutions: list[Solution]
-    #: Which engine answered: "exact" (over intermediate sizes) or "cpsat".
+    #: Which engine answered: "exact" (over intermediate sizes), "cpsat" (its enumeration,
+    #: ranked) or "anytime" (the exact engine on narrowed domains: the best designs found).
     engine: str
     elapsed_s: float
     message: str | None = None
@@ -187,3 +188,7 @@ class SolveResponse(BaseModel):
     next_cursor: str | None = None
     #: What the document holds that the search skipped: domain values no layer can take.
     warnings: list[str] = Field(default_factory=list)
+    #: Whether the solutions listed are proved to be the first of the ranking: always,
+    #: but for the anytime search's best found (then true only when a lower bound proves
+    #: them the cheapest; equal scores may then come in another order).
+    optimal: bool = True

@@ -4,15 +4,14 @@ its axes grouped into classes that share evaluations, memoized."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..contract import per_axis, resize_settings
 from ..rules import (
     KINDS,
     Rejected,
-    axis_layer,
-    axis_output,
+    axis_rule,
     broadcast,
     crop,
     join,
@@ -25,6 +24,11 @@ from .deadline import Deadline
 from .problem import Node, Problem
 
 NO_SIZE = -1  # a rejected configuration, below every real size
+
+
+def _refused(i: int) -> int:
+    """The size rule of settings no input fits."""
+    return NO_SIZE
 
 
 _KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "padding_end",
@@ -66,7 +70,7 @@ class CompiledRule:
         #: per class: (names of the keyword arguments, their variable ids, fixed settings)
         self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
                         for fields, fx in classes]
-        self.cache: dict[tuple[Any, ...], int] = {}
+        self.rules: dict[tuple[Any, ...], Callable[[int], int]] = {}
 
     def allows(self, values: dict[int, Any]) -> bool:
         """The rule that spans axes (see rules.layer_rule), on every variable's value."""
@@ -90,51 +94,62 @@ class CompiledRule:
     def vars_of(self, a: int) -> tuple[int, ...]:
         return self.classes[self.cls_of[a]][1]
 
-    def _compute(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
-        names, _, fixed = self.classes[cls]
-        try:
-            out = axis_output(self.kind, i, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
-        except Rejected:
-            return NO_SIZE
-        return out
+    def bound(self, cls: int, combo: tuple[Any, ...]) -> Callable[[int], int]:
+        """The size rule of class cls with its variables' values combo bound: input size
+        -> output size, NO_SIZE where refused.  Bound once per combo, then reused."""
+        key = (cls, combo)
+        size = self.rules.get(key)
+        if size is None:
+            names, _, fixed = self.classes[cls]
+            try:
+                rule = axis_rule(self.kind, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
+            except Rejected:
+                size = _refused
+            else:
+                def size(i: int, rule: Any = rule) -> int:
+                    try:
+                        return rule(i)[0]  # type: ignore[no-any-return]
+                    except Rejected:
+                        return NO_SIZE
+            self.rules[key] = size
+        return size
 
     def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
         """The output size for class cls, input i, and its variables' values combo."""
-        key = (cls, i, combo)
-        out = self.cache.get(key)
-        if out is None:
-            out = self.cache[key] = self._compute(cls, i, combo)
-        return out
+        return self.bound(cls, combo)(i)
 
-    def envelope(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
-        """The largest output of any input up to i: eval() itself where validity, once
-        reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
-        out = self.eval(cls, i, combo)
-        if out != NO_SIZE or not self.recurs:
-            return out
+    def envelope(self, cls: int, combo: tuple[Any, ...]) -> Callable[[int], int]:
+        """Input i -> the largest output of any input up to i: the bound rule itself where
+        validity, once reached, is kept.  Non-decreasing in i, so the bounds can bisect on it."""
+        size = self.bound(cls, combo)
+        if not self.recurs:
+            return size
         # Outputs grow with the inputs that work, and one of every `stride` works: the
         # first that works below i, within a stride, is the largest.
         stride = dict(zip(self.classes[cls][0], combo)).get("s", 1)
-        for j in range(i - 1, max(0, i - stride), -1):
-            out = self.eval(cls, j, combo)
-            if out != NO_SIZE:
-                return out
-        return NO_SIZE
+
+        def largest(i: int) -> int:
+            for j in range(i, max(0, i - stride), -1):
+                out = size(j)
+                if out != NO_SIZE:
+                    return out
+            return NO_SIZE
+
+        return largest
 
     def outputs(self, cls: int, i: int, combos: list[tuple[Any, ...]], deadline: Deadline) -> list[int]:
-        """eval() for many combos at once, reading the memo (the bounds filled some) but
-        not filling it: the levels keep these lists themselves."""
+        """eval() for many combos at once."""
         outs = []
+        bound = self.bound
         for combo in combos:
             deadline.tick()
-            out = self.cache.get((cls, i, combo))
-            outs.append(self._compute(cls, i, combo) if out is None else out)
+            outs.append(bound(cls, combo)(i))
         return outs
 
     def sides(self, a: int, i: int, values: dict[int, Any]) -> tuple[int, int]:
         """The (begin, end) padding axis a applies to an input of size i (see axis_layer)."""
         names, ids, fixed = self.classes[self.cls_of[a]]
-        _, pads = axis_layer(self.kind, i, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)
+        _, pads = axis_rule(self.kind, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)(i)
         return pads or (0, 0)
 
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:

@@ -29,6 +29,8 @@ from .problem import Node, Problem
 State = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
 _END: State = ((), (), ())
 Cost = tuple[float, ...]
+#: cost(node, values, input sizes, state): one layer's share of the objective.
+CostFn = Callable[[Node, dict[int, Any], Any, Any], Cost]
 
 #: Above this many states in one level the problem is handed to CP-SAT instead.
 MAX_STATES = 200_000
@@ -59,10 +61,17 @@ class StateGraph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
     def __init__(self, problem: Problem, fns: list[CompiledRule | None], sets: list[list[list[Intervals]]],
-                 deadline: Deadline, *, track_jump: bool = False, open_end: bool = False) -> None:
+                 deadline: Deadline, *, track_jump: bool = False, open_end: bool = False,
+                 beam: tuple[int, CostFn] | None = None) -> None:
         """track_jump: keep each chain state's cumulative stride (for the receptive field).
-        open_end: keep the last tensor's size in the final states (see `ends`)."""
+        open_end: keep the last tensor's size in the final states (see `ends`).
+        beam: (width, cost): keep only the `width` states of each level that are cheapest
+        to reach.  The graph then holds some of the solutions, not all: what it counts
+        and ranks is theirs alone (the anytime search's use)."""
         self.problem = problem
+        self.beam = beam
+        self.trimmed = False  # whether the beam left states out (else the graph is whole)
+        self._combo_cost: dict[int, dict[tuple[Any, ...], Cost]] = {}  # by layer, when no state matters
         self.open_end = open_end
         self.track_jump = track_jump
         self.deadline = deadline
@@ -70,6 +79,7 @@ class StateGraph:
         self.fns = fns
         self.sets = sets
         self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
+        self._groups: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}  # see _transitions
         self.layouts = self._layouts()
         self.steps: list[Step] = []
         self._build()
@@ -97,6 +107,7 @@ class StateGraph:
         start: State = (tuple(tuple(tuple(c) for c in p.cases) for _ in self.layouts[0].tensors), (),
                         (1,) * nd if self.track_jump else ())
         level = [start]
+        reach: dict[State, Cost] = {start: ()}  # with a beam: the cheapest cost to reach each state
         for node in p.nodes:
             lin, lout = self.layouts[node.index], self.layouts[node.index + 1]
             t_out, fn, sets = node.index + 1, self.fns[node.index], self.sets[node.index + 1]
@@ -107,48 +118,38 @@ class StateGraph:
             for combo in itertools.product(*new_domains):
                 self.deadline.tick()
                 combos.append(combo)
-            columns: dict[Any, list[int | None]] = {}
 
-            def column(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> list[int | None]:
-                """Output on axis a of case c for every combo, None where refused or pruned.
-
-                Identical axes and cases (same class, size and bounds) share one column.
-                """
+            def raw(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> tuple[Any, list[int]]:
+                """Output on axis a of case c for input i and every combo (NO_SIZE where
+                refused), with the key that names it: layers with the same rule, domains
+                and input share their outputs, so a stack of identical blocks is worked
+                out once."""
                 assert fn is not None
-                cls, ivs = fn.cls_of[a], sets[c][a]  # noqa: B023 - used within this iteration only
-                key = (cls, i, oldvals, tuple(ivs))
-                col = columns.get(key)
-                if col is None:
-                    where = dict(zip(old, oldvals, strict=True))  # noqa: B023
-                    pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))  # noqa: B023
-                    # Layers with the same rule, domains and input share their outputs:
-                    # a stack of identical blocks is worked out once.
-                    names, _, fixed = fn.classes[cls]
-                    shared = (fn.kind, names, tuple(sorted(fixed.items())), pick, new_domains,  # noqa: B023
-                              tuple(where[old[-1 - x]] for x in pick if x < 0), i)
-                    outs = self._raw.get(shared)
-                    if outs is None:
-                        if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
-                            axis_combos = combos  # noqa: B023
-                        else:
-                            axis_combos = []
-                            for cb in combos:  # noqa: B023
-                                self.deadline.tick()
-                                axis_combos.append(tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick]))  # noqa: B023
-                        outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)
-                    self.deadline.check()
-                    if len(ivs) == 1:
-                        lo, hi = ivs[0]
-                        col = [o if lo <= o <= hi else None for o in outs]
+                cls = fn.cls_of[a]
+                where = dict(zip(old, oldvals, strict=True))  # noqa: B023 - used within this iteration only
+                pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))  # noqa: B023
+                names, _, fixed = fn.classes[cls]
+                shared = (fn.kind, names, tuple(sorted(fixed.items())), pick, new_domains,  # noqa: B023
+                          tuple(where[old[-1 - x]] for x in pick if x < 0), i)  # noqa: B023
+                outs = self._raw.get(shared)
+                if outs is None:
+                    if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
+                        axis_combos = combos  # noqa: B023
                     else:
-                        col = [o if o != NO_SIZE and contains(ivs, o) else None for o in outs]
-                    columns[key] = col
-                return col
+                        axis_combos = []
+                        for cb in combos:  # noqa: B023
+                            self.deadline.tick()
+                            axis_combos.append(tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick]))  # noqa: B023
+                    outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)
+                    self.deadline.check()
+                return shared, outs
 
+            flat_sets = [sets[c][a] for c in range(ncase) for a in range(nd)]
             # Per input key: the outputs reached, each with the (shared) list of combos.
             memo: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}
             edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
             nxt: dict[State, None] = {}
+            next_reach: dict[State, Cost] = {}
             for state in level:
                 self.deadline.check()
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
@@ -165,16 +166,10 @@ class StateGraph:
                         if all(contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
                             groups[out] = [()]
                     else:
-                        cols = [column(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]
-                        flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-                        where = dict(zip(old, oldvals, strict=True)) if fn.spanning is not None else {}
-                        for combo, outs in zip(combos, zip(*cols, strict=True), strict=True):
-                            self.deadline.tick()
-                            if None not in outs and (fn.spanning is None or fn.allows(
-                                    {**where, **dict(zip(new, combo, strict=True))})):
-                                flat.setdefault(outs, []).append(combo)
-                        groups = {tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase)): g
-                                  for outs, g in flat.items()}
+                        for outs, g in self._transitions(fn, old, oldvals, new, combos, [
+                                raw(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]):
+                            if all(contains(ivs, o) for o, ivs in zip(outs, flat_sets, strict=True)):
+                                groups[tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase))] = g
                     results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
                 # Groups that land on one state: listed, then joined once (joining them
@@ -198,6 +193,12 @@ class StateGraph:
                 nxt.update(dict.fromkeys(out_edges))
                 if out_edges:
                     edges[state] = out_edges
+                if self.beam is not None:
+                    self._reach(node, new, state, vals, ins, out_edges, reach, next_reach)
+            if self.beam is not None:
+                reach, level = self._cut(edges, next_reach, self.beam[0])
+                self.steps.append(Step(node, new, edges))
+                continue
             if len(nxt) > MAX_STATES:
                 raise TooLarge(f"{len(nxt):,} intermediate states after layer {node.index}")
             self.steps.append(Step(node, new, edges))
@@ -205,6 +206,65 @@ class StateGraph:
         #: The final states, each ending one path: just _END, or (open_end) one per last size.
         self.ends = dict.fromkeys(level, 1)
         self._prune()
+
+    def _transitions(self, fn: CompiledRule, old: tuple[int, ...], oldvals: tuple[Any, ...], new: tuple[int, ...],
+                     combos: list[tuple[Any, ...]], raws: list[tuple[Any, list[int]]]) -> list[tuple[Any, list[tuple[Any, ...]]]]:
+        """The combos grouped by the outputs they give (on every case and axis), those
+        refused left out: one transition per output.  Worked out once per input and
+        rule, and shared by every level with the same layer."""
+        key = (tuple(k for k, _ in raws), oldvals if fn.spanning is not None else None)
+        found = self._groups.get(key)
+        if found is None:
+            flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            where = dict(zip(old, oldvals, strict=True)) if fn.spanning is not None else {}
+            for combo, outs in zip(combos, zip(*(o for _, o in raws), strict=True), strict=True):
+                self.deadline.tick()
+                if NO_SIZE not in outs and (fn.spanning is None or fn.allows(
+                        {**where, **dict(zip(new, combo, strict=True))})):
+                    flat.setdefault(outs, []).append(combo)
+            found = self._groups[key] = list(flat.items())
+        return found
+
+    def _reach(self, node: Node, new: tuple[int, ...], state: State, vals: dict[int, Any], ins: Any,
+               out_edges: dict[State, list[tuple[Any, ...]]], reach: dict[State, Cost],
+               next_reach: dict[State, Cost]) -> None:
+        """The cheapest cost to reach each next state through this one."""
+        assert self.beam is not None
+        cost, base = self.beam[1], reach[state]
+        # Unless the cost reads the state (sizes, jump, variables set before), each combo
+        # costs the same from every state: worked out once per layer.
+        if getattr(cost, "by_size", True) or self.track_jump or self.layouts[node.index].vars:
+            def of(combo: tuple[Any, ...]) -> Cost:
+                return cost(node, {**vals, **dict(zip(new, combo, strict=True))}, ins, state)
+        else:
+            known = self._combo_cost.setdefault(node.index, {})
+
+            def of(combo: tuple[Any, ...]) -> Cost:
+                c = known.get(combo)
+                if c is None:
+                    c = known[combo] = cost(node, dict(zip(new, combo, strict=True)), ins, state)
+                return c
+        for ns, combos in out_edges.items():
+            self.deadline.tick()
+            c = _add(base, min(map(of, combos)))
+            if ns not in next_reach or c < next_reach[ns]:
+                next_reach[ns] = c
+
+    def _cut(self, edges: dict[State, dict[State, list[tuple[Any, ...]]]], reach: dict[State, Cost],
+             width: int) -> tuple[dict[State, Cost], list[State]]:
+        """Keep the `width` next states cheapest to reach (the first reached among equals)."""
+        if len(reach) <= width:
+            return reach, list(reach)
+        self.trimmed = True
+        order = {s: n for n, s in enumerate(reach)}
+        kept = dict.fromkeys(heapq.nsmallest(width, reach, key=lambda s: (reach[s], order[s])))
+        for state in list(edges):
+            out = {ns: combos for ns, combos in edges[state].items() if ns in kept}
+            if out:
+                edges[state] = out
+            else:
+                del edges[state]
+        return {s: reach[s] for s in kept}, list(kept)
 
     def _prune(self) -> None:
         """Drop states that cannot reach the end, and count paths on the way."""
@@ -231,7 +291,7 @@ class StateGraph:
         """With open_end: every size the last tensor reaches, per case, sorted."""
         return sorted(state[0][0] for state in self.counts[-1])
 
-    def best(self, k: int, cost: Callable[[Node, dict[int, Any], Any, Any], Cost],
+    def best(self, k: int, cost: CostFn,
              by_size: bool = True) -> list[tuple[Cost, dict[int, Any]]]:
         """The k cheapest solutions as (cost, values of every variable), cheapest first.
 
@@ -239,7 +299,7 @@ class StateGraph:
         """
         if k == 0 or not self.counts[0]:
             return []
-        sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}
+        sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}  # by (layer, id of the group, state)
         # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
         best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {
             end: [((), 0, None, None, -1)] for end in self.ends}
@@ -263,15 +323,19 @@ class StateGraph:
                         by_combo[c] = value  # noqa: B023
                     return value
 
-                streams = []
+                locals_ = []
                 for ns, combos in out.items():
                     # A group shared by many states is sorted once, unless its cost
                     # depends on the state (sizes, or variables fixed before this layer).
-                    key = (id(combos), state if by_state else None)
+                    key = (step.node.index, id(combos), state if by_state else None)
                     local = sorted_groups.get(key)
                     if local is None:
                         local = sorted_groups[key] = sorted((local_cost(c), n, c) for n, c in enumerate(combos))
-                    streams.append(_pair_sums(local, best[ns], ns))
+                    locals_.append((_add(local[0][0], best[ns][0][0]), local, ns))
+                if len(locals_) > k:  # a group whose cheapest path is past the k-th group's cannot place
+                    cut = heapq.nsmallest(k, (head for head, _, _ in locals_))[-1]
+                    locals_ = [x for x in locals_ if x[0] <= cut]
+                streams = [_pair_sums(local, best[ns], ns) for _, local, ns in locals_]
                 merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))
                 cur[state] = [(c, n, combo, ns, j) for n, (c, _, combo, ns, j) in enumerate(itertools.islice(merged, k))]
             best = cur

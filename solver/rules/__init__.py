@@ -1,7 +1,7 @@
 """The rules: per-axis size arithmetic of each convention, the rules on whole layers, and
 the verdicts they give.  Everything above reaches them through this package."""
 
-from .axis import axis_layer, axis_output
+from .axis import axis_layer, axis_output, axis_rule
 from .catalogue import (
     ANY_PADDING_MODE,
     CONVENTION,
@@ -43,6 +43,8 @@ from .pytorch import (
 )
 from .shared import (
     MINIMUM,
+    AxisFn,
+    SizeFn,
     auto_pad,
     effective_kernel,
     least,

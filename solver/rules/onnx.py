@@ -8,6 +8,7 @@ import struct
 
 from .pytorch import conv
 from .shared import (
+    AxisFn,
     at_least,
     auto_pad,
     check_common,
@@ -16,20 +17,21 @@ from .shared import (
     padding_mode,
     positive,
     upsample_mode,
+    with_pads,
 )
 from .verdicts import Rejected, Rule
 
 
-def onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
-          op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
-          scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
+def onnx(kind: str, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
+         op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
+         scale: float | None, size: int | None, mode: str) -> AxisFn:
     """onnxruntime's Conv, ConvTranspose, MaxPool, AveragePool, Resize, Global*Pool."""
     if kind == "upsample":
         if mode != "linear":  # Resize has one "linear" for every rank
             upsample_mode(mode, ndim)  # bicubic is onnxruntime's 2d-only "cubic"
-        return onnx_resize(i, scale, size), None
+        return lambda i: (onnx_resize(i, scale, size), None)
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
-        return global_pool(i, size, "onnx")
+        return lambda i: global_pool(i, size, "onnx")
     padding_mode(padding, kind, "onnx")
     if isinstance(padding, str) and padding_end is not None:
         raise Rejected(Rule.PADDING_MODE, f"padding_end goes with an int padding, not '{padding}'",
@@ -39,36 +41,52 @@ def onnx(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int
     check_common(k, s, d, (pb, pe))
     e = effective_kernel(k, d)
     if kind == "conv_transpose":
-        return onnx_conv_transpose(i, k, s, padding, pe, d, 0 if op is None else op, output_shape)
-    if isinstance(padding, str) and padding != "valid":
-        onnx_same_rules(kind, i, k, s, d, padding)
-        pb, pe = auto_pad(i, s, e, padding)
-    if kind == "conv":
-        return conv(i, k, s, pb, pe, d), (pb, pe)
-    if kind in ("max_pool", "avg_pool"):
-        if max(pb, pe) >= k:
+        return onnx_conv_transpose(k, s, padding, pe, d, 0 if op is None else op, output_shape)
+    if kind not in ("conv", "max_pool", "avg_pool"):
+        raise ValueError(f"no size rule for layer type {kind!r}")
+    auto = isinstance(padding, str) and padding != "valid"
+    if auto:
+        onnx_same_settings(kind, k, d, padding)  # type: ignore[arg-type]
+
+    def out(i: int) -> tuple[int, tuple[int, int]]:
+        lo, hi = pb, pe
+        if auto:
+            onnx_same_rules(kind, i, k, s, d, padding)  # type: ignore[arg-type]
+            lo, hi = auto_pad(i, s, e, padding)  # type: ignore[arg-type]
+        if kind == "conv":
+            return conv(k, s, lo, hi, d)(i), (lo, hi)
+        if max(lo, hi) >= k:
             raise Rejected(Rule.POOL_PADDING_HALF_KERNEL,
-                           f"padding {max(pb, pe)} must be smaller than the kernel size {k}")
-        out = onnx_pool(i, pb, pe, e, s, ceil_mode)
-        return positive(out, i), (pb, pe)
-    raise ValueError(f"no size rule for layer type {kind!r}")
+                           f"padding {max(lo, hi)} must be smaller than the kernel size {k}")
+        return positive(onnx_pool(i, lo, hi, e, s, ceil_mode), i), (lo, hi)
+
+    if kind == "conv" and not auto:  # fixed pads: PyTorch's conv, bound once
+        return with_pads(conv(k, s, pb, pe, d), (pb, pe))
+    return out
 
 
-def onnx_same_rules(kind: str, i: int, k: int, s: int, d: int, padding: str) -> None:
-    """What onnxruntime refuses with SAME_UPPER / SAME_LOWER on a conv or pool.
-
-    Conv refuses any dilation.  MaxPool sizes the padding for the undilated kernel, so
-    a dilated window gives less than ceil(i/s), or nothing: refused too (a 1-wide
-    window is the same dilated or not).  MaxPool also refuses the negative padding
-    (ceil(i/s)-1)*s + e - i < 0 of a stride longer than the window, where Conv and
-    AveragePool crop instead.
-    """
+def onnx_same_settings(kind: str, k: int, d: int, padding: str) -> None:
+    """What onnxruntime refuses with SAME_UPPER / SAME_LOWER on a conv or pool, whatever
+    the input: Conv refuses any dilation.  MaxPool sizes the padding for the undilated
+    kernel, so a dilated window gives less than ceil(i/s), or nothing: refused too (a
+    1-wide window is the same dilated or not)."""
     mode = padding.upper()
     if d != 1 and kind == "conv":
         raise Rejected(Rule.NOT_IN_CONVENTION,
                        f"dilation {d} with auto_pad {mode}: onnxruntime's Conv does not support it "
                        "(Dilation not supported for AutoPadType::SAME_UPPER or AutoPadType::SAME_LOWER)",
                        "dilation")
+
+
+def onnx_same_rules(kind: str, i: int, k: int, s: int, d: int, padding: str) -> None:
+    """What onnxruntime refuses with SAME_UPPER / SAME_LOWER on a conv or pool, for input i.
+
+    MaxPool sizes the padding for the undilated kernel, so a dilated window gives less
+    than ceil(i/s), or nothing: refused.  MaxPool also refuses the negative padding
+    (ceil(i/s)-1)*s + e - i < 0 of a stride longer than the window, where Conv and
+    AveragePool crop instead.
+    """
+    mode = padding.upper()
     if d != 1 and kind == "max_pool" and k > 1:
         raise Rejected(Rule.NOT_IN_CONVENTION,
                        f"dilation {d} with auto_pad {mode}: onnxruntime's MaxPool pads for the undilated "
@@ -135,8 +153,8 @@ def _pool_windows(q: int, s: int, reach: int, ceil_mode: bool) -> int:
     return out
 
 
-def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: int, op: int,
-                        output_shape: int | None) -> tuple[int, tuple[int, int]]:
+def onnx_conv_transpose(k: int, s: int, padding: int | str, pe: int, d: int, op: int,
+                        output_shape: int | None) -> AxisFn:
     """ConvTranspose: the full output (i-1)*s + e + op, cut by the pads.  With output_shape
     (the pads are then ignored) or SAME_* (output min(i*s, full)), the cut is what the size
     leaves, its odd pixel at the end for SAME_UPPER, at the beginning otherwise; an
@@ -148,20 +166,23 @@ def onnx_conv_transpose(i: int, k: int, s: int, padding: int | str, pe: int, d: 
                        f"output_padding {op} must be smaller than the stride {s} (onnxruntime: "
                        "the output would not convolve back to the input)")
     e = effective_kernel(k, d)
-    full = (i - 1) * s + e + op
-    if output_shape is not None or padding in ("same_upper", "same_lower"):
-        out = min(i * s, full) if output_shape is None else output_shape
-        if out >= full - op + s:
-            raise Rejected(Rule.OUTPUT_SHAPE_MISMATCH,
-                           f"output_shape {out} is longer than input {i} can give: at most "
-                           f"(i-1)*s + e + s-1 = {full - op + s - 1} (onnxruntime: Explicit output_shape "
-                           "is inconsistent with input spatial dimensions)", "output_shape")
-        total = max(0, full - out)
-        begin = total // 2 if padding == "same_upper" else total - total // 2
-        end = full - out - begin
-    elif padding == "valid":
-        begin = end = 0
-    else:
-        begin, end = int(padding), pe
-    out = full - begin - end
-    return positive(out, i), (begin, end)
+
+    def out(i: int) -> tuple[int, tuple[int, int]]:
+        full = (i - 1) * s + e + op
+        if output_shape is not None or padding in ("same_upper", "same_lower"):
+            o = min(i * s, full) if output_shape is None else output_shape
+            if o >= full - op + s:
+                raise Rejected(Rule.OUTPUT_SHAPE_MISMATCH,
+                               f"output_shape {o} is longer than input {i} can give: at most "
+                               f"(i-1)*s + e + s-1 = {full - op + s - 1} (onnxruntime: Explicit output_shape "
+                               "is inconsistent with input spatial dimensions)", "output_shape")
+            total = max(0, full - o)
+            begin = total // 2 if padding == "same_upper" else total - total // 2
+            end = full - o - begin
+        elif padding == "valid":
+            begin = end = 0
+        else:
+            begin, end = int(padding), pe
+        return positive(full - begin - end, i), (begin, end)
+
+    return out

@@ -1,25 +1,42 @@
 """PyTorch's size arithmetic, per axis: Conv, ConvTranspose, MaxPool, AvgPool, Upsample,
-adaptive pools (ATen's shape checks, word for word where they refuse)."""
+adaptive pools (ATen's shape checks, word for word where they refuse).
+
+A layer's settings are checked once, when its rule is bound; the function returned
+maps an input size to the output size (see shared.SizeFn)."""
 
 from __future__ import annotations
 
 import math
 
-from .shared import at_least, check_common, effective_kernel, padding_mode, positive, upsample_mode
+from .shared import (
+    AxisFn,
+    SizeFn,
+    at_least,
+    check_common,
+    effective_kernel,
+    padding_mode,
+    positive,
+    upsample_mode,
+    with_pads,
+)
 from .verdicts import Rejected, Rule
 
 
-def conv(i: int, k: int, s: int, pb: int, pe: int, d: int) -> int:
+def conv(k: int, s: int, pb: int, pe: int, d: int) -> SizeFn:
     """Conv{1,2,3}d: floor((i + pb + pe - e)/s) + 1; pb != pe only for padding='same'."""
     check_common(k, s, d, (pb, pe))
     e = effective_kernel(k, d)
-    if i + pb + pe < e:
-        raise Rejected(
-            Rule.KERNEL_FITS_INPUT,
-            f"padded input {i + pb + pe} is smaller than the dilated kernel {e} "
-            "(PyTorch: kernel size can't be greater than actual input size)",
-        )
-    return (i + pb + pe - e) // s + 1
+
+    def out(i: int) -> int:
+        if i + pb + pe < e:
+            raise Rejected(
+                Rule.KERNEL_FITS_INPUT,
+                f"padded input {i + pb + pe} is smaller than the dilated kernel {e} "
+                "(PyTorch: kernel size can't be greater than actual input size)",
+            )
+        return (i + pb + pe - e) // s + 1
+
+    return out
 
 
 def same_padding(k: int, d: int) -> tuple[int, int]:
@@ -46,7 +63,7 @@ def padding_sides(padding: int | str, k: int, d: int) -> tuple[int, int]:
     return p, p
 
 
-def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
+def conv_transpose(k: int, s: int, p: int, d: int, op: int) -> SizeFn:
     """ConvTranspose{1,2,3}d: (i-1)*s - 2p + e + op; op must be below stride or dilation."""
     check_common(k, s, d, (p,))
     at_least("output_padding", op)
@@ -55,13 +72,13 @@ def conv_transpose(i: int, k: int, s: int, p: int, d: int, op: int) -> int:
             Rule.OUTPUT_PADDING_SMALLER,
             f"output_padding {op} must be smaller than either stride {s} or dilation {d}",
         )
-    out = (i - 1) * s - 2 * p + effective_kernel(k, d) + op
+    e = effective_kernel(k, d)
     # An output of 0 is refused, as ATen's shape check refuses it ("Output size is too
     # small"); only the multi-threaded batched oneDNN kernel returns the empty tensor.
-    return positive(out, i)
+    return lambda i: positive((i - 1) * s - 2 * p + e + op, i)
 
 
-def pool(i: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+def pool(k: int, s: int, p: int, d: int, ceil_mode: bool) -> SizeFn:
     """MaxPool/AvgPool size: floor or ceil of (i + 2p - e)/s, plus 1.
 
     In ceil mode the last window must start inside the input or the left padding,
@@ -75,25 +92,35 @@ def pool(i: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
             f"padding {p} must be at most half the kernel size {k} (at most {k // 2})",
         )
     e = effective_kernel(k, d)
-    if ceil_mode:
-        out = (i + 2 * p - e + s - 1) // s + 1
-        if (out - 1) * s >= i + p:
-            out -= 1
-    else:
-        out = (i + 2 * p - e) // s + 1
-    return positive(out, i)
 
+    def out(i: int) -> int:
+        if ceil_mode:
+            o = (i + 2 * p - e + s - 1) // s + 1
+            if (o - 1) * s >= i + p:
+                o -= 1
+        else:
+            o = (i + 2 * p - e) // s + 1
+        return positive(o, i)
 
-def avg_pool(i: int, k: int, s: int, p: int, ceil_mode: bool, ndim: int) -> int:
-    """AvgPool{1,2,3}d: pool() with d = 1; avg_pool3d also wants the unpadded input >= k."""
-    out = pool(i, k, s, p, 1, ceil_mode)
-    if ndim == 3 and i < k:
-        raise Rejected(
-            Rule.AVG_POOL3D_INPUT_FITS_KERNEL,
-            f"input {i} is smaller than the kernel size {k} (avg_pool3d checks the unpadded input)",
-        )
     return out
 
+
+def avg_pool(k: int, s: int, p: int, ceil_mode: bool, ndim: int) -> SizeFn:
+    """AvgPool{1,2,3}d: pool() with d = 1; avg_pool3d also wants the unpadded input >= k."""
+    windows = pool(k, s, p, 1, ceil_mode)
+    if ndim != 3:
+        return windows
+
+    def out(i: int) -> int:
+        o = windows(i)
+        if i < k:
+            raise Rejected(
+                Rule.AVG_POOL3D_INPUT_FITS_KERNEL,
+                f"input {i} is smaller than the kernel size {k} (avg_pool3d checks the unpadded input)",
+            )
+        return o
+
+    return out
 
 
 def upsample(i: int, scale: float | None, size: int | None) -> int:
@@ -123,9 +150,9 @@ def adaptive_pool(i: int, size: int | None, ndim: int) -> int:
 
 
 
-def pytorch(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
+def pytorch(kind: str, k: int, s: int, padding: int | str, padding_end: int | None, d: int,
             op: int | None, output_shape: int | None, ceil_mode: bool, ndim: int,
-            scale: float | None, size: int | None, mode: str) -> tuple[int, tuple[int, int] | None]:
+            scale: float | None, size: int | None, mode: str) -> AxisFn:
     """torch.nn's Conv, ConvTranspose, MaxPool, AvgPool, Upsample and adaptive pools
     (padding_end and output_shape are ONNX's: refused before this is called)."""
     if kind == "conv":
@@ -133,19 +160,18 @@ def pytorch(kind: str, i: int, k: int, s: int, padding: int | str, padding_end: 
         if padding == "same":
             same_needs_stride_1(s)
         pb, pe = padding_sides(padding, k, d)
-        return conv(i, k, s, pb, pe, d), (pb, pe)
+        return with_pads(conv(k, s, pb, pe, d), (pb, pe))
     if kind == "upsample":
         upsample_mode(mode, ndim)
-        return upsample(i, scale, size), None
+        return lambda i: (upsample(i, scale, size), None)
     if kind in ("adaptive_avg_pool", "adaptive_max_pool"):
-        return adaptive_pool(i, size, ndim), None
+        return lambda i: (adaptive_pool(i, size, ndim), None)
     padding_mode(padding, kind, "pytorch")
     p, op = int(padding), 0 if op is None else op
     if kind == "conv_transpose":
-        return conv_transpose(i, k, s, p, d, op), (p, p)
+        return with_pads(conv_transpose(k, s, p, d, op), (p, p))
     if kind == "max_pool":
-        return pool(i, k, s, p, d, ceil_mode), (p, p)
+        return with_pads(pool(k, s, p, d, ceil_mode), (p, p))
     if kind == "avg_pool":
-        return avg_pool(i, k, s, p, ceil_mode, ndim), (p, p)
+        return with_pads(avg_pool(k, s, p, ceil_mode, ndim), (p, p))
     raise ValueError(f"no size rule for layer type {kind!r}")
-

@@ -3,8 +3,22 @@ modes of each convention, auto padding, interpolation modes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .catalogue import MODE_NDIM, PADDING_MODES
 from .verdicts import Rejected, Rule
+
+#: A size rule with its settings bound (and checked): input size -> output size, or
+#: Rejected when that input does not fit.  Binding once and mapping many sizes is what
+#: makes the search fast: the settings' checks are not repeated per size.
+SizeFn = Callable[[int], int]
+#: The same with the (begin, end) padding applied to that input (None: no padding).
+AxisFn = Callable[[int], tuple[int, tuple[int, int] | None]]
+
+
+def with_pads(size: SizeFn, pads: tuple[int, int]) -> AxisFn:
+    """A SizeFn whose padding does not depend on the input."""
+    return lambda i: (size(i), pads)
 
 
 def effective_kernel(k: int, d: int) -> int:

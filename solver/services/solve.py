@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import rules as A
 from ..contract import Goal, Prefer, Solution, SolveRequest, SolveResponse, Status, parse
+from ..engines.anytime import lower_bound, searches
 from ..engines.bounds import bounds
 from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_sizes
 from ..engines.deadline import Deadline, Timeout
@@ -18,6 +19,13 @@ from ..engines.exact import Cost, StateGraph, TooLarge
 from ..engines.problem import Node, Problem, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
 from .explain import explain
+
+#: The exact engine's first try, as a share of min(1 s, time limit); then the anytime
+#: search until ANYTIME_FIRST of it.
+EXACT_FIRST = 0.3
+ANYTIME_FIRST = 0.9
+#: CP-SAT's enumeration is ranked when it lists at most this many solutions.
+MAX_ENUMERATED = 100_000
 
 #: Goals that are maximized; their cost is negated inside the engines.
 _MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
@@ -120,7 +128,8 @@ def _number(x: Any) -> int | float:
 
 
 def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
-          cancelled: Callable[[], bool] | None = None) -> SolveResponse:
+          cancelled: Callable[[], bool] | None = None,
+          on_progress: Callable[[SolveResponse], None] | None = None) -> SolveResponse:
     """Enumerate, rank and count the settings that take the input sizes to the targets.
 
     >>> r = solve({"input_size": [28], "target_size": [14], "limit": 3,
@@ -132,22 +141,25 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
 
     `cancelled`, when given, is asked now and then; once it says yes the search stops
     and answers "timeout" (the service uses it when a client goes away).
+    `on_progress`, when given, receives each better answer the anytime search finds
+    before the final one (only when the exact engine cannot answer at once).
     """
     started = time.monotonic()
     if max_time_s is not None and max_time_s <= 0:  # no time even to build the problem (a busy server)
         parse(SolveRequest, document)
         return SolveResponse(status=Status.TIMEOUT, count=None, solutions=[], engine="exact", elapsed_s=0.0,
-                             message="no answer within the time limit of 0 s")
+                             message="no answer within the time limit of 0 s", optimal=False)
     problem = build_problem(document)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
     deadline = Deadline(budget - (time.monotonic() - started), cancelled)
     signs = [-1 if isinstance(g, Goal) and g in _MAXIMIZED else 1 for g in problem.objective]
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
-               message: str | None = None) -> SolveResponse:
+               message: str | None = None, optimal: bool | None = None) -> SolveResponse:
         return SolveResponse(status=status, count=count, solutions=solutions, engine=engine,
                              elapsed_s=round(time.monotonic() - started, 6), message=message,
-                             warnings=problem.warnings)
+                             warnings=problem.warnings,
+                             optimal=status != Status.TIMEOUT if optimal is None else optimal)
 
     # A receptive field is 1 + its growth on each axis; costs hold only the growth.
     offsets = [problem.ndim if g == Goal.LARGEST_RECEPTIVE_FIELD else 0 for g in problem.objective]
@@ -162,32 +174,111 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
 
     offset = read_cursor(problem.document)
     fns = compile_rules(problem)
-    engine = "exact"
-    try:
-        sets = bounds(problem, fns, deadline)
-        cost = make_cost(problem, fns)
-        try:
-            graph = StateGraph(problem, fns, sets, deadline,
-                          track_jump=Goal.LARGEST_RECEPTIVE_FIELD in problem.objective)
-        except TooLarge as exc:
-            engine = "cpsat"
-            return _by_enumeration(problem, fns, sets, cost, deadline, listed, answer, str(exc), offset)
+    cost = make_cost(problem, fns)
+    k = offset + problem.limit
+    track_jump = Goal.LARGEST_RECEPTIVE_FIELD in problem.objective
+
+    def exact(within: Deadline) -> SolveResponse:
+        sets = bounds(problem, fns, within)
+        graph = StateGraph(problem, fns, sets, within, track_jump=track_jump)
         count = graph.count
-        found = graph.best(offset + problem.limit, cost, by_size=cost.by_size)[offset:]
+        if count == 0:
+            # The explanation gets what is left of the time limit; what it could not try, it says.
+            why = explain(problem.document, deadline)
+            response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)
+            response.explanation = why
+            return response
+        found = graph.best(k, cost, by_size=cost.by_size)[offset:]
+        more = count > k
+        response = answer(Status.LIMIT if more else Status.COMPLETE, count, listed(fns, found), "exact")
+        response.next_cursor = make_cursor(problem.document, k) if more and problem.limit else None
+        return response
+
+    # The exact engine answers most problems in milliseconds.  When it cannot within a
+    # first share of the time, or the problem has too many intermediate sizes, the
+    # anytime search finds good designs within about a second, and the rest of the time
+    # goes to finishing exactly (the exact engine again, or CP-SAT's enumeration).
+    interactive = min(1.0, budget)
+    try:
+        return exact(deadline.within(EXACT_FIRST * interactive))
+    except TooLarge as exc:
+        too_large: str | None = str(exc)
     except Timeout:
         if deadline.was_cancelled():
-            return answer(Status.TIMEOUT, None, [], engine, "stopped: the request was cancelled")
-        return answer(Status.TIMEOUT, None, [], engine, f"no answer within the time limit of {budget:g} s")
-    if count == 0:
-        # The explanation gets what is left of the time limit; what it could not try, it says.
-        why = explain(problem.document, deadline)
-        response = answer(Status.INFEASIBLE, 0, [], "exact", why.message)
-        response.explanation = why
-        return response
-    more = count > offset + problem.limit
-    response = answer(Status.LIMIT if more else Status.COMPLETE, count, listed(fns, found), "exact")
-    response.next_cursor = make_cursor(problem.document, offset + problem.limit) if more and problem.limit else None
-    return response
+            return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
+        too_large = None
+    found = BestFound(k)
+    # Not for a count alone, nor for a later page: pages follow one exhaustive ranking.
+    steps = searches(problem, fns, cost, k, deadline, track_jump=track_jump) if k and not offset else iter(())
+    floor: list[Cost | None] = []  # the lower bound, once worked out
+
+    def proved() -> bool:
+        """Whether the k-th best found costs what no solution can beat."""
+        if len(found.found) < k:
+            return False
+        if not floor:
+            try:
+                floor.append(lower_bound(problem, cost, deadline))
+            except Timeout:
+                floor.append(None)
+        return floor[0] is not None and found.ranked(0)[-1][0] == floor[0]
+
+    def improve(until: float) -> bool:
+        """Widen the anytime search until `until` (time.monotonic) or the deadline;
+        whether the best found are proved the best."""
+        try:
+            for solutions in steps:
+                if found.add(solutions):
+                    if proved():
+                        return True
+                    if on_progress is not None:
+                        on_progress(anytime(Status.TIMEOUT))
+                if time.monotonic() >= until:
+                    return False
+        except Timeout:
+            pass
+        return False
+
+    def anytime(status: Status) -> SolveResponse:
+        ranked = found.ranked(offset)
+        why = too_large or "too many settings to try them all in time"
+        if status == Status.LIMIT:
+            message = (f"the best {len(ranked)} designs by the objective, proved the best: no solution costs less "
+                       f"than each layer's cheapest setting; not counted ({why}; limit 0 counts)")
+        else:
+            message = (f"the time limit of {budget:g} s passed before the exact search finished ({why}): "
+                       "these are the best designs found by the objective, not proved the best, and the "
+                       "solutions are not counted")
+        return answer(status, None, listed(fns, ranked), "anytime", message, optimal=status == Status.LIMIT)
+
+    if improve(started + ANYTIME_FIRST * interactive):
+        return anytime(Status.LIMIT)
+    if not deadline.was_cancelled() and deadline.remaining() > EXACT_FIRST * interactive:
+        # Half of what is left to finish exactly (all of it for a count alone); if that
+        # fails, the rest to improve.
+        within = deadline.within(deadline.remaining() / 2) if k else deadline
+        try:
+            if too_large is None:
+                return exact(within)
+        except TooLarge as exc:
+            too_large = str(exc)
+        except Timeout:
+            pass
+        if too_large is not None:
+            try:
+                finished = _by_enumeration(problem, fns, cost, within, found, answer, listed, too_large, offset)
+                if finished is not None:
+                    return finished
+            except (Timeout, TooLarge):  # out of time, or tables too large for CP-SAT
+                pass
+    if improve(deadline.at):
+        return anytime(Status.LIMIT)
+    if deadline.was_cancelled():
+        return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
+    if not found.found:
+        why = too_large or "the exact search did not finish"
+        return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s ({why})")
+    return anytime(Status.TIMEOUT)
 
 
 def _digest(document: SolveRequest) -> str:
@@ -217,28 +308,52 @@ def read_cursor(document: SolveRequest) -> int:
     return int(offset)
 
 
-def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], sets: Any, cost: Any, deadline: Deadline,
-                    listed: Any, answer: Any, reason: str, offset: int) -> SolveResponse:
-    """Too many intermediate sizes to count: list what CP-SAT enumerates in time."""
+class BestFound:
+    """The k cheapest distinct solutions found so far, by the objective."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.found: dict[Any, tuple[Cost, dict[int, Any]]] = {}
+
+    def add(self, solutions: list[tuple[Cost, dict[int, Any]]]) -> bool:
+        """Keep the k cheapest; whether the list changed."""
+        before = self.ranked(0)
+        for c, values in solutions:
+            self.found.setdefault(tuple(sorted(values.items(), key=lambda kv: kv[0])), (c, values))
+        self.found = dict(sorted(self.found.items(), key=lambda kv: (kv[1][0], _order(kv[0])))[:self.k])
+        return self.ranked(0) != before
+
+    def ranked(self, offset: int) -> list[tuple[Cost, dict[int, Any]]]:
+        return list(self.found.values())[offset:]
+
+
+def _order(key: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
+    """A fixed order for solutions of equal cost (values may mix ints and padding modes)."""
+    return tuple((isinstance(x, str), str(x) if isinstance(x, str) else x) for _, x in key)
+
+
+def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any, deadline: Deadline,
+                    found: BestFound, answer: Any, listed: Any, reason: str, offset: int) -> SolveResponse | None:
+    """Too many intermediate sizes for the exact engine: CP-SAT lists every solution
+    and they are ranked, when there are few enough and it finishes in time; otherwise
+    what it listed joins the best found (None: the caller answers)."""
     from ..engines.cpsat import enumerate_solutions
 
+    run = enumerate_solutions(problem, fns, bounds(problem, fns, deadline), limit=MAX_ENUMERATED + 1,
+                              deadline=deadline)
+    costed = [(sum_cost(problem, fns, cost, values), values) for values in run.solutions]
+    if not (run.complete and len(costed) <= MAX_ENUMERATED):
+        found.add(costed)
+        return None
+    if not costed:
+        return answer(Status.INFEASIBLE, 0, [], "cpsat", f"{reason}; CP-SAT proved there is no solution")
+    every = BestFound(len(costed))
+    every.add(costed)
     end = offset + problem.limit
-    try:
-        run = enumerate_solutions(problem, fns, sets, limit=end, deadline=deadline)
-    except TooLarge as exc:
-        return answer(Status.TIMEOUT, None, [], "cpsat", f"too large to search: {exc}")
-    # CP-SAT's order (deterministic: one worker), not ranked: pages stay consistent, and
-    # only a finished enumeration could be ranked anyway.
-    found = [(sum_cost(problem, fns, cost, values), values) for values in run.solutions]
-    if run.complete:
-        status = Status.INFEASIBLE if not found else Status.COMPLETE if len(found) <= end else Status.LIMIT
-        count: int | None = len(found)
-    else:
-        status, count = (Status.TIMEOUT if run.timed_out else Status.LIMIT), None
-    response = answer(status, count, listed(fns, found[offset:end]), "cpsat",
-                      f"{reason}: solutions are listed in the order CP-SAT found them, not ranked"
-                      + ("" if run.complete else ", and they are not counted"))
-    if status == Status.LIMIT and problem.limit:
+    response = answer(Status.COMPLETE if len(costed) <= end else Status.LIMIT, len(costed),
+                      listed(fns, every.ranked(offset)[:problem.limit]), "cpsat",
+                      f"{reason}: CP-SAT listed every solution, and they are ranked")
+    if response.status == Status.LIMIT and problem.limit:
         response.next_cursor = make_cursor(problem.document, end)
     return response
 

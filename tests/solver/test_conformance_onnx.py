@@ -37,8 +37,8 @@ from typing import Any
 import conformance as C
 import onnx_ref
 import pytest
-from strategies import mostly
 from hypothesis import strategies as st
+from strategies import mostly
 
 import solver
 from solver import LayerRejected, Rule

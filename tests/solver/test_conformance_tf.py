@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import conformance as C
 import numpy as np
 import pytest
 import strategies as S
-import conformance as C
 import tf_ref
 from hypothesis import event, given, settings
 from hypothesis import strategies as st

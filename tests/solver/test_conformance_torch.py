@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import conformance as C
 import pytest
 import strategies as S
 import torch
-import conformance as C
 import torch_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st

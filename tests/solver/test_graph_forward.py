@@ -147,8 +147,9 @@ def test_crop_keeps_the_centre_like_the_paper() -> None:
 
 def test_original_unet_with_cropped_skips_runs_in_torch() -> None:
     """The paper's U-Net, solved, exported and run: 572 -> 388 with every size as planned."""
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     from solver.services.export import to_torch
 
@@ -170,8 +171,9 @@ def test_original_unet_with_cropped_skips_runs_in_torch() -> None:
 
 
 def test_cpsat_agrees_on_graphs_with_crops_and_joins(monkeypatch: pytest.MonkeyPatch) -> None:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     import solver.engines.exact
 

@@ -52,11 +52,16 @@ def test_a_cursor_is_refused_for_another_problem_or_when_forged() -> None:
 
 
 def test_pages_through_the_cpsat_fallback_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the exact engine's state limit CP-SAT lists every solution; they are ranked
+    by the same objective, and paged the same way."""
     import solver.engines.exact
 
+    exact = solver.solve({**DOC, "limit": 1000})
     monkeypatch.setattr(solver.engines.exact, "MAX_STATES", 0)
     whole = solver.solve({**DOC, "limit": 1000})
-    assert whole.engine == "cpsat" and whole.count == 45 and "not ranked" in (whole.message or "")
+    assert whole.engine == "cpsat" and whole.count == 45 and "ranked" in (whole.message or "")
+    assert [s.score for s in whole.solutions] == [s.score for s in exact.solutions]
+    assert sorted(map(str, (s.layers for s in whole.solutions))) == sorted(map(str, (s.layers for s in exact.solutions)))
     pages = _pages(lambda d: solver.solve(d).model_dump(mode="json"))
     assert {p["engine"] for p in pages} == {"cpsat"}
     assert [s["layers"] for p in pages for s in p["solutions"]] == [s.layers for s in whole.solutions]

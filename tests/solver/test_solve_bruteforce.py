@@ -8,9 +8,9 @@ import itertools
 from typing import Any
 
 import onnx_ref
+import pytest
 import tf_ref
 import torch_ref
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -281,12 +281,11 @@ def _layers(canon: tuple[Any, ...], doc: dict[str, Any]) -> list[dict[str, Any]]
 @given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems))
 def test_cpsat_lists_the_same_solutions(doc: dict[str, Any]) -> None:
     """The CP-SAT model (tables from the same arithmetic) and the exact engine agree."""
-    from solver.engines.cpsat import enumerate_solutions
-    from solver.engines.deadline import Deadline
     from solver.engines.bounds import bounds
     from solver.engines.compiled import compile_rules
-    from solver.engines.problem import build_problem
-    from solver.engines.problem import solution_layers
+    from solver.engines.cpsat import enumerate_solutions
+    from solver.engines.deadline import Deadline
+    from solver.engines.problem import build_problem, solution_layers
 
     ndim = len(doc["input_size"])
     problem = build_problem(doc)
