@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-HELPERS = ("strategies", "conformance", "torch_ref", "tf_ref", "onnx_ref")
+HELPERS = ("strategies", "conformance", "torch_ref", "tf_ref", "onnx_ref", "bruteforce")
 
 
 def _load(name: str) -> None:

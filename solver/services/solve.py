@@ -246,7 +246,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
             message = (f"the best {len(ranked)} designs by the objective, proved the best: no solution costs less "
                        f"than each layer's cheapest setting; not counted ({why}; limit 0 counts)")
         else:
-            message = (f"the time limit of {budget:g} s passed before the exact search finished ({why}): "
+            message = (f"the time limit of {budget:.3g} s passed before the exact search finished ({why}): "
                        "these are the best designs found by the objective, not proved the best, and the "
                        "solutions are not counted")
         return answer(status, None, listed(fns, ranked), "anytime", message, optimal=status == Status.LIMIT)
@@ -277,7 +277,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
     if not found.found:
         why = too_large or "the exact search did not finish"
-        return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:g} s ({why})")
+        return answer(Status.TIMEOUT, None, [], "exact", f"no answer within the time limit of {budget:.3g} s ({why})")
     return anytime(Status.TIMEOUT)
 
 
