@@ -2,7 +2,7 @@
 document: the bounds, the levels of the DP, CP-SAT's tables, the explanation's
 re-solves, the refusal suggestions, the input-size sweep and the planners.
 
-Loops call `tick()` per item (cheap: the clock is read every 256 calls) or `check()`
+Loops call `tick()` per item (cheap: the clock is read every 32 calls) or `check()`
 per coarse step; either raises Timeout once the time is up or the caller (the service,
 when a client hangs up) says stop.  A sub-task takes a shorter share with `within()`.
 """
@@ -48,8 +48,8 @@ class Deadline:
             raise Timeout
 
     def tick(self) -> None:
-        """check(), every 256th call: for the inner loops, where a clock read per item
+        """check(), every 32nd call: for the inner loops, where a clock read per item
         would cost more than the item."""
         self._calls += 1
-        if not self._calls & 255:
+        if not self._calls & 31:
             self.check()

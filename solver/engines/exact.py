@@ -311,6 +311,7 @@ class StateGraph:
             by_state = by_size or self.track_jump or any(v in lin.vars for v in step.node.var_ids)
             by_combo: dict[tuple[Any, ...], Cost] = {}  # when the cost depends on the combo alone
             for state, out in step.edges.items():
+                self.deadline.tick()
                 vals = dict(zip(lin.vars, state[1], strict=True))
                 sizes = dict(zip(lin.tensors, state[0], strict=True))
                 ins = tuple(sizes[t] for t in step.node.inputs)

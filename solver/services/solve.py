@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import rules as A
@@ -24,6 +26,8 @@ from .explain import explain
 #: search until ANYTIME_FIRST of it.
 EXACT_FIRST = 0.3
 ANYTIME_FIRST = 0.9
+#: The share of the time limit kept for writing the answer.
+MARGIN = 0.05
 #: CP-SAT's enumeration is ranked when it lists at most this many solutions.
 MAX_ENUMERATED = 100_000
 
@@ -127,6 +131,20 @@ def _number(x: Any) -> int | float:
     return int(x) if x == int(x) else float(x)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a search runs: the search makes millions of
+    small acyclic objects, and each full collection walks them all (pauses of 0.1 s,
+    which made time limits overrun).  Whatever cycles there are go at the next one."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
           cancelled: Callable[[], bool] | None = None,
           on_progress: Callable[[SolveResponse], None] | None = None) -> SolveResponse:
@@ -144,6 +162,13 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     `on_progress`, when given, receives each better answer the anytime search finds
     before the final one (only when the exact engine cannot answer at once).
     """
+    with _collector_paused():
+        return _solve(document, max_time_s, cancelled, on_progress)
+
+
+def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
+           cancelled: Callable[[], bool] | None,
+           on_progress: Callable[[SolveResponse], None] | None) -> SolveResponse:
     started = time.monotonic()
     if max_time_s is not None and max_time_s <= 0:  # no time even to build the problem (a busy server)
         parse(SolveRequest, document)
@@ -151,7 +176,9 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
                              message="no answer within the time limit of 0 s", optimal=False)
     problem = build_problem(document)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
-    deadline = Deadline(budget - (time.monotonic() - started), cancelled)
+    # The searches stop a little early: what is left is for freeing their memory and
+    # writing the answer.
+    deadline = Deadline(budget * (1 - MARGIN) - (time.monotonic() - started), cancelled)
     signs = [-1 if isinstance(g, Goal) and g in _MAXIMIZED else 1 for g in problem.objective]
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
@@ -229,10 +256,11 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         try:
             for solutions in steps:
                 if found.add(solutions):
-                    if proved():
-                        return True
+                    done = proved()
                     if on_progress is not None:
-                        on_progress(anytime(Status.TIMEOUT))
+                        on_progress(anytime(Status.LIMIT if done else Status.TIMEOUT))
+                    if done:
+                        return True
                 if time.monotonic() >= until:
                     return False
         except Timeout:
@@ -243,20 +271,19 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
         ranked = found.ranked(offset)
         why = too_large or "too many settings to try them all in time"
         if status == Status.LIMIT:
-            message = (f"the best {len(ranked)} designs by the objective, proved the best: no solution costs less "
-                       f"than each layer's cheapest setting; not counted ({why}; limit 0 counts)")
+            message = (f"the best {len(ranked)} designs by the objective, proved the best (no solution costs less "
+                       f"than each layer's cheapest setting, summed); not counted: {why}")
         else:
             message = (f"the time limit of {budget:.3g} s passed before the exact search finished ({why}): "
                        "these are the best designs found by the objective, not proved the best, and the "
                        "solutions are not counted")
         return answer(status, None, listed(fns, ranked), "anytime", message, optimal=status == Status.LIMIT)
 
-    if improve(started + ANYTIME_FIRST * interactive):
-        return anytime(Status.LIMIT)
+    best_proved = improve(started + ANYTIME_FIRST * interactive)
     if not deadline.was_cancelled() and deadline.remaining() > EXACT_FIRST * interactive:
-        # Half of what is left to finish exactly (all of it for a count alone); if that
-        # fails, the rest to improve.
-        within = deadline.within(deadline.remaining() / 2) if k else deadline
+        # What is left, to finish exactly: for the count (all of it when the best are
+        # proved, or for a count alone), else half, and the other half to improve.
+        within = deadline if best_proved or not k else deadline.within(deadline.remaining() / 2)
         try:
             if too_large is None:
                 return exact(within)
@@ -271,7 +298,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
                     return finished
             except (Timeout, TooLarge):  # out of time, or tables too large for CP-SAT
                 pass
-    if improve(deadline.at):
+    if best_proved or improve(deadline.at):
         return anytime(Status.LIMIT)
     if deadline.was_cancelled():
         return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
