@@ -1,36 +1,48 @@
-"""Benchmark the inverse solver; prints a table of medians.
+"""Benchmark the inverse solver against the goals of issue #18; prints one table, each
+figure with its goal beside it and whether it is met.
 
-    python bench/solve.py                 # the full table (about 3 minutes with the baseline)
-    python bench/solve.py --quick         # fewer repeats, 10 s baseline
+    python bench/solve.py              # the whole table (a few minutes)
+    python bench/solve.py --quick      # 3 repeats, fewer anytime cases
 
-Rows: one conv 224 -> 112 over k 1-11, s 1-4, p 0-10, d 1-6 (every solution); encoder-
-decoder round trips 256 -> 256 (depth d = d convs then d transposed convs, k 1-7,
-s 1-2, p 0-3, output_padding 0-1): the time to the exact count and to the best 10 by
-an objective; and the baseline, plain enumeration through one CP-SAT model with a
-solution callback, which lists solutions one by one.  The tensorflow and onnx rows
-search the same round trips in those conventions, every layer's padding mode included
-(tensorflow: same or valid; onnx: SAME_UPPER, SAME_LOWER, VALID or 0-3 pixels); their
-least_padding depends on the input size there, so it is ranked with sizes in the state.
+Rows:
+- exact: encoder-decoder round trips 256x256 -> 256x256 (depth d = d convs then d
+  transposed convs, kernel 1-7, stride 1-2, padding 0-3, output_padding 0-1, isotropic),
+  the exact count and the best 10 (one solve), against a naive count timed in the same
+  run: a plain Python loop over every setting of every reachable intermediate size, with
+  PyTorch's formulas pasted in (one axis: the settings are isotropic and the input
+  square, so one axis counts the same).  Also in the tensorflow and onnx conventions,
+  every layer's padding mode searched.
+- anytime: stacks with every conv, pool and up-conv freed (kernel 1-11, stride 1-4,
+  padding 0-5, dilation 1-3, output_padding 0-3) and time_limit_s = 1: the original U-Net
+  572 -> 388 and chains of 32 layers, in 1d, 2d and 3d.  "first" is when the first
+  ranked solutions were in hand (the progress callback, or the answer); every solution is
+  checked by the forward engine.
+- memory: the peak resident memory of a fresh process solving the biggest documents.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 import solver
-from solver.engines.bounds import bounds
-from solver.engines.compiled import compile_rules
-from solver.engines.cpsat import enumerate_solutions
-from solver.engines.deadline import Deadline
-from solver.engines.problem import build_problem
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SINGLE = {
     "input_size": [224, 224], "target_size": [112, 112], "limit": 10_000,
@@ -59,6 +71,88 @@ def convention_round_trip(convention: str, depth: int, **extra: Any) -> dict[str
     return doc
 
 
+def naive_count(depth: int, size: int = 256) -> int:
+    """The round trip counted the naive way: every setting of every reachable size."""
+    counts = {size: 1}
+    for layer in range(2 * depth):
+        nxt: dict[int, int] = defaultdict(int)
+        for i, c in counts.items():
+            for k in range(1, 8):
+                for s in (1, 2):
+                    for p in range(4):
+                        if layer < depth:  # Conv: floor((i + 2p - k)/s) + 1, the kernel must fit
+                            if i + 2 * p >= k:
+                                nxt[(i + 2 * p - k) // s + 1] += c
+                        else:  # ConvTranspose: (i-1)s - 2p + k + op, op < stride (dilation 1)
+                            for op in range(s):
+                                out = (i - 1) * s - 2 * p + k + op
+                                if out >= 1:
+                                    nxt[out] += c
+        counts = nxt
+    return counts.get(size, 0)
+
+
+# --- the freed stacks -----------------------------------------------------------------
+
+FREE = {"kernel_size": {"min": 1, "max": 11}, "stride": {"min": 1, "max": 4},
+        "padding": {"min": 0, "max": 5}, "dilation": {"min": 1, "max": 3}}
+
+
+def freed(kind: str) -> dict[str, Any]:
+    layer = {"type": kind, **copy.deepcopy(FREE)}
+    if kind == "conv_transpose":
+        layer["output_padding"] = {"min": 0, "max": 3}
+    return layer
+
+
+def unet(ndim: int) -> dict[str, Any]:
+    doc = yaml.safe_load((ROOT / "examples" / "unet_freed.yaml").read_text())
+    return {**doc, "input_size": doc["input_size"][:1] * ndim, "target_size": doc["target_size"][:1] * ndim}
+
+
+def chain(name: str, ndim: int) -> dict[str, Any]:
+    if name == "encoder-decoder 256 -> 256":
+        size, target, layers = 256, 256, [freed("conv")] * 16 + [freed("conv_transpose")] * 16
+    elif name == "classifier 224 -> 7":
+        size, target, layers = 224, 7, [freed("max_pool" if i % 4 == 0 else "conv") for i in range(32)]
+    else:
+        size, target, layers = 4, 256, [freed("conv_transpose" if i % 4 == 0 else "conv") for i in range(32)]
+    return {"input_size": [size] * ndim, "target_size": [target] * ndim, "layers": layers,
+            "objective": ["least_padding", "smallest_kernels"], "limit": 5}
+
+
+def anytime(doc: dict[str, Any]) -> tuple[float, solver.SolveResponse, bool]:
+    """(seconds to the first ranked solutions, the answer, all verified by forward)."""
+    first: list[float] = []
+    t = time.perf_counter()
+    answer = solver.solve({**doc, "time_limit_s": 1},
+                          on_progress=lambda r: first.append(time.perf_counter() - t) if r.solutions else None)
+    end = time.perf_counter() - t
+    at = first[0] if first else end if answer.solutions else float("inf")
+    ok = all(solver.forward({"input_size": doc["input_size"], "layers": s.layers}).output_size == doc["target_size"]
+             for s in answer.solutions)
+    return at, answer, ok
+
+
+# --- memory ---------------------------------------------------------------------------
+
+PEAK = """
+import json, resource, sys
+import solver
+doc = json.loads(sys.stdin.read())
+what = doc.pop("_what")
+getattr(solver, what)(doc)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_mib(what: str, doc: dict[str, Any]) -> float:
+    """Peak resident memory (MiB) of a fresh process doing one call."""
+    out = subprocess.run([sys.executable, "-c", PEAK], input=json.dumps({**doc, "_what": what}),
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
 def median_time(doc: dict[str, Any], repeat: int) -> tuple[float, solver.SolveResponse]:
     times, result = [], None
     for _ in range(repeat):
@@ -69,54 +163,79 @@ def median_time(doc: dict[str, Any], repeat: int) -> tuple[float, solver.SolveRe
     return statistics.median(times), result
 
 
-def baseline(depth: int, seconds: float) -> tuple[int, float, bool]:
-    """Plain CP-SAT enumeration of every solution: (listed, elapsed, finished)."""
-    problem = build_problem(round_trip(depth))
-    fns = compile_rules(problem)
-    sets = bounds(problem, fns, Deadline(60))
-    t = time.perf_counter()
-    run = enumerate_solutions(problem, fns, sets, limit=10**9, deadline=Deadline(seconds))
-    return len(run.solutions), time.perf_counter() - t, run.complete
+def verdict(ok: bool) -> str:
+    return "[green]met[/green]" if ok else "[red]not met[/red]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5, help="runs per row; the median is shown")
-    parser.add_argument("--depths", default="2,4,8,16", help="encoder-decoder depths")
-    parser.add_argument("--baseline-seconds", type=float, default=60.0, help="time given to the baseline")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, a 10 s baseline")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per timed row; the median is shown")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, 2d anytime cases only, no memory rows")
     args = parser.parse_args()
     if args.quick:
-        args.repeat, args.baseline_seconds = 3, 10.0
-    console = Console(width=150)
-    console.print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}, convsolve {solver.__version__}")
+        args.repeat = 3
+    console = Console(width=160)
+    console.print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                  f"convsolve {solver.__version__}, load {os.getloadavg()[0]:.2f}")
+    table = Table(title="convsolve solve: medians, each with the goal of issue #18")
+    for col in ("problem", "what", "figure", "goal", ""):
+        table.add_column(col, justify="left" if col in ("problem", "what", "goal") else "right")
 
-    table = Table(title="convsolve solve: medians")
-    for col in ("problem", "what", "median", "solutions", "status"):
-        table.add_column(col, justify="left" if col in ("problem", "what") else "right")
     t, r = median_time(SINGLE, args.repeat)
-    table.add_row("conv 224 -> 112 (k, s, p, d)", "all solutions", f"{t * 1000:.1f} ms", f"{r.count:,}", r.status)
-    for depth in map(int, args.depths.split(",")):
-        name = f"round trip depth {depth} ({2 * depth} layers)"
-        t, r = median_time(round_trip(depth, limit=0), args.repeat)
-        table.add_row(name, "exact count", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
+    table.add_row("conv 224 -> 112 (k, s, p, d)", "all solutions", f"{t * 1000:.1f} ms", "", "")
+
+    # Exact: count + best 10 against the naive count, in the same run.
+    exact: dict[int, float] = {}
+    for depth in (4, 8, 16):
         t, r = median_time(round_trip(depth, limit=10, objective="smallest_kernels"), args.repeat)
-        table.add_row(name, "best 10 (smallest_kernels)", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
+        exact[depth] = t
+        if depth == 16:  # the naive loop cannot: 16 transposed convs reach millions of sizes
+            table.add_row(f"round trip depth {depth} ({2 * depth} layers)",
+                          f"count ({r.count:.2e}) + best 10", f"{t * 1000:,.0f} ms", "", "")
+            continue
+        naive = []
+        for _ in range(max(1, args.repeat // 2)):
+            t0 = time.perf_counter()
+            count = naive_count(depth)
+            naive.append(time.perf_counter() - t0)
+        assert r.count == count, (r.count, count)  # the same count both ways
+        ratio = t / statistics.median(naive)
+        goal = {4: 0.2, 8: 0.05}[depth]
+        table.add_row(f"round trip depth {depth} ({2 * depth} layers)",
+                      f"count ({r.count:.2e}) + best 10: {t * 1000:,.0f} ms; naive count "
+                      f"{statistics.median(naive) * 1000:,.0f} ms", f"{ratio:.2f}x naive",
+                      f"<= {goal}x naive", verdict(ratio <= goal))
+    growth = exact[16] / exact[8]
+    table.add_row("round trip depth 16 / depth 8", "count + best 10", f"{growth:.2f}x", "<= 2.2x", verdict(growth <= 2.2))
     for convention in PADDINGS:
         for depth in (4, 8):
-            name = f"{convention} round trip depth {depth}"
-            t, r = median_time(convention_round_trip(convention, depth, limit=0), args.repeat)
-            table.add_row(name, "exact count", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
             t, r = median_time(convention_round_trip(convention, depth, limit=10, objective="least_padding"),
                                args.repeat)
-            table.add_row(name, "best 10 (least_padding)", f"{t * 1000:.0f} ms", f"{r.count:.3e}", r.status)
-    for depth in (1, 2, 3):
-        listed, elapsed, finished = baseline(depth, args.baseline_seconds)
-        table.add_row(f"round trip depth {depth}", "baseline: CP-SAT callback enumeration",
-                      f"{elapsed:.1f} s", f"{listed:,} listed",
-                      "finished" if finished else f"not finished ({listed / elapsed:,.0f}/s)")
+            table.add_row(f"{convention} round trip depth {depth}", "count + best 10 (least_padding)",
+                          f"{t * 1000:,.0f} ms", f"({t / exact[depth]:.2f}x pytorch's best 10 by smallest_kernels)", "")
+
+    # Anytime: ranked, verified solutions within 1 s.
+    cases = [(f"U-Net 572 -> 388, {nd}d", unet(nd)) for nd in ((2,) if args.quick else (1, 2, 3))]
+    for name in ("encoder-decoder 256 -> 256", "classifier 224 -> 7", "decoder 4 -> 256"):
+        cases += [(f"32-layer {name}, {nd}d", chain(name, nd)) for nd in ((2,) if args.quick else (1, 2, 3))]
+    for name, doc in cases:
+        at, answer, ok = anytime(doc)
+        met = at <= 1.0 and len(answer.solutions) == doc["limit"] and ok
+        table.add_row(name, f"{answer.status}, {answer.engine}, optimal {str(answer.optimal).lower()}, "
+                      f"{len(answer.solutions)} solutions{' verified' if ok else ' NOT VERIFIED'}, "
+                      f"score {answer.solutions[0].score if answer.solutions else '-'}",
+                      f"first at {at:.2f} s", "5 ranked verified within 1 s", verdict(met))
+
+    if not args.quick:
+        big = {**unet(3), "time_limit_s": 10}
+        for name, what, doc in [("U-Net 3d freed, 10 s", "solve", big),
+                                ("round trip depth 16, count + best 10", "solve",
+                                 round_trip(16, limit=10, objective="smallest_kernels"))]:
+            mib = peak_mib(what, doc)
+            table.add_row(name, "peak resident memory of the process", f"{mib:,.0f} MiB", "< 1024 MiB",
+                          verdict(mib < 1024))
     console.print(table)
+    console.print(f"this process's peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
 if __name__ == "__main__":

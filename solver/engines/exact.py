@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,48 @@ class Step:
     edges: dict[State, dict[State, list[tuple[Any, ...]]]]
 
 
+def layouts(problem: Problem, open_end: bool = False) -> list[Layout]:
+    """What each level's states hold: the tensors still to be read, the variables still shared."""
+    nodes, n = problem.nodes, len(problem.nodes)
+    # One pass (nodes come in order): who reads each tensor last, uses each variable first and last.
+    last_read = dict.fromkeys(range(n + 1), -1)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for m in nodes:
+        last_read.update(dict.fromkeys(m.inputs, m.index))
+        for v in m.var_ids:
+            first.setdefault(v, m.index)
+            last[v] = m.index
+    if open_end:
+        last_read[n] = n
+    return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
+                   tuple(v for v in sorted(first) if first[v] < lvl <= last[v]))
+            for lvl in range(n + 1)]
+
+
+#: Transitions the exact engine tries per second, about (the least measured on a 2-core
+#: machine: bench/solve.py); `seconds` is an estimate, not a promise.
+RATE = 100_000
+
+
+def seconds(problem: Problem, sets: list[list[list[Intervals]]]) -> float:
+    """About how long the exact engine would take: per layer, the states it could meet
+    (the possible sizes of the tensors still to be read, the values of the variables
+    still shared) times the layer's settings, at RATE a second.  Rough: the largest
+    axis stands for all (isotropic axes move together), and few states are reached."""
+    total = 0.0
+    levels = layouts(problem)
+    for node in problem.nodes:
+        lay = levels[node.index]
+        states = 1.0
+        for t in lay.tensors:
+            states *= max(sum(hi - lo + 1 for lo, hi in ivs) for per_case in sets[t] for ivs in per_case)
+        for v in lay.vars:
+            states *= len(problem.vars[v].values)
+        total += states * math.prod(len(problem.vars[v].values) for v in node.var_ids if v not in lay.vars)
+    return total / RATE
+
+
 class StateGraph:
     """The levels of states and their transitions, pruned to those that reach the end."""
 
@@ -80,26 +123,9 @@ class StateGraph:
         self.sets = sets
         self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
         self._groups: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}  # see _transitions
-        self.layouts = self._layouts()
+        self.layouts = layouts(problem, open_end)
         self.steps: list[Step] = []
         self._build()
-
-    def _layouts(self) -> list[Layout]:
-        nodes, n = self.problem.nodes, len(self.problem.nodes)
-        # One pass (nodes come in order): who reads each tensor last, uses each variable first and last.
-        last_read = dict.fromkeys(range(n + 1), -1)
-        first: dict[int, int] = {}
-        last: dict[int, int] = {}
-        for m in nodes:
-            last_read.update(dict.fromkeys(m.inputs, m.index))
-            for v in m.var_ids:
-                first.setdefault(v, m.index)
-                last[v] = m.index
-        if self.open_end:
-            last_read[n] = n
-        return [Layout(tuple(t for t in range(lvl + 1) if last_read[t] >= lvl),
-                       tuple(v for v in sorted(first) if first[v] < lvl <= last[v]))
-                for lvl in range(n + 1)]
 
     def _build(self) -> None:
         p = self.problem
@@ -172,24 +198,23 @@ class StateGraph:
                                 groups[tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase))] = g
                     results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
-                # Groups that land on one state: listed, then joined once (joining them
-                # one by one would copy quadratically); a lone group stays shared.
-                merged: dict[State, list[list[tuple[Any, ...]]]] = {}
-                rest = tuple(sizes[t] if t != t_out else None for t in lout.tensors)
+                rest = tuple(sizes[t] for t in lout.tensors if t != t_out)
+                at = lout.tensors.index(t_out) if t_out in lout.tensors else -1
                 jump = state[2] if node.index + 1 < len(p.nodes) else ()
-                for out, group in results:
-                    tensors = tuple(out if t == t_out else x for t, x in zip(lout.tensors, rest, strict=True))
-                    if lout.vars or jump:  # live variables or the jump split the group
+                if lout.vars or jump:  # live variables or the jump split the groups
+                    for out, group in results:
+                        tensors = rest[:at] + (out,) + rest[at:] if at >= 0 else rest
                         for combo in group:
                             self.deadline.tick()
                             allv = {**vals, **dict(zip(new, combo, strict=True))}
                             ns: State = (tensors, tuple(allv[v] for v in lout.vars),
                                          jump and next_jump(node, allv, jump))
                             out_edges.setdefault(ns, []).append(combo)
-                    else:
-                        merged.setdefault((tensors, (), ()), []).append(group)
-                for ns, groups_at in merged.items():
-                    out_edges[ns] = groups_at[0] if len(groups_at) == 1 else list(itertools.chain(*groups_at))
+                elif at >= 0:  # one state per output, each group as it is (shared)
+                    head, tail = rest[:at], rest[at:]
+                    out_edges = {(head + (out,) + tail, (), ()): group for out, group in results}
+                elif results:  # the output is never read: every group lands on one state
+                    out_edges[rest, (), ()] = list(itertools.chain(*(group for _, group in results)))
                 nxt.update(dict.fromkeys(out_edges))
                 if out_edges:
                     edges[state] = out_edges

@@ -17,15 +17,17 @@ from ..engines.anytime import lower_bound, searches
 from ..engines.bounds import bounds
 from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_sizes
 from ..engines.deadline import Deadline, Timeout
-from ..engines.exact import Cost, StateGraph, TooLarge
+from ..engines.exact import Cost, StateGraph, TooLarge, seconds
+from ..engines.intervals import Intervals
 from ..engines.problem import Node, Problem, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
 from .explain import explain
 
-#: The exact engine's first try, as a share of min(1 s, time limit); then the anytime
-#: search until ANYTIME_FIRST of it.
+#: The bounds' share of min(1 s, time limit), and the anytime search's (from the start).
 EXACT_FIRST = 0.3
 ANYTIME_FIRST = 0.9
+#: The exact engine goes first when it is expected to take at most this share of the time.
+EXACT_FITS = 0.5
 #: The share of the time limit kept for writing the answer.
 MARGIN = 0.05
 #: CP-SAT's enumeration is ranked when it lists at most this many solutions.
@@ -205,8 +207,8 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
     k = offset + problem.limit
     track_jump = Goal.LARGEST_RECEPTIVE_FIELD in problem.objective
 
-    def exact(within: Deadline) -> SolveResponse:
-        sets = bounds(problem, fns, within)
+    def exact(within: Deadline, sets: list[list[list[Intervals]]] | None = None) -> SolveResponse:
+        sets = bounds(problem, fns, within) if sets is None else sets
         graph = StateGraph(problem, fns, sets, within, track_jump=track_jump)
         count = graph.count
         if count == 0:
@@ -221,19 +223,23 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
         response.next_cursor = make_cursor(problem.document, k) if more and problem.limit else None
         return response
 
-    # The exact engine answers most problems in milliseconds.  When it cannot within a
-    # first share of the time, or the problem has too many intermediate sizes, the
+    # The exact engine answers most problems in milliseconds, and the bounds tell about
+    # how long it would take.  When that fits the time limit, it has all of it; when
+    # not, or when it runs over, or the problem has too many intermediate sizes, the
     # anytime search finds good designs within about a second, and the rest of the time
     # goes to finishing exactly (the exact engine again, or CP-SAT's enumeration).
     interactive = min(1.0, budget)
+    too_large: str | None = None
     try:
-        return exact(deadline.within(EXACT_FIRST * interactive))
+        sets = bounds(problem, fns, deadline.within(EXACT_FIRST * interactive))
+        expected = seconds(problem, sets)
+        if expected <= EXACT_FITS * deadline.remaining():
+            return exact(deadline.within(max(3 * expected, EXACT_FIRST * interactive)), sets)
     except TooLarge as exc:
-        too_large: str | None = str(exc)
+        too_large = str(exc)
     except Timeout:
         if deadline.was_cancelled():
             return answer(Status.TIMEOUT, None, [], "exact", "stopped: the request was cancelled")
-        too_large = None
     found = BestFound(k)
     # Not for a count alone, nor for a later page: pages follow one exhaustive ranking.
     steps = searches(problem, fns, cost, k, deadline, track_jump=track_jump) if k and not offset else iter(())
