@@ -3,6 +3,7 @@ its axes grouped into classes that share evaluations, memoized."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,6 +30,24 @@ NO_SIZE = -1  # a rejected configuration, below every real size
 def _refused(i: int) -> int:
     """The size rule of settings no input fits."""
     return NO_SIZE
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _bound(kind: str, ndim: int, settings: tuple[tuple[str, Any], ...]) -> Callable[[int], int]:
+    """One axis' size rule with its settings bound, NO_SIZE where refused.  Kept across
+    solves: a design tool asks about the same settings again and again."""
+    try:
+        rule = axis_rule(kind, ndim=ndim, **dict(settings))
+    except Rejected:
+        return _refused
+
+    def size(i: int) -> int:
+        try:
+            return rule(i)[0]  # type: ignore[no-any-return]
+        except Rejected:
+            return NO_SIZE
+
+    return size
 
 
 _KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "padding_end",
@@ -101,17 +120,7 @@ class CompiledRule:
         size = self.rules.get(key)
         if size is None:
             names, _, fixed = self.classes[cls]
-            try:
-                rule = axis_rule(self.kind, ndim=self.ndim, **dict(zip(names, combo)), **fixed)
-            except Rejected:
-                size = _refused
-            else:
-                def size(i: int, rule: Any = rule) -> int:
-                    try:
-                        return rule(i)[0]  # type: ignore[no-any-return]
-                    except Rejected:
-                        return NO_SIZE
-            self.rules[key] = size
+            size = self.rules[key] = _bound(self.kind, self.ndim, (*zip(names, combo), *fixed.items()))
         return size
 
     def eval(self, cls: int, i: int, combo: tuple[Any, ...]) -> int:
