@@ -190,8 +190,11 @@ def solve(
         _exit_for(result)
         return
     count = "unknown" if result.count is None else f"{result.count:,}"
+    # The anytime search's lists are the best found: proved the best, or not.
+    ranked = "" if result.engine != "anytime" else (
+        "   ranking: proved the best" if result.optimal else "   ranking: best found, not proved")
     out.print(f"status: {result.status.value}   solutions: {count}   "
-              f"listed: {len(result.solutions)}   time: {result.elapsed_s:.3f} s", highlight=False)
+              f"listed: {len(result.solutions)}{ranked}   time: {result.elapsed_s:.3f} s", highlight=False)
     for warning in result.warnings:
         out.print(f"warning: {warning}", highlight=False, markup=False)
     if result.message:

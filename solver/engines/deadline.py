@@ -9,8 +9,10 @@ when a client hangs up) says stop.  A sub-task takes a shorter share with `withi
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 class Timeout(Exception):  # noqa: N818 - a verdict of the clock, not a program error
@@ -53,3 +55,18 @@ class Deadline:
         self._calls += 1
         if not self._calls & 31:
             self.check()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a search runs: a search makes millions of
+    small acyclic objects, and each full collection walks them all, and everything else
+    the process holds (pauses of 0.1 s and more, which made time limits overrun).
+    Whatever cycles there are go at the next collection."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-import gc
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from .. import rules as A
@@ -16,7 +14,7 @@ from ..contract import Goal, Prefer, Solution, SolveRequest, SolveResponse, Stat
 from ..engines.anytime import lower_bound, searches
 from ..engines.bounds import bounds
 from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_sizes
-from ..engines.deadline import Deadline, Timeout
+from ..engines.deadline import Deadline, Timeout, collector_paused
 from ..engines.exact import Cost, StateGraph, TooLarge, seconds
 from ..engines.intervals import Intervals
 from ..engines.problem import Node, Problem, build_problem, solution_layers
@@ -133,20 +131,6 @@ def _number(x: Any) -> int | float:
     return int(x) if x == int(x) else float(x)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a search runs: the search makes millions of
-    small acyclic objects, and each full collection walks them all (pauses of 0.1 s,
-    which made time limits overrun).  Whatever cycles there are go at the next one."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
           cancelled: Callable[[], bool] | None = None,
           on_progress: Callable[[SolveResponse], None] | None = None) -> SolveResponse:
@@ -164,7 +148,7 @@ def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None =
     `on_progress`, when given, receives each better answer the anytime search finds
     before the final one (only when the exact engine cannot answer at once).
     """
-    with _collector_paused():
+    with collector_paused():
         return _solve(document, max_time_s, cancelled, on_progress)
 
 

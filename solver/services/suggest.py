@@ -13,7 +13,7 @@ from .. import rules as A
 from ..contract import ForwardRequest, ForwardResponse
 from ..engines.bounds import bounds
 from ..engines.compiled import compile_rules
-from ..engines.deadline import Deadline, Timeout
+from ..engines.deadline import Deadline, Timeout, collector_paused
 from ..engines.exact import StateGraph, TooLarge
 from ..engines.forward import forward as _forward
 from ..engines.problem import SEARCHABLE, build_problem, solution_layers
@@ -90,10 +90,11 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
 
     deadline = Deadline(NEAREST_SECONDS)
     try:
-        problem = build_problem(doc)
-        fns = compile_rules(problem)
-        graph = StateGraph(problem, fns, bounds(problem, fns, deadline), deadline)
-        found = graph.best(limit, distance(problem), by_size=False)
+        with collector_paused():
+            problem = build_problem(doc)
+            fns = compile_rules(problem)
+            graph = StateGraph(problem, fns, bounds(problem, fns, deadline), deadline)
+            found = graph.best(limit, distance(problem), by_size=False)
     except (ConvsolveError, Timeout, TooLarge):
         return []  # none within the budget: a refusal says what is wrong without them
     return [solution_layers(problem, values)[0] for _, values in found]
