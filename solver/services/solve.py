@@ -208,10 +208,11 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
         return response
 
     # The exact engine answers most problems in milliseconds, and the bounds tell about
-    # how long it would take.  When that fits the time limit, it has all of it; when
-    # not, or when it runs over, or the problem has too many intermediate sizes, the
-    # anytime search finds good designs within about a second, and the rest of the time
-    # goes to finishing exactly (the exact engine again, or CP-SAT's enumeration).
+    # how long it would take.  When that fits half the time left, it runs first (with up
+    # to three times its estimate); when not, or when it runs over, or the problem has
+    # too many intermediate sizes, the anytime search finds good designs within about a
+    # second, and the rest of the time goes to finishing exactly (the exact engine
+    # again, or CP-SAT's enumeration) and to improving.
     interactive = min(1.0, budget)
     too_large: str | None = None
     try:
@@ -345,8 +346,9 @@ class BestFound:
 
 
 def _order(key: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
-    """A fixed order for solutions of equal cost (values may mix ints and padding modes)."""
-    return tuple((isinstance(x, str), str(x) if isinstance(x, str) else x) for _, x in key)
+    """A fixed order for solutions of equal cost (values mix ints, booleans, padding
+    modes and None for a setting left unset)."""
+    return tuple((0, x) if isinstance(x, int) else (1, str(x)) if isinstance(x, str) else (2, 0) for _, x in key)
 
 
 def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any, deadline: Deadline,
