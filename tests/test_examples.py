@@ -36,17 +36,23 @@ def test_problem_file(path: Path) -> None:
         pytest.skip(f"{path.name} is a solve document and the CLI has no `{command}` command yet")
     result = runner.invoke(app, [command, str(path), "--json"])
     answer = json.loads(result.stdout)
-    # An infeasible example (its explanation is the point) exits 1, as scripts expect.
-    assert result.exit_code == (1 if answer.get("status") == "infeasible" else 0), result.output
+    # An infeasible example (its explanation is the point) exits 1, as scripts expect;
+    # so does a time limit that passes before any solution is found.
+    nothing = answer.get("status") == "infeasible" or (answer.get("status") == "timeout" and not answer["solutions"])
+    assert result.exit_code == (1 if nothing else 0), result.output
     if command == "forward":
         assert answer == solver.forward(doc).model_dump(mode="json")
         # The REST front door gives the same answer for the same document.
         assert TestClient(api_app).post("/v1/forward", json=doc).json() == answer
     else:
         api_answer = TestClient(api_app).post("/v1/solve", json=doc).json()
-        if answer["engine"] == "anytime" and not answer["optimal"]:
-            # The best found by a deadline depend on the machine's speed: both answered so.
-            assert (api_answer["engine"], len(api_answer["solutions"])) == ("anytime", len(answer["solutions"]))
+        if answer["status"] == "timeout":
+            # What is found by a deadline depends on the machine's speed (and its load):
+            # both answered in time, and each solution is checked below.
+            assert api_answer["status"] == "timeout"
+            for solution in api_answer["solutions"]:
+                assert solver.forward({"input_size": doc["input_size"],
+                                       "layers": solution["layers"]}).output_size == doc["target_size"]
         else:
             assert {**api_answer, "elapsed_s": None} == {**answer, "elapsed_s": None}
         # DESIGN.md: every returned solution is itself a valid forward document reaching target_size.

@@ -131,7 +131,7 @@ def test_the_freed_unet_gets_ranked_verified_designs() -> None:
     """The original U-Net with every conv, pool and up-conv freed: too many intermediate
     sizes to count, so the anytime search answers with its best designs in time."""
     doc = yaml.safe_load((EXAMPLES / "unet_freed.yaml").read_text())
-    got = solver.solve({**doc, "time_limit_s": 1})
+    got = solver.solve(doc)  # its time limit leaves room on a busy machine: a test of results, not time
     assert got.engine == "anytime" and got.count is None and got.status in ("limit", "timeout")
     assert len(got.solutions) == doc["limit"]
     assert got.optimal == (got.status == "limit")
