@@ -1,5 +1,6 @@
 """The size rules compiled per layer: each layer's rule with its fixed settings bound,
-its axes grouped into classes that share evaluations, memoized."""
+its axes grouped into classes that share evaluations, each setting bound once (see
+rules.axis_rule) and kept."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ _KW = {"kernel_size": "k", "stride": "s", "padding": "padding", "padding_end": "
 
 
 class CompiledRule:
-    """out(axis, i, values) for one node, memoized; -1 where the convention's rules reject.
+    """out(axis, i, values) for one node, each setting bound once; -1 where the convention's rules reject.
 
     Axes that read the same variables and fixed settings form one class and share
     their evaluations: an isotropic 3x3 conv is computed once, not once per axis.

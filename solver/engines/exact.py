@@ -33,7 +33,8 @@ Cost = tuple[float, ...]
 #: cost(node, values, input sizes, state): one layer's share of the objective.
 CostFn = Callable[[Node, dict[int, Any], Any, Any], Cost]
 
-#: Above this many states in one level the problem is handed to CP-SAT instead.
+#: Above this many states in one level the exact engine gives up (TooLarge): the anytime
+#: search and CP-SAT take over; also the widest beam of the anytime search.
 MAX_STATES = 200_000
 
 
@@ -150,11 +151,11 @@ class StateGraph:
                 refused), with the key that names it: layers with the same rule, domains
                 and input share their outputs, so a stack of identical blocks is worked
                 out once."""
-                assert fn is not None
-                cls = fn.cls_of[a]
+                assert fn is not None  # noqa: B023 - used within this iteration only
+                cls = fn.cls_of[a]  # noqa: B023
                 where = dict(zip(old, oldvals, strict=True))  # noqa: B023 - used within this iteration only
                 pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))  # noqa: B023
-                names, _, fixed = fn.classes[cls]
+                names, _, fixed = fn.classes[cls]  # noqa: B023
                 shared = (fn.kind, names, tuple(sorted(fixed.items())), pick, new_domains,  # noqa: B023
                           tuple(where[old[-1 - x]] for x in pick if x < 0), i)  # noqa: B023
                 outs = self._raw.get(shared)
@@ -166,7 +167,7 @@ class StateGraph:
                         for cb in combos:  # noqa: B023
                             self.deadline.tick()
                             axis_combos.append(tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick]))  # noqa: B023
-                    outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)
+                    outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)  # noqa: B023
                     self.deadline.check()
                 return shared, outs
 
