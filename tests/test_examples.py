@@ -46,10 +46,13 @@ def test_problem_file(path: Path) -> None:
         assert TestClient(api_app).post("/v1/forward", json=doc).json() == answer
     else:
         api_answer = TestClient(api_app).post("/v1/solve", json=doc).json()
-        if answer["status"] == "timeout":
+        if "anytime" in (answer["engine"], api_answer["engine"]) or answer["status"] == "timeout":
             # What is found by a deadline depends on the machine's speed (and its load):
-            # both answered in time, and each solution is checked below.
-            assert api_answer["status"] == "timeout"
+            # one run may prove its best where the other runs out of time.  Both lists are
+            # solutions, and proved bests score the same.
+            assert {answer["status"], api_answer["status"]} <= {"timeout", "limit"}
+            if answer["optimal"] and api_answer["optimal"]:
+                assert [s["score"] for s in api_answer["solutions"]] == [s["score"] for s in answer["solutions"]]
             for solution in api_answer["solutions"]:
                 assert solver.forward({"input_size": doc["input_size"],
                                        "layers": solution["layers"]}).output_size == doc["target_size"]
