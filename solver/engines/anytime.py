@@ -82,8 +82,10 @@ def searches(problem: Problem, fns: list[CompiledRule | None], cost: CostFn, k: 
         else:
             for width in (*BEAMS, *((MAX_STATES,) if n == widest else ())):
                 graph = StateGraph(sub, fns, sets, deadline, track_jump=track_jump, beam=(width, cost))
-                yield graph.best(k, cost, by_size=getattr(cost, "by_size", True))
-                if not graph.trimmed:  # a wider beam would build the same graph
+                found, whole = graph.best(k, cost, by_size=getattr(cost, "by_size", True)), not graph.trimmed
+                del graph  # freed before the next one is built: one graph in memory at a time
+                yield found
+                if whole:  # a wider beam would build the same graph
                     break
         if n == widest:
             return
