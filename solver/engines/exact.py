@@ -17,7 +17,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterator
+import operator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +60,39 @@ class Step:
     node: Node
     new_vars: tuple[int, ...]
     edges: dict[State, dict[State, list[tuple[Any, ...]]]]
+
+
+class _Tables:
+    """Transition tables kept across solves, least recently used out first, up to a
+    total number of settings: a design tool asks about the same layers again and again
+    (a user drags a target size; the layers' tables are the same)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.weight = 0
+        self.data: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            found = self.data.get(key)
+            if found is None:
+                return None
+            self.data.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: Any, weight: int) -> None:
+        with self.lock:
+            if key in self.data:
+                return
+            self.data[key] = (value, weight)
+            self.weight += weight
+            while self.weight > self.capacity:
+                self.weight -= self.data.popitem(last=False)[1][1]
+
+
+#: About 10-60 MB at most (a settings' reference, and its share of the group lists).
+TABLES = _Tables(2_000_000)
 
 
 def layouts(problem: Problem, open_end: bool = False) -> list[Layout]:
@@ -123,7 +159,6 @@ class StateGraph:
         self.fns = fns
         self.sets = sets
         self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
-        self._groups: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}  # see _transitions
         self.layouts = layouts(problem, open_end)
         self.steps: list[Step] = []
         self._build()
@@ -146,32 +181,42 @@ class StateGraph:
                 self.deadline.tick()
                 combos.append(combo)
 
-            def raw(c: int, a: int, i: int, oldvals: tuple[Any, ...]) -> tuple[Any, list[int]]:
-                """Output on axis a of case c for input i and every combo (NO_SIZE where
-                refused), with the key that names it: layers with the same rule, domains
-                and input share their outputs, so a stack of identical blocks is worked
-                out once."""
-                assert fn is not None  # noqa: B023 - used within this iteration only
-                cls = fn.cls_of[a]  # noqa: B023
-                where = dict(zip(old, oldvals, strict=True))  # noqa: B023 - used within this iteration only
-                pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))  # noqa: B023
-                names, _, fixed = fn.classes[cls]  # noqa: B023
-                shared = (fn.kind, names, tuple(sorted(fixed.items())), pick, new_domains,  # noqa: B023
-                          tuple(where[old[-1 - x]] for x in pick if x < 0), i)  # noqa: B023
-                outs = self._raw.get(shared)
+            # Per axis, what names its outputs (but the input and the values set before):
+            # layers with the same rule, domains and input share their outputs, so a
+            # stack of identical blocks is worked out once.
+            named = []
+            if fn is not None:
+                for a in range(nd):
+                    cls = fn.cls_of[a]
+                    names, _, fixed = fn.classes[cls]
+                    pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))
+                    named.append(((cls, fn.kind, p.ndim, names, tuple(sorted(fixed.items())), pick, new_domains),
+                                  tuple(-1 - x for x in pick if x < 0)))
+                spans = fn.spanning and tuple(new.index(v) if v in new else -1 - old.index(v)
+                                              for group in fn.spanning for v in group)
+
+            def raw(key: Any) -> list[int]:
+                """Outputs of one axis for one input and every combo (NO_SIZE where refused)."""
+                outs = self._raw.get(key)
                 if outs is None:
+                    assert fn is not None  # noqa: B023 - used within this iteration only
+                    static, oldvals, i = key
+                    cls, pick = static[0], static[5]
                     if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
                         axis_combos = combos  # noqa: B023
                     else:
+                        picked = iter(oldvals)
+                        where = {x: next(picked) for x in pick if x < 0}
                         axis_combos = []
                         for cb in combos:  # noqa: B023
                             self.deadline.tick()
-                            axis_combos.append(tuple([cb[x] if x >= 0 else where[old[-1 - x]] for x in pick]))  # noqa: B023
-                    outs = self._raw[shared] = fn.outputs(cls, i, axis_combos, self.deadline)  # noqa: B023
+                            axis_combos.append(tuple([cb[x] if x >= 0 else where[x] for x in pick]))
+                    outs = self._raw[key] = fn.outputs(cls, i, axis_combos, self.deadline)  # noqa: B023
                     self.deadline.check()
-                return shared, outs
+                return outs
 
-            flat_sets = [sets[c][a] for c in range(ncase) for a in range(nd)]
+            # The sizes allowed on each case and axis, as sets when small enough to hold.
+            allowed = [_as_set(sets[c][a]) for c in range(ncase) for a in range(nd)]
             # Per input key: the outputs reached, each with the (shared) list of combos.
             memo: dict[Any, list[tuple[Any, list[tuple[Any, ...]]]]] = {}
             edges: dict[State, dict[State, list[tuple[Any, ...]]]] = {}
@@ -193,10 +238,14 @@ class StateGraph:
                         if all(contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):
                             groups[out] = [()]
                     else:
-                        for outs, g in self._transitions(fn, old, oldvals, new, combos, [
-                                raw(c, a, ins[0][c][a], oldvals) for c in range(ncase) for a in range(nd)]):
-                            if all(contains(ivs, o) for o, ivs in zip(outs, flat_sets, strict=True)):
-                                groups[tuple(outs[c * nd:(c + 1) * nd] for c in range(ncase))] = g
+                        # Named by what decides them, so that they are shared by identical
+                        # layers and kept across solves.
+                        keys = tuple((static, tuple([oldvals[x] for x in olds]), ins[0][c][a])
+                                     for c in range(ncase) for a, (static, olds) in enumerate(named))
+                        for outs, out, g in self._transitions(fn, old, oldvals, new, combos, keys, raw,
+                                                              spans and (spans, oldvals)):
+                            if all(map(operator.contains, allowed, outs)):
+                                groups[out] = g
                     results = memo[key] = list(groups.items())
                 out_edges: dict[State, list[tuple[Any, ...]]] = {}
                 rest = tuple(sizes[t] for t in lout.tensors if t != t_out)
@@ -234,21 +283,24 @@ class StateGraph:
         self._prune()
 
     def _transitions(self, fn: CompiledRule, old: tuple[int, ...], oldvals: tuple[Any, ...], new: tuple[int, ...],
-                     combos: list[tuple[Any, ...]], raws: list[tuple[Any, list[int]]]) -> list[tuple[Any, list[tuple[Any, ...]]]]:
+                     combos: list[tuple[Any, ...]], keys: tuple[Any, ...], raw: Callable[[Any], list[int]],
+                     spans: Any) -> list[tuple[Any, Any, list[tuple[Any, ...]]]]:
         """The combos grouped by the outputs they give (on every case and axis), those
-        refused left out: one transition per output.  Worked out once per input and
-        rule, and shared by every level with the same layer."""
-        key = (tuple(k for k, _ in raws), oldvals if fn.spanning is not None else None)
-        found = self._groups.get(key)
+        refused left out: one transition per output, as (outputs, the same per case,
+        combos).  Worked out once per rule, domains and input, and kept (TABLES)."""
+        key = (keys, spans)
+        found = TABLES.get(key)
         if found is None:
             flat: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
             where = dict(zip(old, oldvals, strict=True)) if fn.spanning is not None else {}
-            for combo, outs in zip(combos, zip(*(o for _, o in raws), strict=True), strict=True):
+            for combo, outs in zip(combos, zip(*map(raw, keys), strict=True), strict=True):
                 self.deadline.tick()
                 if NO_SIZE not in outs and (fn.spanning is None or fn.allows(
                         {**where, **dict(zip(new, combo, strict=True))})):
                     flat.setdefault(outs, []).append(combo)
-            found = self._groups[key] = list(flat.items())
+            nd = self.problem.ndim
+            found = [(outs, tuple(outs[c:c + nd] for c in range(0, len(outs), nd)), g) for outs, g in flat.items()]
+            TABLES.put(key, found, len(combos))
         return found
 
     def _reach(self, node: Node, new: tuple[int, ...], state: State, vals: dict[int, Any], ins: Any,
@@ -319,83 +371,140 @@ class StateGraph:
 
     def best(self, k: int, cost: CostFn,
              by_size: bool = True) -> list[tuple[Cost, dict[int, Any]]]:
-        """The k cheapest solutions as (cost, values of every variable), cheapest first.
+        """The k cheapest solutions as (cost, values of every variable), cheapest first;
+        equal costs in the order of their values (variable by variable, `value_order`).
 
         by_size: the cost depends on the tensor sizes, not only on the layer's values.
+
+        One backward pass works out each state's cheapest cost to the end; then a
+        best-first search from the start, which that exact estimate keeps on the
+        cheapest paths, pops the k solutions in order (a state's successors are sorted
+        only when the search reaches it, and each popped one brings in its next sibling).
         """
         if k == 0 or not self.counts[0]:
             return []
-        sorted_groups: dict[Any, list[tuple[Cost, int, Any]]] = {}  # by (layer, id of the group, state)
-        # best[l][state] = up to k (cost, tiebreak, combo, next state, index into best[l+1][next])
-        best: dict[State, list[tuple[Cost, int, Any, State, int]]] = {
-            end: [((), 0, None, None, -1)] for end in self.ends}
-        tables = [best]
-        for step in reversed(self.steps):
-            self.deadline.check()
-            cur: dict[State, list[tuple[Cost, int, Any, State, int]]] = {}
-            lin = self.layouts[step.node.index]
-            by_state = by_size or self.track_jump or any(v in lin.vars for v in step.node.var_ids)
-            by_combo: dict[tuple[Any, ...], Cost] = {}  # when the cost depends on the combo alone
-            for state, out in step.edges.items():
+        n = len(self.steps)
+        local = [self._local_costs(step, cost, by_size) for step in self.steps]
+        # to_go[l][state]: the cheapest cost from a state of level l to the end.
+        to_go: list[dict[State, Cost]] = [{} for _ in range(n)] + [dict.fromkeys(self.ends, ())]
+        for lvl in range(n - 1, -1, -1):
+            after, here, of = to_go[lvl + 1], to_go[lvl], local[lvl]
+            for state, out in self.steps[lvl].edges.items():
                 self.deadline.tick()
-                vals = dict(zip(lin.vars, state[1], strict=True))
-                sizes = dict(zip(lin.tensors, state[0], strict=True))
-                ins = tuple(sizes[t] for t in step.node.inputs)
+                costs = of(state)
+                here[state] = min(_add(min(map(costs, combos)), after[ns]) for ns, combos in out.items())
+        successors: dict[tuple[int, State], list[tuple[Cost, Any, Cost, tuple[Any, ...], State]]] = {}
 
-                def local_cost(c: tuple[Any, ...]) -> Cost:
-                    if not by_state and c in by_combo:  # noqa: B023
-                        return by_combo[c]  # noqa: B023
-                    value = cost(step.node, {**vals, **dict(zip(step.new_vars, c, strict=True))}, ins, state)  # noqa: B023
-                    if not by_state:  # noqa: B023
-                        by_combo[c] = value  # noqa: B023
-                    return value
+        def ranked(lvl: int, state: State) -> list[tuple[Cost, Any, Cost, tuple[Any, ...], State]]:
+            """(local + cost to go, order key, local, combo, next state), cheapest first."""
+            found = successors.get((lvl, state))
+            if found is None:
+                after, entries = to_go[lvl + 1], []
+                costs = local[lvl](state)
+                for ns, combos in self.steps[lvl].edges[state].items():
+                    for combo in combos:
+                        self.deadline.tick()
+                        c = costs(combo)
+                        entries.append((_add(c, after[ns]), value_order(combo), c, combo, ns))
+                entries.sort(key=lambda e: (e[0], e[1]))
+                found = successors[(lvl, state)] = entries
+            return found
 
-                locals_ = []
-                for ns, combos in out.items():
-                    # A group shared by many states is sorted once, unless its cost
-                    # depends on the state (sizes, or variables fixed before this layer).
-                    key = (step.node.index, id(combos), state if by_state else None)
-                    local = sorted_groups.get(key)
-                    if local is None:
-                        local = sorted_groups[key] = sorted((local_cost(c), n, c) for n, c in enumerate(combos))
-                    locals_.append((_add(local[0][0], best[ns][0][0]), local, ns))
-                if len(locals_) > k:  # a group whose cheapest path is past the k-th group's cannot place
-                    cut = heapq.nsmallest(k, (head for head, _, _ in locals_))[-1]
-                    locals_ = [x for x in locals_ if x[0] <= cut]
-                streams = [_pair_sums(local, best[ns], ns) for _, local, ns in locals_]
-                merged = heapq.merge(*streams, key=lambda x: (x[0], x[1]))
-                cur[state] = [(c, n, combo, ns, j) for n, (c, _, combo, ns, j) in enumerate(itertools.islice(merged, k))]
-            best = cur
-            tables.insert(0, best)
-        ((start, entries),) = tables[0].items()
-        solutions = []
-        for entry in entries:
+        # A partial path: (cost so far, order key so far, level, state, (combo, earlier path)).
+        ((start, _),) = self.counts[0].items()
+        root = ((), (), 0, start, None)
+        heap: list[tuple[Cost, Any, int, Any, int]] = []
+        tie = itertools.count()
+
+        def push(parent: Any, i: int) -> None:
+            g, key, lvl, state, _ = parent
+            entries = ranked(lvl, state)
+            if i < len(entries):
+                f, okey = entries[i][0], entries[i][1]
+                heapq.heappush(heap, (_add(g, f), key + okey, next(tie), parent, i))
+
+        push(root, 0)
+        solutions: list[tuple[Cost, dict[int, Any]]] = []
+        while heap and len(solutions) < k:
+            self.deadline.tick()
+            f, key, _, parent, i = heapq.heappop(heap)
+            g, _, lvl, state, path = parent
+            _, okey, c, combo, ns = ranked(lvl, state)[i]
+            push(parent, i + 1)
+            child = (_add(g, c), key, lvl + 1, ns, (combo, path))
+            if lvl + 1 < n:
+                push(child, 0)
+                continue
             values: dict[int, Any] = {}
-            state, e = start, entry
-            for lvl, step in enumerate(self.steps):
-                lin = self.layouts[lvl]
-                values.update(zip(lin.vars, state[1], strict=True))
-                values.update(zip(step.new_vars, e[2], strict=True))
-                state, e = e[3], tables[lvl + 1][e[3]][e[4]] if lvl + 1 < len(self.steps) else None  # type: ignore[assignment]
-            solutions.append((entry[0], values))
+            node: Any = child[4]
+            for step in reversed(self.steps):
+                values.update(zip(step.new_vars, node[0], strict=True))
+                node = node[1]
+            solutions.append((child[0], dict(sorted(values.items()))))
         return solutions
+
+    def _local_costs(self, step: Step, cost: CostFn, by_size: bool) -> Callable[[State], Callable[[tuple[Any, ...]], Cost]]:
+        """Per step: state -> (combo -> its cost from that state).  When the cost does
+        not depend on the state (sizes, the jump, or variables fixed before this layer),
+        each combo is costed once for every state."""
+        node, new = step.node, step.new_vars
+        lin = self.layouts[node.index]
+        by_state = by_size or self.track_jump or any(v in lin.vars for v in node.var_ids)
+        known = _Memo()
+
+        def at(state: State) -> Callable[[tuple[Any, ...]], Cost]:
+            vals = dict(zip(lin.vars, state[1], strict=True))
+            sizes = dict(zip(lin.tensors, state[0], strict=True))
+            ins = tuple(sizes[t] for t in node.inputs)
+
+            def of(c: tuple[Any, ...]) -> Cost:
+                return cost(node, {**vals, **dict(zip(new, c, strict=True))}, ins, state)
+            if by_state:
+                return of
+            # Each combo is costed once, from the first state it leaves (the cost may
+            # still evaluate the layer on that input, which it fits).
+            known.of = of
+            return known.__getitem__  # a dict lookup once costed: no Python call
+        return at
+
+
+class _Allowed:
+    """Intervals that answer `in` (a set is quicker, when small enough to hold)."""
+
+    __slots__ = ("ivs",)
+
+    def __init__(self, ivs: Intervals) -> None:
+        self.ivs = ivs
+
+    def __contains__(self, v: int) -> bool:
+        return contains(self.ivs, v)
+
+
+def _as_set(ivs: Intervals) -> frozenset[int] | _Allowed:
+    if sum(hi - lo + 1 for lo, hi in ivs) <= 1 << 16:
+        return frozenset(itertools.chain.from_iterable(range(lo, hi + 1) for lo, hi in ivs))
+    return _Allowed(ivs)
+
+
+class _Memo(dict):  # type: ignore[type-arg]
+    """A dict that fills itself: missing keys are worked out by `of`, once."""
+
+    of: Callable[[Any], Any]
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.of(key)
+        return value
+
+
+def value_order(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A fixed order for values of equal cost: they mix ints, booleans, padding modes,
+    and None for a setting left unset."""
+    return tuple((0, x) if isinstance(x, int) else (1, str(x)) if isinstance(x, str) else (2, 0) for x in values)
 
 
 def _add(x: Cost, y: Cost) -> Cost:
     if not x or not y:  # the end-of-path sentinel costs ()
         return x or y
-    return tuple(a + b for a, b in zip(x, y, strict=True))
-
-
-def _pair_sums(local: list[tuple[Cost, int, Any]], tail: list[tuple[Cost, int, Any, State, int]], ns: State) -> Iterator[tuple[Cost, tuple[int, int], Any, State, int]]:
-    """All (local + tail) sums in increasing order, lazily: the k-best of two sorted lists."""
-    heap = [(_add(local[0][0], tail[0][0]), (0, 0))]
-    seen = {(0, 0)}
-    while heap:
-        c, (i, j) = heapq.heappop(heap)
-        yield c, (i, j), local[i][2], ns, j
-        for ni, nj in ((i + 1, j), (i, j + 1)):
-            if ni < len(local) and nj < len(tail) and (ni, nj) not in seen:
-                seen.add((ni, nj))
-                heapq.heappush(heap, (_add(local[ni][0], tail[nj][0]), (ni, nj)))
-
+    if len(x) == 1:  # the usual case, made cheap: the DP adds once per edge
+        return (x[0] + y[0],)
+    return tuple(map(operator.add, x, y))

@@ -15,7 +15,7 @@ from ..engines.anytime import lower_bound, searches
 from ..engines.bounds import bounds
 from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_sizes
 from ..engines.deadline import Deadline, Timeout, collector_paused
-from ..engines.exact import Cost, StateGraph, TooLarge, seconds
+from ..engines.exact import Cost, StateGraph, TooLarge, seconds, value_order
 from ..engines.intervals import Intervals
 from ..engines.problem import Node, Problem, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
@@ -338,17 +338,11 @@ class BestFound:
         before = self.ranked(0)
         for c, values in solutions:
             self.found.setdefault(tuple(sorted(values.items(), key=lambda kv: kv[0])), (c, values))
-        self.found = dict(sorted(self.found.items(), key=lambda kv: (kv[1][0], _order(kv[0])))[:self.k])
+        self.found = dict(sorted(self.found.items(), key=lambda kv: (kv[1][0], value_order(tuple(x for _, x in kv[0]))))[:self.k])
         return self.ranked(0) != before
 
     def ranked(self, offset: int) -> list[tuple[Cost, dict[int, Any]]]:
         return list(self.found.values())[offset:]
-
-
-def _order(key: tuple[tuple[int, Any], ...]) -> tuple[Any, ...]:
-    """A fixed order for solutions of equal cost (values mix ints, booleans, padding
-    modes and None for a setting left unset)."""
-    return tuple((0, x) if isinstance(x, int) else (1, str(x)) if isinstance(x, str) else (2, 0) for _, x in key)
 
 
 def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any, deadline: Deadline,

@@ -58,7 +58,7 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
 
     Each searchable value v becomes the domain v-2..v+2: a value shared by all axes
     stays shared; of a value given per axis, only the refused axis moves.  The cost
-    is the total distance to the original values.
+    is the total distance to the original values, then its share outside padding.
     """
     fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer and f != "ceil_mode"]
     lows = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "padding_end": 0, "output_padding": 0}
@@ -78,14 +78,18 @@ def nearest_settings(layer: dict[str, Any], input_size: list[int], axis: int | N
     def distance(problem: Any) -> Any:
         slots = problem.nodes[0].slots
 
-        def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float]:
-            total = 0
+        def cost(_node: Any, vals: dict[int, Any], _ins: Any, _state: Any) -> tuple[float, float]:
+            """(distance, the share of it outside padding): of two as near, the one that
+            keeps the kernel, stride and dilation (the weights' shape) comes first."""
+            total = shape = 0
             for f, want in original.items():
                 wants = want if isinstance(want, list) else [want] * problem.ndim
                 for a, w in enumerate(wants):
                     v = vals[slots[f][a]]
-                    total += abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
-            return (total,)
+                    step = abs(v - w) if isinstance(v, int) and isinstance(w, int) else (v != w)
+                    total += step
+                    shape += 0 if "padding" in f else step
+            return (total, shape)
         return cost
 
     deadline = Deadline(NEAREST_SECONDS)
