@@ -10,6 +10,24 @@ from .intervals import Intervals, intersect, merge, preimage_of
 from .problem import Problem
 
 
+class _Kept(dict):  # type: ignore[type-arg]
+    """A dict that forgets everything once it holds `size` entries: bounds worked out
+    for one layer serve identical layers and later solves (a user drags a target)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.size:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+#: Identical axes (same rule, settings and domains, same sizes) are worked out once.
+memo = _Kept(50_000)
+
+
 def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline) -> list[list[list[Intervals]]]:
     """Possible sizes of every tensor, per case and axis.
 
@@ -19,10 +37,10 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
     """
     ncase, nd = len(problem.cases), range(problem.ndim)
     domains = {v: var.values for v, var in enumerate(problem.vars)}
-    memo: dict[Any, Any] = {}  # identical axes (same class, same sizes) are worked out once
+    signatures = {(id(fn), a): fn.signature(a, domains) for fn in fns if fn is not None for a in nd}
 
     def highest(fn: CompiledRule, a: int, i: int) -> int:
-        key = (id(fn), fn.cls_of[a], i)
+        key = (signatures[id(fn), a], i)
         if key not in memo:
             top = NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
             for combo in fn.combos(a, domains):
@@ -33,7 +51,7 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
 
     def preimage(fn: CompiledRule, a: int, ivs: Intervals, target: Intervals) -> Intervals:
         cls = fn.cls_of[a]
-        key = (id(fn), cls, tuple(ivs), tuple(target))
+        key = (signatures[id(fn), a], tuple(ivs), tuple(target))
         if key not in memo:
             found: Intervals = []
             for n, combo in enumerate(fn.combos(a, domains), 1):

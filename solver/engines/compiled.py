@@ -111,6 +111,15 @@ class CompiledRule:
         return ids, [combo for combo in itertools.product(*(domains[v] for v in ids))
                      if self.allows(dict(zip(ids, combo, strict=True)))]
 
+    def signature(self, a: int, domains: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
+        """What decides axis a's outputs over its domains: the rule, its settings and
+        their values (variables named by first use, as `combos` reads them).  Equal
+        signatures give equal outputs, in any layer of any problem."""
+        names, ids, fixed = self.classes[self.cls_of[a]]
+        first = {v: n for n, v in enumerate(dict.fromkeys(ids))}
+        return (self.kind, self.ndim, self.recurs, names, tuple(sorted(fixed.items())),
+                tuple(first[v] for v in ids), tuple(domains[v] for v in first))
+
     def vars_of(self, a: int) -> tuple[int, ...]:
         return self.classes[self.cls_of[a]][1]
 

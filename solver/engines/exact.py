@@ -352,10 +352,10 @@ class StateGraph:
             counts: dict[State, int] = {}
             for state, out in list(step.edges.items()):
                 self.deadline.tick()
-                kept = {ns: combos for ns, combos in out.items() if ns in alive}
+                kept = out if alive.keys() >= out.keys() else {ns: g for ns, g in out.items() if ns in alive}
                 if kept:
                     step.edges[state] = kept
-                    counts[state] = sum(len(combos) * alive[ns] for ns, combos in kept.items())
+                    counts[state] = sum(map(operator.mul, map(len, kept.values()), map(alive.__getitem__, kept)))
                 else:
                     del step.edges[state]
             alive = counts
@@ -391,9 +391,12 @@ class StateGraph:
             after, here, of = to_go[lvl + 1], to_go[lvl], local[lvl]
             for state, out in self.steps[lvl].edges.items():
                 self.deadline.tick()
-                costs = of(state)
-                here[state] = min(_add(min(map(costs, combos)), after[ns]) for ns, combos in out.items())
+                # Per transition, its cheapest combo plus the cheapest from there.
+                cheapest = map(min, map(map, itertools.repeat(of(state)), out.values()))
+                here[state] = min(map(_add, cheapest, map(after.__getitem__, out)))
         successors: dict[tuple[int, State], list[tuple[Cost, Any, Cost, tuple[Any, ...], State]]] = {}
+        order = _Memo()
+        order.of = value_order
 
         def ranked(lvl: int, state: State) -> list[tuple[Cost, Any, Cost, tuple[Any, ...], State]]:
             """(local + cost to go, order key, local, combo, next state), cheapest first."""
@@ -402,11 +405,10 @@ class StateGraph:
                 after, entries = to_go[lvl + 1], []
                 costs = local[lvl](state)
                 for ns, combos in self.steps[lvl].edges[state].items():
-                    for combo in combos:
-                        self.deadline.tick()
-                        c = costs(combo)
-                        entries.append((_add(c, after[ns]), value_order(combo), c, combo, ns))
-                entries.sort(key=lambda e: (e[0], e[1]))
+                    self.deadline.tick()
+                    rest = after[ns]
+                    entries += [(_add(c, rest), order[combo], c, combo, ns) for combo in combos for c in (costs(combo),)]
+                entries.sort(key=lambda e: (e[0], e[1]))  # distinct combos: the order keys differ
                 found = successors[(lvl, state)] = entries
             return found
 
