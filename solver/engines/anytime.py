@@ -21,7 +21,7 @@ from .bounds import bounds
 from .compiled import CompiledRule
 from .deadline import Deadline
 from .exact import MAX_STATES, Cost, CostFn, StateGraph
-from .problem import Node, Problem, Var
+from .problem import Node, Problem, Var, alike
 
 #: Values kept per variable in the first narrowed problem, and the beams tried on each.
 FIRST_VALUES = 1
@@ -100,14 +100,13 @@ def lower_bound(problem: Problem, cost: CostFn, deadline: Deadline) -> Cost | No
         return None
     total: Cost = tuple(0 for _ in problem.objective)
     domains = [var.values for var in problem.vars]
-    alike: dict[Any, Cost | None] = {}  # layers written alike, on as many channels, cost alike
+    done: dict[Any, Cost | None] = {}  # layers alike cost alike
     for node in problem.nodes:
-        key = (node.layer.model_dump_json(exclude={"name", "input", "inputs", "to"}),
-               tuple(problem.channels[t] for t in node.inputs))
-        if key in alike:
-            best = alike[key]
+        key = alike(problem, node)
+        if key in done:
+            best = done[key]
         else:
-            best = alike[key] = _cheapest(problem, node, cost, domains, deadline)
+            best = done[key] = _cheapest(problem, node, cost, domains, deadline)
         if best is None:
             return None
         total = tuple(a + b for a, b in zip(total, best, strict=True))

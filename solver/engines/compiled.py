@@ -12,6 +12,7 @@ from typing import Any
 from ..contract import per_axis, resize_settings
 from ..rules import (
     KINDS,
+    AxisFn,
     Rejected,
     axis_rule,
     broadcast,
@@ -34,12 +35,20 @@ def _refused(i: int) -> int:
 
 
 @functools.lru_cache(maxsize=1 << 15)
-def _bound(kind: str, ndim: int, settings: tuple[tuple[str, Any], ...]) -> Callable[[int], int]:
-    """One axis' size rule with its settings bound, NO_SIZE where refused.  Kept across
-    solves: a design tool asks about the same settings again and again."""
+def _rule(kind: str, ndim: int, settings: tuple[tuple[str, Any], ...]) -> AxisFn | None:
+    """One axis' rule with its settings bound (None: refused whatever the input).  Kept
+    across solves: a design tool asks about the same settings again and again."""
     try:
-        rule = axis_rule(kind, ndim=ndim, **dict(settings))
+        return axis_rule(kind, ndim=ndim, **dict(settings))
     except Rejected:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _bound(kind: str, ndim: int, settings: tuple[tuple[str, Any], ...]) -> Callable[[int], int]:
+    """One axis' size rule with its settings bound, NO_SIZE where refused."""
+    rule = _rule(kind, ndim, settings)
+    if rule is None:
         return _refused
 
     def size(i: int) -> int:
@@ -91,6 +100,7 @@ class CompiledRule:
         self.classes = [(tuple(n for n, _ in fields), tuple(v for _, v in fields), dict(fx))
                         for fields, fx in classes]
         self.rules: dict[tuple[Any, ...], Callable[[int], int]] = {}
+        self.axis_rules: dict[tuple[Any, ...], AxisFn | None] = {}  # see sides
 
     def allows(self, values: dict[int, Any]) -> bool:
         """The rule that spans axes (see rules.layer_rule), on every variable's value."""
@@ -167,8 +177,17 @@ class CompiledRule:
 
     def sides(self, a: int, i: int, values: dict[int, Any]) -> tuple[int, int]:
         """The (begin, end) padding axis a applies to an input of size i (see axis_layer)."""
-        names, ids, fixed = self.classes[self.cls_of[a]]
-        _, pads = axis_rule(self.kind, ndim=self.ndim, **dict(zip(names, [values[v] for v in ids])), **fixed)(i)
+        cls = self.cls_of[a]
+        names, ids, fixed = self.classes[cls]
+        combo = tuple([values[v] for v in ids])
+        rule = self.axis_rules.get((cls, combo))
+        if rule is None:
+            settings = (*zip(names, combo), *fixed.items())
+            rule = self.axis_rules[cls, combo] = _rule(self.kind, self.ndim, settings)
+            if rule is None:  # settings no input fits: raise the rules' own refusal
+                axis_rule(self.kind, ndim=self.ndim, **dict(settings))
+        assert rule is not None
+        _, pads = rule(i)
         return pads or (0, 0)
 
     def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:

@@ -321,6 +321,13 @@ class _Builder:
         return [] if obj is None else list(obj) if isinstance(obj, list) else [obj]
 
 
+def alike(problem: Problem, node: Node) -> tuple[str, tuple[int | None, ...]]:
+    """What makes layers cost alike: written alike (but for their names and wiring), on
+    as many channels."""
+    return (node.layer.model_dump_json(exclude={"name", "input", "inputs", "to"}),
+            tuple(problem.channels[t] for t in node.inputs))
+
+
 def build_problem(document: SolveRequest | dict[str, Any]) -> Problem:
     """Check a solve document and normalize it into a Problem."""
     doc: SolveRequest = parse(SolveRequest, document)

@@ -17,7 +17,7 @@ from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_
 from ..engines.deadline import Deadline, Timeout, collector_paused
 from ..engines.exact import Cost, StateGraph, TooLarge, seconds, value_order
 from ..engines.intervals import Intervals
-from ..engines.problem import Node, Problem, build_problem, solution_layers
+from ..engines.problem import Node, Problem, alike, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
 from .explain import explain
 
@@ -113,9 +113,12 @@ def make_cost(problem: Problem, fns: list[CompiledRule | None]):  # type: ignore
     memo: dict[Any, Cost] = {}
 
     var_ids = [n.var_ids for n in problem.nodes]
+    # Layers written alike, on as many channels, cost alike: a stack of identical blocks
+    # is costed once per input size.
+    keys = [alike(problem, n) for n in problem.nodes]
 
     def cost(node: Node, vals: dict[int, Any], ins: Any, state: Any) -> Cost:
-        key = (node.index, tuple([vals[v] for v in var_ids[node.index]]), ins if by_size else None,
+        key = (keys[node.index], tuple([vals[v] for v in var_ids[node.index]]), ins if by_size else None,
                state[2] if by_jump else None)
         c = memo.get(key)
         if c is None:
