@@ -15,7 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import solver
-from solver.engines.problem import SEARCHABLE
+from solver.engines.bounds import bounds
+from solver.engines.compiled import compile_rules
+from solver.engines.deadline import Deadline
+from solver.engines.exact import StateGraph, value_order
+from solver.engines.problem import SEARCHABLE, build_problem, solution_layers
+from solver.services.solve import make_cost, sum_cost
 
 
 def solved_as_brute_force(doc: dict[str, Any]) -> solver.SolveResponse:
@@ -187,3 +192,33 @@ def test_sizes_that_recur_are_found() -> None:
     result = solver.solve(doc)
     assert (result.status, result.count) == ("complete", 1)
     assert result.solutions[0].layers[0]["kernel_size"] == [4] and result.solutions[0].sizes == [[[7], [3]]]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.sampled_from(["pytorch", "tensorflow", "onnx"]).flatmap(problems),
+       st.sampled_from([[], ["least_padding"], ["smallest_kernels"], ["largest_receptive_field"],
+                        ["fewest_macs"], ["least_padding", "smallest_kernels"]]),
+       st.integers(1, 4))
+def test_the_exact_ranking_lists_every_solution_by_cost_then_values(doc: dict[str, Any], goal: list[str],
+                                                                      k: int) -> None:
+    """Asked for more than there are, the ranking lists every solution of brute force
+    once, by cost, equal costs in the order of their values; the best k are its first k."""
+    doc = {**doc, "objective": goal, "in_channels": 4}
+    for layer in doc["layers"]:
+        if layer["type"].startswith("conv"):
+            layer["out_channels"] = 4
+    problem = build_problem(doc)
+    fns = compile_rules(problem)
+    cost = make_cost(problem, fns)
+    graph = StateGraph(problem, fns, bounds(problem, fns, Deadline(60)), Deadline(60),
+                       track_jump="largest_receptive_field" in goal)
+    ranked = graph.best(graph.count + 1, cost, by_size=cost.by_size)
+    ndim = len(doc["input_size"])
+    assert {canonical(solution_layers(problem, v), ndim, doc["convention"]) for _, v in ranked} == brute_force(doc)
+    assert len(ranked) == graph.count
+    keys = [(c, value_order(tuple(v[i] for i in sorted(v)))) for c, v in ranked]
+    assert keys == sorted(keys)
+    for c, values in ranked:
+        assert c == sum_cost(problem, fns, cost, values)
+    assert graph.best(k, cost, by_size=cost.by_size) == ranked[:k]
