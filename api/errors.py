@@ -1,7 +1,7 @@
 """The error answers every route can give, described once for the OpenAPI schema.
 
 Every error body has FastAPI's validation-error shape, {"detail": [{type, loc, msg, ...}]},
-whoever answers: the body limits (413, 422), validation and convsolve's own errors (422),
+whoever answers: the body limits (413, 422), its content type (415), validation and convsolve's own errors (422),
 the pool (503).
 """
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from solver.contract.values import Described
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Described):
     """One thing wrong.  convsolve's refusals add fields: layer, name, axis, rule, suggestions."""
 
     model_config = ConfigDict(extra="allow")
@@ -25,7 +27,7 @@ class ErrorDetail(BaseModel):
     msg: str
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Described):
     detail: list[ErrorDetail]
 
 
@@ -35,10 +37,14 @@ def invalid(description: str) -> dict[int | str, dict[str, Any]]:
                                                          "server's limit (CONVSOLVE_MAX_JSON_DEPTH, 32 by default)"}}
 
 
-#: Every route that reads a body (api/limits.py).
-TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {
-    "model": ErrorResponse,
-    "description": "The body is larger than the server's limit (CONVSOLVE_MAX_BODY_BYTES, 256 KiB by default)"}}
+#: Every route that reads a body (api/limits.py, api/bodies.py).
+BODY: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse,
+          "description": "The body is larger than the server's limit (CONVSOLVE_MAX_BODY_BYTES, 256 KiB by default)"},
+    415: {"model": ErrorResponse,
+          "description": "The body is sent with no content type, or one other than application/json and "
+                         "application/yaml"},
+}
 
 #: Every route that runs in the pool (api/pool.py).
 BUSY: dict[int | str, dict[str, Any]] = {503: {

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 import solver
 
+from .bodies import Documents
 from .lifecycle import lifespan
 from .limits import BodyLimit
 from .observe import Observe
@@ -29,6 +30,22 @@ app = FastAPI(
     docs_url=None,  # /docs and /redoc come from api/routes/docs.py, with local assets
     redoc_url=None,
 )
+
+
+def _openapi() -> dict[str, Any]:
+    """FastAPI's OpenAPI document, saying that every body may be YAML too (api/bodies.py)."""
+    if app.openapi_schema is None:
+        document = FastAPI.openapi(app)
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in content:
+                    content["application/yaml"] = {"schema": content["application/json"]["schema"]}
+        app.openapi_schema = document
+    return app.openapi_schema
+
+
+app.openapi = _openapi  # type: ignore[method-assign]
 app.mount(docs.PREFIX, docs.assets, name="static")
 app.include_router(docs.router)
 app.include_router(health.router)
@@ -85,5 +102,6 @@ def _finite(x: Any, depth: int = 0) -> Any:
     return x
 
 
+app.add_middleware(Documents, settings=settings)  # YAML bodies read as JSON; other types refused
 app.add_middleware(BodyLimit, settings=settings)  # size and nesting depth, before parsing
 app.add_middleware(Observe)  # outermost: sees every answer, 413s included

@@ -3,17 +3,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel
 
 import solver
+from solver.contract.values import Described
 
 from .. import examples
-from ..errors import TOO_LARGE, invalid
+from ..errors import BODY, invalid
 
 router = APIRouter(prefix="/v1", tags=["export"])
 
 
-class ExportResponse(BaseModel):
+class ExportResponse(Described):
     language: str = "python"
     #: A runnable module: an nn.Module class `Net` (torch) or a function `build_net`
     #: returning a keras.Model (keras), wiring every layer, skip and sum.
@@ -21,7 +21,7 @@ class ExportResponse(BaseModel):
 
 
 @router.post("/export/torch", response_model=ExportResponse,
-             responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")})
+             responses={**BODY, **invalid("A layer PyTorch would reject, or a malformed document")})
 async def export_torch(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.EXPORT_TORCH)],
                        ) -> ExportResponse:
     """A forward document (for example a solution's layers) as PyTorch code; in the
@@ -30,7 +30,7 @@ async def export_torch(request: Annotated[solver.ForwardRequest, Body(openapi_ex
 
 
 @router.post("/export/keras", response_model=ExportResponse,
-             responses={**TOO_LARGE, **invalid("Not the tensorflow convention, a layer TensorFlow would "
+             responses={**BODY, **invalid("Not the tensorflow convention, a layer TensorFlow would "
                                                "reject, or a malformed document")})
 async def export_keras(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.EXPORT_KERAS)],
                        ) -> ExportResponse:

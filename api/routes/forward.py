@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body
 import solver
 
 from .. import examples
-from ..errors import TOO_LARGE, invalid
+from ..errors import BODY, invalid
 
 router = APIRouter(prefix="/v1", tags=["forward"])
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["forward"])
 @router.post(
     "/forward",
     response_model=solver.ForwardResponse,
-    responses={**TOO_LARGE, **invalid("A layer PyTorch would reject, or a malformed document")},
+    responses={**BODY, **invalid("A layer PyTorch would reject, or a malformed document")},
 )
 async def forward(request: Annotated[solver.ForwardRequest, Body(openapi_examples=examples.FORWARD)],
                   ) -> solver.ForwardResponse:

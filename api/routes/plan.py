@@ -7,13 +7,13 @@ from fastapi import APIRouter, Body, Request
 import solver
 
 from .. import examples
-from ..errors import BUSY, TOO_LARGE, invalid
+from ..errors import BODY, BUSY, invalid
 from ..pool import pool
 from ..settings import settings
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
-ERRORS = {**TOO_LARGE, **invalid("A malformed plan, or domains past the limits"), **BUSY}
+ERRORS = {**BODY, **invalid("A malformed plan, or domains past the limits"), **BUSY}
 
 
 @router.post("/unet", response_model=solver.PlanResponse, responses=ERRORS)

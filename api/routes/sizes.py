@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Request
 import solver
 
 from .. import examples
-from ..errors import BUSY, TOO_LARGE, invalid
+from ..errors import BODY, BUSY, invalid
 from ..pool import pool
 from ..settings import settings
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["input sizes"])
 
 
 @router.post("/input-sizes", response_model=solver.InputSizesResponse,
-             responses={**TOO_LARGE, **invalid("A malformed design, or a range past the limit"), **BUSY})
+             responses={**BODY, **invalid("A malformed design, or a range past the limit"), **BUSY})
 async def input_sizes(body: Annotated[solver.InputSizesRequest, Body(openapi_examples=examples.INPUT_SIZES)],
                       request: Request) -> solver.InputSizesResponse:
     """Which input sizes in a range a design accepts (and round-trips, if asked), said

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 import solver
 
 from .. import examples
-from ..errors import BUSY, TOO_LARGE, invalid
+from ..errors import BODY, BUSY, invalid
 from ..observe import SOLVES
 from ..pool import pool
 from ..settings import settings
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["solve"])
 @router.post(
     "/solve",
     response_model=solver.SolveResponse,
-    responses={**TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
+    responses={**BODY, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
 async def solve(body: Annotated[solver.SolveRequest, Body(openapi_examples=examples.SOLVE)], request: Request,
                 response: Response) -> solver.SolveResponse:
@@ -41,7 +41,7 @@ async def solve(body: Annotated[solver.SolveRequest, Body(openapi_examples=examp
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}},
                      "description": "A line with the answer but its solutions, then one line per solution"},
-               **TOO_LARGE, **invalid("A malformed document, or domains past the limits"), **BUSY},
+               **BODY, **invalid("A malformed document, or domains past the limits"), **BUSY},
 )
 async def solve_stream(body: Annotated[solver.SolveRequest, Body(openapi_examples=examples.SOLVE)],
                        request: Request) -> StreamingResponse:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, LayerType, convention_defaults
 from .values import (
     MAX_LAYERS,
     Convention,
+    Described,
     InputChannels,
     InputSize,
     StrictModel,
@@ -51,7 +52,7 @@ class ForwardRequest(StrictModel):
     )
 
 
-class LayerReport(BaseModel):
+class LayerReport(Described):
     """What one layer does to the tensor."""
 
     index: int
@@ -73,7 +74,10 @@ class LayerReport(BaseModel):
     jump: list[int | float] | None
 
 
-class ForwardResponse(BaseModel):
+class ForwardResponse(Described):
+    """What a forward document's layers do: the sizes, channels and counts of the whole, and a
+    report per layer."""
+
     input_size: list[int]
     output_size: list[int]
     in_channels: int | None

@@ -20,6 +20,12 @@ from .values import (
 
 #: The layer kinds, as the rules' catalogue names them.
 LayerType = unique(StrEnum("LayerType", {name.upper(): name for name in KINDS}))
+LayerType.__doc__ = """A layer's kind.  conv: a convolution (torch Conv1d/2d/3d, Keras Conv1D/2D/3D, ONNX
+Conv); conv_transpose: a transposed convolution; max_pool and avg_pool: max and average
+pooling; upsample: a resize by a scale factor or to a size; adaptive_avg_pool and
+adaptive_max_pool: pooling to a given output size; identity: sizes and channels pass
+through (an activation, a norm, a dropout); concat: tensors joined along the channels;
+add: an element-wise sum; crop: a centre crop to another tensor's size."""
 
 
 class _LayerBase(StrictModel):

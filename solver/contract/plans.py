@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import ConfigDict, Field, Strict, model_validator
 
 from ..rules import DEFAULT_CONVENTION
 from .solve import Explanation, Objective, Status
 from .values import (
     MAX_CHANNELS,
     Convention,
+    Described,
     InputSize,
     Param,
     Range,
@@ -103,14 +104,16 @@ class ASPPPlan(StrictModel):
     ]})
 
 
-class Level(BaseModel):
+class Level(Described):
+    """The sizes at one level of a U-Net."""
+
     level: int
     #: Output size of the level's encoder side, and of its decoder side.
     encoder: list[int]
     decoder: list[int] | None
 
 
-class Design(BaseModel):
+class Design(Described):
     """One solution, as a forward document's layers, with what a designer looks at."""
 
     layers: list[dict[str, Any]]
@@ -121,7 +124,9 @@ class Design(BaseModel):
     score: list[int | float] | None = None
 
 
-class PlanResponse(BaseModel):
+class PlanResponse(Described):
+    """A planner's designs, ranked and counted, with the solve document it built."""
+
     status: Status
     count: int | None
     designs: list[Design]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, convention_defaults
@@ -12,6 +12,7 @@ from .solve import Status
 from .values import (
     MAX_LAYERS,
     Convention,
+    Described,
     InputChannels,
     InputSize,
     Range,
@@ -52,7 +53,9 @@ class InputSizesRequest(StrictModel):
     )
 
 
-class Nearest(BaseModel):
+class Nearest(Described):
+    """The valid sizes around the one asked for, on one axis."""
+
     requested: int
     #: The largest valid size not above the request, and how much to crop to reach it.
     below: int | None
@@ -62,7 +65,9 @@ class Nearest(BaseModel):
     pad: int | None
 
 
-class AxisSizes(BaseModel):
+class AxisSizes(Described):
+    """The valid input sizes of one axis, within the range."""
+
     axis: int
     count: int
     #: The valid sizes said compactly: "multiples of 16 from 64", "every size from 3", ...
@@ -71,7 +76,9 @@ class AxisSizes(BaseModel):
     nearest: Nearest | None = None
 
 
-class InputSizesResponse(BaseModel):
+class InputSizesResponse(Described):
+    """Which input sizes the design accepts, per axis."""
+
     #: "complete", or "timeout" (then axes is empty and message says why).
     status: Status = Status.COMPLETE
     axes: list[AxisSizes]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from enum import StrEnum, unique
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import ConfigDict, Field, Strict, model_validator
 
 from ..rules import DEFAULT_CONVENTION
 from .layers import Layer, convention_defaults
 from .values import (
     MAX_LAYERS,
     Convention,
+    Described,
     InputChannels,
     InputSize,
     Int,
@@ -35,7 +36,15 @@ Target = (
 
 @unique
 class Goal(StrEnum):
-    """What "best" means; a list of goals is lexicographic (the first one decides)."""
+    """What "best" means; a list of goals is lexicographic (the first one decides, the next
+    breaks its ties).  Each goal is a cost per layer, summed over the layers and axes:
+    fewest_params: the fewest learned parameters (needs in_channels and out_channels);
+    fewest_macs: the fewest multiply-accumulates for one sample of the first input size
+    (needs channels too); least_padding: the fewest padding pixels, as forward reports
+    them (what a transposed conv cuts counts too); smallest_kernels: the smallest kernel
+    sizes; smallest_dilation: the smallest dilations; largest_receptive_field: the
+    largest receptive field of the output (for chains of conv, conv_transpose and pool
+    layers)."""
 
     FEWEST_PARAMS = "fewest_params"
     FEWEST_MACS = "fewest_macs"
@@ -127,13 +136,22 @@ class SolveRequest(StrictModel):
 
 @unique
 class Status(StrEnum):
+    """How complete an answer is.  complete: every solution is listed (input sizes: the
+    range was swept); limit: there are more than `limit`, the best are listed and
+    next_cursor gives the next page (or the anytime search's best, proved the best but
+    not counted); infeasible: there is no solution, and the explanation says why and
+    what would give one; timeout: the time limit (or a cancelled request) cut the work
+    short, and what is listed is the best found, neither proved the best nor counted."""
+
     COMPLETE = "complete"
     LIMIT = "limit"
     TIMEOUT = "timeout"
     INFEASIBLE = "infeasible"
 
 
-class Solution(BaseModel):
+class Solution(Described):
+    """One setting of every searched parameter that meets every target."""
+
     #: Every parameter explicit, one int per axis: a valid forward document's layers.
     layers: list[dict[str, Any]]
     #: Output size of every layer, for each input size (one list per input size).
@@ -143,7 +161,7 @@ class Solution(BaseModel):
     score: list[int | float] | None = None
 
 
-class Conflict(BaseModel):
+class Conflict(Described):
     """One constraint among those that cannot hold together."""
 
     #: Index of the layer in the document; null for a target or the input.
@@ -156,7 +174,7 @@ class Conflict(BaseModel):
     message: str
 
 
-class Repair(BaseModel):
+class Repair(Described):
     """A change to the document that makes it solvable (checked by solving it)."""
 
     message: str
@@ -164,7 +182,9 @@ class Repair(BaseModel):
     document: dict[str, Any]
 
 
-class Explanation(BaseModel):
+class Explanation(Described):
+    """Why a solve document has no solution, and what would give it one."""
+
     message: str
     conflicts: list[Conflict]
     repairs: list[Repair]
@@ -172,7 +192,9 @@ class Explanation(BaseModel):
     note: str | None = None
 
 
-class SolveResponse(BaseModel):
+class SolveResponse(Described):
+    """The solutions of a solve document, ranked and counted, or why there are none."""
+
     status: Status
     #: Exact number of solutions in the domains; null when it could not be counted.
     count: int | None

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, Strict, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from ..rules import ANY_PADDING_MODE, CONVENTIONS
 
@@ -31,7 +33,23 @@ InputChannels = Annotated[int, Strict(), Field(ge=1, le=MAX_CHANNELS)]
 PaddingMode = Literal[ANY_PADDING_MODE]
 
 
-class StrictModel(BaseModel):
+class Described(BaseModel):
+    """The base of every model of the contract: its JSON Schema (model_json_schema(),
+    `convsolve schema`, /openapi.json) describes each field from the glossary."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler,
+                                     ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        from .glossary import describe  # the glossary quotes this module's bounds
+
+        describe(handler.resolve_ref_schema(schema), cls)
+        return schema
+
+
+class StrictModel(Described):
+    """A document, or a part of one: a field it does not know is an error."""
+
     model_config = ConfigDict(extra="forbid")
 
 
