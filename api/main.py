@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -63,13 +64,25 @@ async def _convsolve_error(_: Request, exc: solver.ConvsolveError) -> JSONRespon
     # Same shape as FastAPI's own validation errors: {"detail": [{type, loc, msg, ...}]}.
     # A refusal's suggestions are a search, run when first read: not on the event loop.
     body = await run_in_threadpool(exc.to_dict)
-    body["loc"] = ["body", *body["loc"]]
-    return JSONResponse(status_code=422, content={"detail": [body]})
+    details = [body, *(more.to_dict() for more in getattr(exc, "more", []))]
+    for detail in details:
+        detail["loc"] = ["body", *detail["loc"]]
+    return JSONResponse(status_code=422, content={"detail": details})
 
 
 @app.exception_handler(RequestValidationError)
-async def _invalid_document(_: Request, exc: RequestValidationError) -> JSONResponse:
-    # FastAPI's own body echoes the input, which may hold NaN or Infinity: JSON has neither.
+async def _invalid_document(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # A document's errors in the library's and the CLI's words (every one, the one that
+    # says best what is wrong first, paths as the user wrote them); FastAPI's own for the
+    # rest.  FastAPI's body echoes the input, which may hold NaN or Infinity: JSON has neither.
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = field.field_info.annotation if field is not None else None
+    if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(exc.body, dict):
+        details = solver.contract.validation_errors(model, exc.body)
+        if details:
+            for detail in details:
+                detail["loc"] = ["body", *detail["loc"]]
+            return JSONResponse(status_code=422, content={"detail": _finite(details)})
     return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
 
 

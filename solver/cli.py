@@ -126,7 +126,8 @@ def read_document(path: str) -> Any:
 
 
 def _fail(exc: ConvsolveError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+    for each in getattr(exc, "errors", [exc]):  # a document's every validation error
+        err.print(f"[bold red]error:[/] {escape(each.message)}", highlight=False)
     for layer in getattr(exc, "suggestions", [])[:3]:
         fields = [f for f in SHORT if f in layer and not is_default(f, layer[f])]
         err.print(f"  nearest valid: {short_settings(layer, fields)}", highlight=False, markup=False)

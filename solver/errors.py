@@ -47,6 +47,19 @@ class DocumentError(ConvsolveError):
 
     kind = "document_error"
 
+    def __init__(self, message: str, *, loc: tuple[str | int, ...] = (), cause: str | None = None) -> None:
+        super().__init__(message, loc=loc)
+        #: The other errors found in the same document (validation reports them all), each
+        #: with its own message and loc; this one says best what is wrong.
+        self.more: list[DocumentError] = []
+        #: pydantic's error type ("missing", "int_type", ...) when validation found it.
+        self.cause = cause
+
+    @property
+    def errors(self) -> list[DocumentError]:
+        """Every error found: this one, then the others."""
+        return [self, *self.more]
+
 
 class LimitExceeded(ConvsolveError):
     """The request is larger than the configured limits allow."""

@@ -26,6 +26,7 @@ from .parse import (
     parse,
     per_axis,
     resize_settings,
+    validation_errors,
 )
 from .plans import (
     ASPPPlan,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -67,10 +67,22 @@ def _user_path(loc: tuple[Any, ...], document: Any, missing: bool) -> tuple[tupl
     return tuple(path), branch
 
 
+def validation_errors(model: type[BaseModel], document: Any) -> list[dict[str, Any]]:
+    """The document's validation errors as `parse` states them, in pydantic's shape
+    ({type, loc, msg}, type being pydantic's): for a front door that validates on its own
+    (FastAPI) to answer in the same words.  Empty when the document is valid."""
+    try:
+        parse(model, document)
+    except DocumentError as exc:
+        return [{"type": e.cause or e.kind, "loc": list(e.loc), "msg": e.message} for e in exc.errors]
+    return []
+
+
 def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> DocumentError:
-    """The one error that says what is wrong, in the user's terms: a validator's reason
-    first (min above max), then a misspelt field with the closest valid name, then a
-    missing field; errors about union branches the value was never meant for, last."""
+    """Every error, in the user's terms, one per field: the first says best what is
+    wrong (a validator's reason such as min above max, then a misspelt field with the
+    closest valid name, then a missing field; errors about union branches the value was
+    never meant for, last), the others follow in `more`, in the document's order."""
     errors = [(e, *_user_path(tuple(e["loc"]), document, e["type"] == "missing")) for e in exc.errors()]
     rank = {"value_error": 0, "extra_forbidden": 1, "missing": 2}
 
@@ -78,24 +90,57 @@ def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> Docu
         error, _, branch = item
         return rank.get(error["type"], 3) if error["type"] == "value_error" or not branch else 4
 
-    error, path, _ = min(errors, key=order)
+    best: dict[tuple[str | int, ...], tuple[Any, tuple[str | int, ...], bool]] = {}
+    for item in errors:  # per field, the error that says most
+        if item[1] not in best or order(item) < order(best[item[1]]):
+            best[item[1]] = item
+
+    def said_better(item: tuple[Any, tuple[str | int, ...], bool]) -> bool:
+        """An error about a union's branch the value was never meant for, when another
+        error says more: deeper in the value, or about the value itself or its parts."""
+        path = item[1]
+        return order(item) == 4 and any(
+            p != path and (p[:len(path)] == path or path[:len(p)] == p and order(other) < 4)
+            for p, other in best.items())
+
+    kept = [item for item in best.values() if not said_better(item)]  # in the document's order
+    head = min(kept, key=order)
+    found = [_one(model, *item[:2], errors, document) for item in [head, *(i for i in kept if i is not head)]]
+    # A field the user misspelt is also missing under its real name: said once.
+    meant = {(f.loc[:-1], f.meant) for f in found if f.meant}
+    found = [f for f in found if not (f.kind == "missing" and (f.loc[:-1], str(f.loc[-1])) in meant)]
+    first, *rest = [DocumentError(f.message, loc=f.loc, cause=f.kind) for f in found]
+    first.more = rest
+    return first
+
+
+class _Found(NamedTuple):
+    message: str
+    loc: tuple[str | int, ...]
+    kind: str  # pydantic's error type
+    meant: str | None = None  # a missing field this unknown one stands for
+
+
+def _one(model: type[BaseModel], error: Any, path: tuple[str | int, ...],
+         errors: list[tuple[Any, tuple[str | int, ...], bool]], document: Any) -> _Found:
+    """One pydantic error as ours, with its path as the user wrote it."""
     where = ".".join(map(str, path)) or "document"
     if error["type"] != "extra_forbidden":
         message = error["msg"].removeprefix("Value error, ")
-        if path == ("input_size",) and isinstance(document, dict) and isinstance(document["input_size"], list) \
+        if path == ("input_size",) and isinstance(document, dict) and isinstance(document.get("input_size"), list) \
                 and len(document["input_size"]) > 3:
             message += ("; input_size is the spatial size only (1 to 3 axes): leave out the batch and "
                         "channel dimensions (in_channels gives the channels)")
-        return DocumentError(f"{where}: {message}", loc=path)
+        return _Found(f"{where}: {message}", path, error["type"])
     mine = getattr(model, "command", None)
     if len(path) == 1 and mine is not None:  # a field of another kind of document?
         for other in _documents():
             command = getattr(other, "command", mine)
             if command != mine and path[0] in other.model_fields:
                 a = "an" if command[0] in "aeiou" else "a"
-                return DocumentError(f"{where}: this looks like {a} {command} document (it has {path[0]}), "
-                                     f"not a {mine} document: use `convsolve {command}` "
-                                     f"or solver.{command.replace('-', '_')}", loc=path)
+                return _Found(f"{where}: this looks like {a} {command} document (it has {path[0]}), "
+                              f"not a {mine} document: use `convsolve {command}` "
+                              f"or solver.{command.replace('-', '_')}", path, error["type"])
     name, parent = str(path[-1]), path[:-1]
     missing = [str(p[-1]) for e, p, branch in errors if e["type"] == "missing" and not branch and p[:-1] == parent]
     close = difflib.get_close_matches(name, missing or _field_names(), n=1, cutoff=0.6)
@@ -104,7 +149,8 @@ def _reason(model: type[BaseModel], exc: ValidationError, document: Any) -> Docu
         layer = document["layers"][parent[1]]
         owner = f"layer {parent[1]} ({layer.get('type')})" if isinstance(layer, dict) else owner
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return DocumentError(f"{where}: unknown field '{name}' in {owner}{hint}", loc=path)
+    return _Found(f"{where}: unknown field '{name}' in {owner}{hint}", path, error["type"],
+                  close[0] if close and close[0] in missing else None)
 
 
 @functools.cache

@@ -90,13 +90,14 @@ def test_time_limit_is_honoured(client: TestClient, monkeypatch: pytest.MonkeyPa
            "time_limit_s": 0.05,
            "layers": [{"type": "conv", **free}] * 8
            + [{"type": "conv_transpose", **free, "output_padding": {"min": 0, "max": 1}}] * 8}
+    # Not counted in time; the anytime search may prove its best (all kernels 1) in time: limit.
     start = time.monotonic()
     body = client.post("/v1/solve", json=doc).json()
-    assert body["status"] == "timeout" and body["count"] is None
+    assert body["count"] is None and body["status"] in ("timeout", "limit")
     assert time.monotonic() - start < 2
     monkeypatch.setattr(settings, "max_solve_seconds", 0.05)  # the server's cap wins
     body = client.post("/v1/solve", json={**doc, "time_limit_s": 60}).json()
-    assert body["status"] == "timeout"
+    assert body["count"] is None and body["status"] in ("timeout", "limit")
 
 
 def test_malformed_solve_documents_answer_422(client: TestClient) -> None:
