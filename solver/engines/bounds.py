@@ -41,18 +41,20 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
 
     def highest(fn: CompiledRule, a: int, i: int) -> int:
         key = (signatures[id(fn), a], i)
-        if key not in memo:
+        top = memo.get(key)  # (read once: another thread may empty the memo meanwhile)
+        if top is None:
             top = NO_SIZE  # no combo at all (a tie left an empty domain): nothing is reachable
             for combo in fn.combos(a, domains):
                 deadline.tick()
                 top = max(top, fn.envelope(fn.cls_of[a], combo)(i))
             memo[key] = top
-        return memo[key]  # type: ignore[no-any-return]
+        return top  # type: ignore[no-any-return]
 
     def preimage(fn: CompiledRule, a: int, ivs: Intervals, target: Intervals) -> Intervals:
         cls = fn.cls_of[a]
         key = (signatures[id(fn), a], tuple(ivs), tuple(target))
-        if key not in memo:
+        kept = memo.get(key)
+        if kept is None:
             found: Intervals = []
             for n, combo in enumerate(fn.combos(a, domains), 1):
                 deadline.tick()
@@ -61,8 +63,8 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
                     found = merge(found)
                     if found == ivs:
                         break
-            memo[key] = merge(found)
-        return memo[key]  # type: ignore[no-any-return]
+            kept = memo[key] = tuple(merge(found))  # kept across solves: never changed
+        return list(kept)
 
     top: list[list[list[int]]] = [[list(c) for c in problem.cases]]
     for node in problem.nodes:
