@@ -176,6 +176,10 @@ FIELDS: dict[str, Entry] = {
     "ties": (f"Groups of layers that take the same values of some parameters (their domains intersected), such as "
              f"every conv of a U-Net sharing kernel_size and padding; up to {MAX_LAYERS}.",
              [[{"layers": ["e1", "e2"], "params": ["kernel_size", "padding"]}]]),
+    "EncoderDecoderPlan.objective": (
+        "What ranks the designs, as a solve document's objective; default (null): closest to DCGAN's layers, "
+        "{\"prefer\": {\"kernel_size\": 4, \"padding\": 1, \"output_padding\": 0}}, the strides following "
+        "from the sizes.", ["least_padding"]),
     "objective": ("What ranks the solutions: a goal (see Goal), {\"prefer\": {...}}, or a list of up to 8 compared "
                   "lexicographically, the first deciding; without one, solutions come in a fixed order.",
                   ["least_padding", ["least_padding", "smallest_kernels"]]),

@@ -7,6 +7,7 @@ for that architecture: the size at every level, warnings about degenerate layers
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..contract import (
     PlanResponse,
     Range,
     SolveResponse,
+    Status,
     UNetPlan,
     parse,
 )
@@ -106,9 +108,15 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
                            "ties": [{"layers": convs, "params": ["kernel_size", "padding"]}]}
     if plan.output_size is not None:
         doc["target_size"] = "input" if plan.output_size == "same" else plan.output_size
-    if plan.objective is not None:
-        doc["objective"] = dump["objective"]
+    doc["objective"] = DESIGNERS_CHOICE if plan.objective is None else dump["objective"]
     return doc
+
+
+#: The encoder-decoder planner's ranking when the plan names none: closest to DCGAN's
+#: layers (Radford et al. 2015: kernel 4, padding 1, no output_padding; the strides follow
+#: from the sizes, the smallest first), so that a kernel smaller than its stride (pixels
+#: never seen) comes late.
+DESIGNERS_CHOICE: dict[str, Any] = {"prefer": {"kernel_size": 4, "padding": 1, "output_padding": 0}}
 
 
 def _designs(doc: dict[str, Any], result: SolveResponse, levels: int = 0) -> list[Design]:
@@ -243,9 +251,15 @@ def encoder_decoder_document(plan: EncoderDecoderPlan) -> dict[str, Any]:
         doc |= {"input_size": latent, "layers": up, "target_size": plan.image_size}
     else:
         doc |= {"input_size": plan.image_size, "layers": down, "target_size": latent}
-    if plan.objective is not None:
-        doc["objective"] = dump["objective"]
+    doc["objective"] = DESIGNERS_CHOICE if plan.objective is None else dump["objective"]
     return doc
+
+
+#: The encoder-decoder planner's ranking when the plan names none: closest to DCGAN's
+#: layers (Radford et al. 2015: kernel 4, padding 1, no output_padding; the strides follow
+#: from the sizes, the smallest first), so that a kernel smaller than its stride (pixels
+#: never seen) comes late.
+DESIGNERS_CHOICE: dict[str, Any] = {"prefer": {"kernel_size": 4, "padding": 1, "output_padding": 0}}
 
 
 def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *, max_time_s: float | None = None,
@@ -259,4 +273,29 @@ def plan_encoder_decoder(plan: EncoderDecoderPlan | dict[str, Any], *, max_time_
     """
     plan = parse(EncoderDecoderPlan, plan)
     doc = encoder_decoder_document(plan)
-    return _response(doc, solve(doc, max_time_s=max_time_s, cancelled=cancelled))
+    started = time.monotonic()
+    result = solve(doc, max_time_s=max_time_s, cancelled=cancelled)
+    if result.status == Status.INFEASIBLE:
+        budget = plan.time_limit_s if max_time_s is None else min(plan.time_limit_s, max_time_s)
+        works = _depths_that_work(plan, started + budget / 2, cancelled)
+        if works:
+            result.message = (f"{result.message} No design of depth {plan.depth}; "
+                              f"depth {' or '.join(map(str, works))} works.")
+    return _response(doc, result)
+
+
+def _depths_that_work(plan: EncoderDecoderPlan, until: float, cancelled: Callable[[], bool] | None) -> list[int]:
+    """The depths nearest to an infeasible plan's that have designs (the same domains),
+    tried nearest first while time is left: none when none was found in time."""
+    for distance in range(1, 12):
+        works = []
+        for depth in (plan.depth - distance, plan.depth + distance):
+            left = until - time.monotonic()
+            if not 1 <= depth <= 12 or left <= 0:
+                continue
+            trial = encoder_decoder_document(plan.model_copy(update={"depth": depth, "limit": 0}))
+            if solve(trial, max_time_s=left, cancelled=cancelled).count:
+                works.append(depth)
+        if works or time.monotonic() >= until:
+            return works
+    return []
