@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,15 @@ def test_solve_table_is_the_real_output(example: str) -> None:
     assert result.output.splitlines()[1:len(shown) + 1] == shown
     assert re.sub(r"time: \S+ s", "", result.output.splitlines()[0]) == re.sub(
         r"time: \S+ s", "", block.splitlines()[0])
+
+
+@pytest.mark.parametrize("command", [line.removeprefix("$ convsolve ") for line in README.splitlines()
+                                     if line.startswith("$ convsolve ") and not line.startswith("$ convsolve solve ")])
+def test_every_other_cli_block_is_the_real_output(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner and input-sizes blocks too, line by line (trailing spaces aside)."""
+    block = README.split(f"$ convsolve {command}\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)  # the commands name examples/ as the README's reader would
+    result = CliRunner().invoke(app, shlex.split(command))
+    assert result.exit_code == 0, result.output
+    shown = [line.rstrip() for line in block.splitlines()]
+    assert [line.rstrip() for line in result.output.splitlines()] == shown
