@@ -108,15 +108,9 @@ def unet_document(plan: UNetPlan) -> dict[str, Any]:
                            "ties": [{"layers": convs, "params": ["kernel_size", "padding"]}]}
     if plan.output_size is not None:
         doc["target_size"] = "input" if plan.output_size == "same" else plan.output_size
-    doc["objective"] = DESIGNERS_CHOICE if plan.objective is None else dump["objective"]
+    if plan.objective is not None:
+        doc["objective"] = dump["objective"]
     return doc
-
-
-#: The encoder-decoder planner's ranking when the plan names none: closest to DCGAN's
-#: layers (Radford et al. 2015: kernel 4, padding 1, no output_padding; the strides follow
-#: from the sizes, the smallest first), so that a kernel smaller than its stride (pixels
-#: never seen) comes late.
-DESIGNERS_CHOICE: dict[str, Any] = {"prefer": {"kernel_size": 4, "padding": 1, "output_padding": 0}}
 
 
 def _designs(doc: dict[str, Any], result: SolveResponse, levels: int = 0) -> list[Design]:

@@ -10,6 +10,7 @@ import torch_ref
 
 import solver
 from solver.services.export import to_torch
+from solver.services.plan import DESIGNERS_CHOICE
 
 torch.set_num_threads(1)
 
@@ -208,3 +209,13 @@ def test_autoencoder_in_tensorflow_searches_padding_modes() -> None:
     for d in r.designs:
         assert solver.forward({"convention": "tensorflow", "input_size": [28, 28],
                                "layers": d.layers}).output_size == [28, 28]
+
+
+def test_only_the_encoder_decoder_planner_ranks_by_dcgan_by_default() -> None:
+    """The U-Net planner keeps its own order unless told; the encoder-decoder one ranks by
+    DCGAN's layers unless told otherwise, and a plan's objective wins."""
+    unet = solver.plan_unet({"input_size": [572, 572], "conv": "valid", "skip": "crop", "output_size": None})
+    assert "objective" not in unet.document
+    ae = {"kind": "autoencoder", "image_size": [28, 28], "latent_size": 7, "depth": 2, "limit": 1}
+    assert solver.plan_encoder_decoder(ae).document["objective"] == DESIGNERS_CHOICE
+    assert solver.plan_encoder_decoder({**ae, "objective": "least_padding"}).document["objective"] == "least_padding"
