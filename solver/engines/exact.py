@@ -184,24 +184,26 @@ class StateGraph:
             # Per axis, what names its outputs (but the input and the values set before):
             # layers with the same rule, domains and input share their outputs, so a
             # stack of identical blocks is worked out once.
+            def place(v: int) -> int:
+                """Where a variable's value is: in the combo (>= 0), or set before (< 0)."""
+                return new.index(v) if v in new else -1 - old.index(v)  # noqa: B023
+
             named = []
             if fn is not None:
                 for a in range(nd):
                     cls = fn.cls_of[a]
                     names, _, fixed = fn.classes[cls]
-                    pick = tuple(new.index(v) if v in new else -1 - old.index(v) for v in fn.vars_of(a))
-                    named.append(((cls, fn.kind, p.ndim, names, tuple(sorted(fixed.items())), pick, new_domains),
+                    pick = tuple(map(place, fn.vars_of(a)))
+                    named.append(((cls, pick, fn.kind, p.ndim, names, tuple(sorted(fixed.items())), new_domains),
                                   tuple(-1 - x for x in pick if x < 0)))
-                spans = fn.spanning and tuple(new.index(v) if v in new else -1 - old.index(v)
-                                              for group in fn.spanning for v in group)
+                spans = fn.spanning and tuple(place(v) for group in fn.spanning for v in group)
 
             def raw(key: Any) -> list[int]:
                 """Outputs of one axis for one input and every combo (NO_SIZE where refused)."""
                 outs = self._raw.get(key)
                 if outs is None:
                     assert fn is not None  # noqa: B023 - used within this iteration only
-                    static, oldvals, i = key
-                    cls, pick = static[0], static[5]
+                    (cls, pick, *_), oldvals, i = key
                     if pick == tuple(range(len(new))):  # noqa: B023 - the usual case: the combo itself
                         axis_combos = combos  # noqa: B023
                     else:
@@ -454,18 +456,19 @@ class StateGraph:
         by_state = by_size or self.track_jump or any(v in lin.vars for v in node.var_ids)
         known = _Memo()
 
-        def at(state: State) -> Callable[[tuple[Any, ...]], Cost]:
+        def costed(state: State) -> Callable[[tuple[Any, ...]], Cost]:
             vals = dict(zip(lin.vars, state[1], strict=True))
             sizes = dict(zip(lin.tensors, state[0], strict=True))
             ins = tuple(sizes[t] for t in node.inputs)
+            return lambda c: cost(node, {**vals, **dict(zip(new, c, strict=True))}, ins, state)
 
-            def of(c: tuple[Any, ...]) -> Cost:
-                return cost(node, {**vals, **dict(zip(new, c, strict=True))}, ins, state)
+        def at(state: State) -> Callable[[tuple[Any, ...]], Cost]:
             if by_state:
-                return of
+                return costed(state)
             # Each combo is costed once, from the first state it leaves (the cost may
-            # still evaluate the layer on that input, which it fits).
-            known.of = of
+            # still evaluate the layer on that input, which it fits); the state is read
+            # only then.
+            known.of = lambda c: costed(state)(c)
             return known.__getitem__  # a dict lookup once costed: no Python call
         return at
 
