@@ -16,7 +16,7 @@ import yaml
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .limits import nested_deeper, too_deep
+from .limits import nested_deeper, send_error, too_deep
 from .settings import Settings
 
 JSON_TYPES = ("application/json",)
@@ -89,7 +89,7 @@ class Documents:
                              "or application/yaml (curl: -H 'content-type: application/json')")
             body = yaml_to_json(await _read(receive), self.settings.max_json_depth)
         except HTTPException as exc:
-            await _answer(send, exc)
+            await send_error(send, exc)
             return
         headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -114,11 +114,4 @@ async def _read(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _answer(send: Send, exc: HTTPException) -> None:
-    body = json.dumps({"detail": exc.detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 

@@ -64,7 +64,7 @@ class BodyLimit:
         limit, depth = self.settings.max_body_bytes, self.settings.max_json_depth
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _send_413(send, limit)
+            await send_error(send, too_large(limit))
             return
         seen = 0
         chunks: list[bytes] = []
@@ -86,10 +86,11 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-async def _send_413(send: Send, limit: int) -> None:
+async def send_error(send: Send, exc: HTTPException) -> None:
+    """An error answer sent from a middleware, where FastAPI's handlers do not reach."""
     import json
 
-    body = json.dumps({"detail": too_large(limit).detail}).encode()
+    body = json.dumps({"detail": exc.detail}).encode()
     headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -402,7 +402,7 @@ def entry(cls: type, field: str) -> Entry | None:
 
 def describe(schema: dict[str, Any], cls: type) -> None:
     """Give each property of a model's JSON Schema its description and examples, unless
-    it has them; usable as a pydantic `json_schema_extra` callable."""
+    it has them (values.Described calls it as the schema is generated)."""
     for field, prop in schema.get("properties", {}).items():
         found = entry(cls, field)
         if found is None:
