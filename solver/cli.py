@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .contract import (
@@ -44,7 +45,28 @@ from .tables import (
     solutions_table,
 )
 
+
+class _Flags:
+    """Typer prints `<bool>` beside a flag (--help, --install-completion, --json); a flag takes no value."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Group(_Flags, TyperGroup):
+    pass
+
+
+class Command(_Flags, TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=Group,
     help="Find the conv, transposed-conv and pooling settings that make CNN sizes line up.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -55,7 +77,7 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' reads stdin.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.", metavar="")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
 ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
     "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
 ConventionOpt = Annotated[Literal[CONVENTIONS] | None, typer.Option(
@@ -102,7 +124,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, metavar="",
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """Find the conv, transposed-conv and pooling settings that make CNN sizes line up."""
@@ -134,7 +156,7 @@ def _fail(exc: ConvsolveError) -> typer.Exit:
     return typer.Exit(code=ExitCode.DOCUMENT)
 
 
-@app.command()
+@app.command(cls=Command)
 def forward(file: FileArg, as_json: JsonOpt = False) -> None:
     """Sizes, channels, parameters, MACs and receptive field of a stack of layers."""
     try:
@@ -162,7 +184,7 @@ def forward(file: FileArg, as_json: JsonOpt = False) -> None:
               f"{show_count(result.params)} parameters, {show_count(result.macs)} MACs", highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def solve(
     file: FileArg,
     as_json: JsonOpt = False,
@@ -172,8 +194,7 @@ def solve(
         "--export", help="Write the best solution as code to this file (see --to).")] = None,
     to: ToOpt = "torch",
     pick: Annotated[int, typer.Option(help="Which listed solution --export writes (1: the best).", min=1)] = 1,
-    sizes: Annotated[bool, typer.Option("--sizes", help="Show each layer's output size in the table.",
-                                        metavar="")] = False,
+    sizes: Annotated[bool, typer.Option("--sizes", help="Show each layer's output size in the table.")] = False,
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
@@ -235,7 +256,7 @@ class _nothing:
         return None
 
 
-@app.command()
+@app.command(cls=Command)
 def export(
     file: FileArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the code here.")] = None,
@@ -259,12 +280,12 @@ def export(
         err.print(f"wrote {output}", highlight=False)
 
 
-@app.command("input-sizes")
+@app.command("input-sizes", cls=Command)
 def input_sizes(
     file: Annotated[str, typer.Argument(help="A forward document (the design); its input_size is the size you have.")],
     low: Annotated[int, typer.Option("--min", help="Smallest size to try, every axis.")] = 1,
     high: Annotated[int, typer.Option("--max", help="Largest size to try, every axis.")] = 1024,
-    round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.", metavar="")] = False,
+    round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.")] = False,
     near: Annotated[str | None, typer.Option(help="The size you have: 500 (every axis), 500,375 or 500x375 "
                                              "(default: the document's input_size).")] = None,
     as_json: JsonOpt = False,
@@ -319,7 +340,7 @@ def _run_plan(planner: Callable[[dict[str, Any]], Any], file: str | None, flags:
     _exit_for(result)
 
 
-@app.command()
+@app.command(cls=Command)
 def unet(
     file: Annotated[str | None, typer.Argument(help="A U-Net plan (JSON/YAML); flags override it.")] = None,
     input_size: Annotated[str | None, typer.Option(help="e.g. 572,572 or 32,128,128")] = None,
@@ -348,7 +369,7 @@ def unet(
     _run_plan(plan_unet, file, flags, as_json, "unet", **forced)
 
 
-@app.command()
+@app.command(cls=Command)
 def aspp(
     file: Annotated[str | None, typer.Argument(help="An ASPP plan (JSON/YAML); flags override it.")] = None,
     bottleneck_size: Annotated[str | None, typer.Option(help="e.g. 33,33")] = None,
@@ -369,8 +390,8 @@ def aspp(
     _run_plan(plan_aspp, file, flags, as_json, "aspp")
 
 
-@app.command("encoder-decoder")
-@app.command("autoencoder", hidden=True, deprecated=True)  # the planner's first name
+@app.command("encoder-decoder", cls=Command)
+@app.command("autoencoder", cls=Command, hidden=True, deprecated=True)  # the planner's first name
 def encoder_decoder(
     file: Annotated[str | None, typer.Argument(help="A plan (JSON/YAML); flags override it.")] = None,
     kind: Annotated[str | None, typer.Option(help="autoencoder | generator | discriminator" + _default(EncoderDecoderPlan, "kind"))] = None,
@@ -388,7 +409,7 @@ def encoder_decoder(
     _run_plan(plan_encoder_decoder, file, flags, as_json, "encoder_decoder")
 
 
-@app.command()
+@app.command(cls=Command)
 def schema(
     kind: Annotated[DocumentKind, typer.Argument(help="The kind of document.")],
 ) -> None:
@@ -397,7 +418,7 @@ def schema(
     out.print_json(json.dumps(json_schema(kind)))
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

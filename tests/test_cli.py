@@ -233,10 +233,17 @@ def test_version_short_help_and_python_m() -> None:
     assert r2.stdout.strip() == f"convsolve {solver.__version__}"
 
 
+def app_commands() -> list[str]:
+    return [c.name or c.callback.__name__ for c in app.registered_commands if not c.hidden]
+
+
 def test_help_shows_flags_as_flags_and_the_documents_defaults() -> None:
     solve_help = runner.invoke(app, ["solve", "--help"], terminal_width=200).output
     json_line = next(line for line in solve_help.splitlines() if "--json" in line)
     assert "<bool>" not in json_line
+    # --help, --install-completion and every command's flags: no value shown for any flag
+    for command in [[], *([name] for name in app_commands())]:
+        assert "<bool>" not in runner.invoke(app, [*command, "--help"], terminal_width=200).output, command
     assert f"(default: {solver.SolveRequest.model_fields['time_limit_s'].default})" in solve_help
     unet_help = runner.invoke(app, ["unet", "--help"], terminal_width=200).output
     assert f"Levels down (and up). (default: {solver.UNetPlan.model_fields['depth'].default})" in unet_help

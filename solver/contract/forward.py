@@ -60,17 +60,12 @@ class LayerReport(Described):
     type: LayerType
     input_size: list[int]
     output_size: list[int]
-    #: Padding actually applied per axis, as [begin, end] (asymmetric for padding='same').
-    #: A transposed conv's is what it cuts from (i-1)*s + e before output_padding adds
-    #: rows at the end, as PyTorch's padding: [p, p] there; negative when the output is longer.
     padding: list[list[int]] | None
     in_channels: int | None
     out_channels: int | None
     params: int | None
     macs: int | None
-    #: Receptive field per axis, in input pixels, after this layer (null when not exact).
     receptive_field: list[int | float] | None
-    #: Distance in input pixels between neighbouring outputs (cumulative stride).
     jump: list[int | float] | None
 
 

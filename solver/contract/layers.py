@@ -29,9 +29,7 @@ add: an element-wise sum; crop: a centre crop to another tensor's size."""
 
 
 class _LayerBase(StrictModel):
-    #: Names the layer and its output tensor, for `input`, joins, ties and targets.
     name: TensorName | None = None
-    #: The tensor this layer reads: "input" or a layer's name; default: the layer before.
     input: TensorName | None = None
 
 
@@ -50,7 +48,6 @@ class Conv(_Weighted):
 
     type: Literal["conv"]
     padding: PaddingParam = 0
-    #: onnx only: the end padding, when it differs from `padding` (then the beginning's).
     padding_end: Param | None = None
 
 
@@ -60,15 +57,12 @@ class ConvTranspose(_Weighted):
     type: Literal["conv_transpose"]
     padding: PaddingParam = 0
     padding_end: Param | None = None
-    #: Extra rows at the end; null: 0, except in tensorflow where Keras infers the output.
     output_padding: Param | None = None
-    #: onnx only: the output size, the padding worked out from it.
     output_shape: Size | Annotated[list[Size], Field(min_length=1, max_length=3)] | None = None
 
 
 class _Pool(_LayerBase):
     kernel_size: Param
-    #: null: the kernel size (an ONNX pool's: 1).
     stride: Param | None = None
     padding: PaddingParam = 0
     padding_end: Param | None = None
@@ -125,7 +119,6 @@ class AdaptiveMaxPool(_Adaptive):
 
 class _Join(StrictModel):
     name: TensorName | None = None
-    #: The tensors joined; their spatial sizes must be equal.
     inputs: Annotated[list[TensorName], Field(min_length=2, max_length=64)]
 
 

@@ -33,31 +33,22 @@ class UNetPlan(StrictModel):
     input_size: InputSize
     depth: Annotated[int, Field(ge=1, le=7)] = 4
     in_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 1
-    #: Channels at the first level, doubled at every level down.
     base_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 64
-    #: Channels of a final 1x1 conv (the classes); none without it.
     out_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] | None = None
     convs_per_level: Annotated[int, Field(ge=1, le=4)] = 2
-    #: "same" (padding keeps the size), "valid" (no padding), or "search" (kernel_size
-    #: and padding searched, shared by every conv).
     conv: Literal["same", "valid", "search"] = "same"
     kernel_size: Param = 3
     padding: Param = Field(default_factory=lambda: Range(min=0, max=2))
     down: Literal["max_pool", "avg_pool", "strided_conv"] = "max_pool"
     up: Literal["conv_transpose", "upsample"] = "conv_transpose"
-    #: Down/up factor of every level: an int, or one per axis ([1, 2, 2] for thin volumes).
     factor: AxisFactor = 2
-    #: Or one factor per level (each an int or per axis), first level first.
     level_factors: Annotated[list[AxisFactor], Field(min_length=1, max_length=7)] | None = None
-    #: "match": skips need equal sizes; "crop": the encoder side is centre-cropped (the paper).
     skip: Literal["match", "crop"] = "match"
-    #: The output size, "same" as the input, or null for any.
     output_size: InputSize | Literal["same"] | None = "same"
     objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
-    #: Whose size rules the design follows (see the solve document's `convention`).
     convention: Convention = DEFAULT_CONVENTION
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -73,23 +64,18 @@ class ASPPPlan(StrictModel):
     #: The command and the route that take this kind of document.
     command: ClassVar[str] = "aspp"
 
-    #: The feature map the branches see; or give input_size and output_stride.
     bottleneck_size: InputSize | None = None
     input_size: InputSize | None = None
     output_stride: Annotated[int, Field(ge=1, le=64)] | None = None
-    #: The dilation rates, or a range to search.
     rates: Annotated[list[Annotated[int, Field(ge=1, le=512)]], Field(min_length=1, max_length=8)] | Range = Field(
         default_factory=lambda: [6, 12, 18])
     kernel_size: Annotated[int, Field(ge=1, le=15)] = 3
-    #: The padding each branch may use (searched).
     padding: Range = Field(default_factory=lambda: Range(min=0, max=256))
     in_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 2048
     channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 256
-    #: The image-level branch: global average pooling, 1x1 conv, upsampled back.
     image_pooling: bool = True
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 5
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
-    #: Whose size rules the design follows (see the solve document's `convention`).
     convention: Convention = DEFAULT_CONVENTION
 
     @model_validator(mode="after")
@@ -108,7 +94,6 @@ class Level(Described):
     """The sizes at one level of a U-Net."""
 
     level: int
-    #: Output size of the level's encoder side, and of its decoder side.
     encoder: list[int]
     decoder: list[int] | None
 
@@ -130,7 +115,6 @@ class PlanResponse(Described):
     status: Status
     count: int | None
     designs: list[Design]
-    #: The solve document the planner built: change it and send it to /v1/solve.
     document: dict[str, Any]
     warnings: list[str] = Field(default_factory=list)
     message: str | None = None
@@ -146,7 +130,6 @@ class EncoderDecoderPlan(StrictModel):
 
     kind: Literal["autoencoder", "generator", "discriminator"] = "autoencoder"
     image_size: InputSize
-    #: The latent's spatial size (1 for a GAN's 1x1 noise).
     latent_size: InputSize | Annotated[int, Field(ge=1)] = 1
     depth: Annotated[int, Field(ge=1, le=12)] = 4
     in_channels: Annotated[int, Field(ge=1, le=MAX_CHANNELS)] = 1
@@ -154,13 +137,11 @@ class EncoderDecoderPlan(StrictModel):
     stride: Param = Field(default_factory=lambda: Range(min=1, max=2))
     padding: Param = Field(default_factory=lambda: Range(min=0, max=2))
     output_padding: Param = Field(default_factory=lambda: Range(min=0, max=1))
-    #: Every stage but the one at the latent shares its settings (as DCGAN's do).
     tie: bool = True
     objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
     limit: Annotated[int, Strict(), Field(ge=0, le=1000)] = 10
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
-    #: Whose size rules the design follows (see the solve document's `convention`).
     convention: Convention = DEFAULT_CONVENTION
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [

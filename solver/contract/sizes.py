@@ -29,14 +29,10 @@ class InputSizesRequest(StrictModel):
 
     layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
     in_channels: InputChannels | None = None
-    #: Sizes to try on each axis: one range for every axis, or one per axis.
     range: Range | Annotated[list[Range], Field(min_length=1, max_length=3)]
-    #: The size you have: the answer gives the nearest valid sizes around it.
     input_size: InputSize | None = None
-    #: Only sizes whose output equals the input (an autoencoder, a U-Net).
     round_trip: bool = False
     convention: Convention = DEFAULT_CONVENTION
-    #: Wall-clock budget for the sweep; the server caps it.
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
 
     @model_validator(mode="after")
@@ -57,10 +53,8 @@ class Nearest(Described):
     """The valid sizes around the one asked for, on one axis."""
 
     requested: int
-    #: The largest valid size not above the request, and how much to crop to reach it.
     below: int | None
     crop: int | None
-    #: The smallest valid size not below the request, and how much to pad to reach it.
     above: int | None
     pad: int | None
 
@@ -70,7 +64,6 @@ class AxisSizes(Described):
 
     axis: int
     count: int
-    #: The valid sizes said compactly: "multiples of 16 from 64", "every size from 3", ...
     pattern: str
     sizes: list[int]
     nearest: Nearest | None = None
@@ -79,7 +72,6 @@ class AxisSizes(Described):
 class InputSizesResponse(Described):
     """Which input sizes the design accepts, per axis."""
 
-    #: "complete", or "timeout" (then axes is empty and message says why).
     status: Status = Status.COMPLETE
     axes: list[AxisSizes]
     message: str

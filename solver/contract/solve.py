@@ -83,21 +83,15 @@ class SolveRequest(StrictModel):
     command: ClassVar[str] = "solve"
 
     input_size: InputSize | None = None
-    #: Several input sizes the one design must handle; excludes input_size.
     input_sizes: Annotated[list[InputSize], Field(min_length=1, max_length=16)] | None = None
     in_channels: InputChannels | None = None
-    #: Size of the last layer's output.
     target_size: Target | None = None
-    #: Targets on named tensors (layer names).
     targets: dict[TensorName, Target] = Field(default_factory=dict, max_length=MAX_LAYERS)
     layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)]
     ties: Annotated[list[Tie], Field(max_length=MAX_LAYERS)] = Field(default_factory=list)
     objective: Objective | Annotated[list[Objective], Field(max_length=8)] | None = None
-    #: How many solutions to list at most (the best ones when there is an objective).
     limit: Annotated[int, Strict(), Field(ge=0, le=10_000)] = 100
-    #: Wall-clock budget; the server caps it.
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
-    #: The `next_cursor` of the previous page: the next `limit` solutions, in rank order.
     cursor: Annotated[str, Field(max_length=200)] | None = None
     convention: Convention = DEFAULT_CONVENTION
 
@@ -152,24 +146,17 @@ class Status(StrEnum):
 class Solution(Described):
     """One setting of every searched parameter that meets every target."""
 
-    #: Every parameter explicit, one int per axis: a valid forward document's layers.
     layers: list[dict[str, Any]]
-    #: Output size of every layer, for each input size (one list per input size).
     sizes: list[list[list[int]]]
-    #: The objective's value, one number per goal (lexicographic), when ranked; sums
-    #: over axes (a 7x7 receptive field scores 14).
     score: list[int | float] | None = None
 
 
 class Conflict(Described):
     """One constraint among those that cannot hold together."""
 
-    #: Index of the layer in the document; null for a target or the input.
     layer: int | None
     name: str | None = None
-    #: The spatial axis; null when the conflict is not about one axis.
     axis: int | None
-    #: A stable id: a solver.Rule value, target_unreachable, domain_too_narrow, ...
     rule: str
     message: str
 
@@ -178,7 +165,6 @@ class Repair(Described):
     """A change to the document that makes it solvable (checked by solving it)."""
 
     message: str
-    #: The changed solve document; it has solutions.
     document: dict[str, Any]
 
 
@@ -188,7 +174,6 @@ class Explanation(Described):
     message: str
     conflicts: list[Conflict]
     repairs: list[Repair]
-    #: Set when the time limit cut the search short: which repairs were not tried.
     note: str | None = None
 
 
@@ -196,21 +181,12 @@ class SolveResponse(Described):
     """The solutions of a solve document, ranked and counted, or why there are none."""
 
     status: Status
-    #: Exact number of solutions in the domains; null when it could not be counted.
     count: int | None
     solutions: list[Solution]
-    #: Which engine answered: "exact" (over intermediate sizes), "cpsat" (its enumeration,
-    #: ranked) or "anytime" (the exact engine on narrowed domains: the best designs found).
     engine: str
     elapsed_s: float
     message: str | None = None
-    #: With status "infeasible": why, and the smallest changes that work.
     explanation: Explanation | None = None
-    #: Send it back as `cursor` (same document otherwise) for the next page; null on the last.
     next_cursor: str | None = None
-    #: What the document holds that the search skipped: domain values no layer can take.
     warnings: list[str] = Field(default_factory=list)
-    #: Whether the solutions listed are proved to be the first of the ranking: always,
-    #: but for the anytime search's best found (then true only when a lower bound proves
-    #: them the cheapest; equal scores may then come in another order).
     optimal: bool = True
