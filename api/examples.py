@@ -54,6 +54,20 @@ SOLVE: Examples = {
         "25 cannot come back: the answer says why, and which changes work."),
 }
 
+SAMPLE: Examples = {
+    "uniform": _named("Five random designs of a two-conv stem", {
+        "input_size": [64, 64], "target_size": [8, 8], "in_channels": 3, "n": 5, "seed": 7, "layers": [
+            {"type": "conv", "out_channels": 32, **_FREE, "stride": {"min": 1, "max": 4}},
+            {"type": "conv", "out_channels": 64, **_FREE}]},
+        "Drawn uniformly from every setting that takes 64 to 8; the same seed draws the same designs."),
+    "within_a_budget": _named("Random designs under 30,000 parameters", {
+        "input_size": [64, 64], "target_size": [8, 8], "in_channels": 3, "n": 5, "seed": 7,
+        "within": {"fewest_params": {"max": 30000}}, "layers": [
+            {"type": "conv", "out_channels": 32, **_FREE, "stride": {"min": 1, "max": 4}},
+            {"type": "conv", "out_channels": 64, **_FREE}]},
+        "Uniform among the designs within the bound: drawn uniformly, kept when within it."),
+}
+
 INPUT_SIZES: Examples = {
     "unet_sizes": _named("Which input sizes does a U-Net take?", {
         "layers": _UNET["layers"], "in_channels": 1, "input_size": [500, 375],

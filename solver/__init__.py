@@ -2,7 +2,7 @@
 
 The layers, each importing only those below it (checked by import-linter):
     cli        the `convsolve` command (api/, the REST service, sits beside it)
-    services   solve, explain, refusal suggestions, planners, input sizes, export
+    services   solve, sample, explain, refusal suggestions, planners, input sizes, export
     engines    forward, the normalized Problem, compiled rules, bounds, exact DP, CP-SAT
     contract   the JSON documents (pydantic models) shared by REST, CLI and Python
     rules      the size arithmetic per convention, the catalogue of layer kinds, verdicts
@@ -19,6 +19,8 @@ from .contract import (
     LayerReport,
     LayerType,
     PlanResponse,
+    SampleRequest,
+    SampleResponse,
     Solution,
     SolveRequest,
     SolveResponse,
@@ -30,6 +32,7 @@ from .rules import Rule
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
+from .services.sample import sample
 from .services.solve import solve
 from .services.suggest import forward
 
@@ -49,6 +52,8 @@ __all__ = [
     "LayerType",
     "LimitExceeded",
     "PlanResponse",
+    "SampleRequest",
+    "SampleResponse",
     "Rule",
     "Solution",
     "SolveRequest",
@@ -61,6 +66,7 @@ __all__ = [
     "plan_aspp",
     "plan_encoder_decoder",
     "plan_unet",
+    "sample",
     "solve",
     "to_keras",
     "to_torch",

@@ -23,6 +23,7 @@ from .contract import (
     DocumentKind,
     EncoderDecoderPlan,
     Goal,
+    SampleRequest,
     SolveRequest,
     Status,
     UNetPlan,
@@ -33,6 +34,7 @@ from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
+from .services.sample import sample as run_sample
 from .services.solve import solve as run_solve
 from .services.suggest import forward as run_forward
 from .tables import (
@@ -245,6 +247,43 @@ def solve(
             raise _fail(exc) from None
         which = "the best solution" if pick == 1 else f"solution #{pick}"
         out.print(f"wrote {which} as {_LANGUAGES[to]} code to {export_to}", highlight=False)
+    _exit_for(result)
+
+
+@app.command(cls=Command)
+def sample(
+    file: Annotated[str, typer.Argument(help="A solve document, JSON or YAML; '-' reads stdin.")],
+    n: Annotated[int | None, typer.Option("-n", help="How many designs to draw." + _default(SampleRequest, "n"))] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed: the same seed draws the same designs (default: a "
+                                             "random one, printed on stderr).")] = None,
+    distinct: Annotated[bool, typer.Option("--distinct", help="Draw without replacement: no design twice.")] = False,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds at most." + _default(SampleRequest, "time_limit_s"))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole JSON answer instead of JSON lines.")] = False,
+) -> None:
+    """Draw designs uniformly at random from a solve document's solutions: one JSON line each.
+
+    The document's `within` bounds a score, e.g. {"fewest_params": {"max": 100000}}; stderr says how many were drawn, and how.
+    """
+    try:
+        doc = read_document(file)
+        if isinstance(doc, dict) and time_limit is not None:
+            doc = {**doc, "time_limit_s": time_limit}
+        with err.status("sampling...", spinner="dots") if err.is_terminal else _nothing():
+            result = run_sample(doc, n, seed=seed, replace=False if distinct else None)
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        for solution in result.solutions:  # plain lines: a pipe gets them whole, unwrapped
+            sys.stdout.write(solution.model_dump_json() + "\n")
+        count = "uncounted" if result.count is None else f"of {result.count:,}"
+        how = "uniformly" if result.uniform else "NOT uniformly"
+        within = "" if result.share_within is None else f", {result.share_within:.1%} of {result.drawn:,} within the bounds"
+        err.print(f"{result.status.value}: {len(result.solutions)} designs {count}, drawn {how} "
+                  f"(seed {result.seed}{within}) in {result.elapsed_s:.3f} s", highlight=False, markup=False)
+        if result.message:
+            err.print(result.message, highlight=False, markup=False)
     _exit_for(result)
 
 

@@ -53,7 +53,7 @@ def test_an_unknown_kind_is_refused() -> None:
 def test_the_schema_examples_answer_with_solutions(kind: str) -> None:
     import solver
 
-    run = {"forward": solver.forward, "solve": solver.solve, "input-sizes": solver.input_sizes,
+    run = {"forward": solver.forward, "solve": solver.solve, "sample": solver.sample, "input-sizes": solver.input_sizes,
            "unet": solver.plan_unet, "aspp": solver.plan_aspp, "encoder-decoder": solver.plan_encoder_decoder}[kind]
     examples = _schema(kind).get("examples", [])
     assert examples, kind

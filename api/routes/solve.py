@@ -59,3 +59,22 @@ async def solve_stream(body: Annotated[solver.SolveRequest, Body(openapi_example
 
     return StreamingResponse(lines(), media_type="application/x-ndjson",
                              headers={"X-Solve-Seconds": f"{result.elapsed_s:.3f}"})
+
+
+@router.post(
+    "/sample",
+    response_model=solver.SampleResponse,
+    responses={**BODY, **invalid("A malformed document, or domains past the limits"), **BUSY},
+)
+async def sample(body: Annotated[solver.SampleRequest, Body(openapi_examples=examples.SAMPLE)],
+                 request: Request, response: Response) -> solver.SampleResponse:
+    """Draw n designs uniformly at random from the solutions of a solve document.
+
+    The same document and seed draw the same designs (as the library and the CLI do);
+    `within` bounds a score.  When the solutions cannot be counted in time, the designs
+    come from random parts of the domains and `uniform` is false.
+    """
+    result = await pool.run(solver.sample, body, max_time_s=settings.budget(body),
+                            disconnected=request.is_disconnected)
+    response.headers["X-Solve-Seconds"] = f"{result.elapsed_s:.3f}"
+    return result

@@ -38,6 +38,7 @@ from .plans import (
     PlanResponse,
     UNetPlan,
 )
+from .sample import MAX_DRAWS, SampleRequest, SampleResponse, ScoreBound
 from .sizes import (
     AxisSizes,
     InputSizesRequest,

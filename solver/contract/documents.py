@@ -8,11 +8,12 @@ from pydantic import BaseModel
 
 from .forward import ForwardRequest
 from .plans import ASPPPlan, EncoderDecoderPlan, UNetPlan
+from .sample import SampleRequest
 from .sizes import InputSizesRequest
 from .solve import SolveRequest
 
 DOCUMENTS: dict[str, type[BaseModel]] = {model.command: model for model in (
-    ForwardRequest, SolveRequest, InputSizesRequest, UNetPlan, ASPPPlan, EncoderDecoderPlan)}
+    ForwardRequest, SolveRequest, SampleRequest, InputSizesRequest, UNetPlan, ASPPPlan, EncoderDecoderPlan)}
 
 #: The name of a kind of document, as the CLI's argument and the REST route take it.
 DocumentKind = Literal[tuple(DOCUMENTS)]  # type: ignore[valid-type]

@@ -197,6 +197,23 @@ FIELDS: dict[str, Entry] = {
     "InputSizesRequest.input_size": ("The input size you have, one int per axis in pixels: the answer adds the "
                                      "nearest valid sizes around it; optional.", [[500, 500]]),
     "round_trip": ("Only sizes whose output equals the input (an autoencoder, a U-Net); default false.", [True]),
+    # --- the sample document --------------------------------------------------------------
+    "n": ("How many designs to draw: 1 to 10,000, default 10.", [10]),
+    "seed": ("Seed of the draw: the same document and seed draw the same designs (in the library, the CLI and "
+             "REST alike); default (null): a random seed, reported in the answer.", [7]),
+    "replace": ("Draw with replacement (a design may come twice; the default) or, false, without: every design "
+                "drawn at most once.", [False]),
+    "within": ("Bounds on scores, by goal (see Goal): the designs kept are uniform among those within every "
+               "bound (drawn uniformly and kept when within); a bound no design meets is refused at once. The "
+               "solutions' scores are the objective's, else these goals'.",
+               [{"fewest_params": {"max": 100000}}, {"largest_receptive_field": {"min": 31}}]),
+    "ScoreBound.min": ("The lowest score kept, inclusive, as a solution's score shows it; null: no lower bound.",
+                       [31]),
+    "ScoreBound.max": ("The highest score kept, inclusive, as a solution's score shows it; null: no upper bound.",
+                       [100000]),
+    "SampleRequest.limit": ("Not read by a sample (n says how many designs to draw).", None),
+    "SampleRequest.time_limit_s": (_TIME_LIMIT.removesuffix(" and what was found in time.") + ": the designs "
+                                   "drawn so far.", [10]),
     # --- domains, goals and ties ----------------------------------------------------------
     "min": (f"The smallest value, inclusive (within ±{MAX_PARAM:,}).", [1]),
     "max": ("The largest value, inclusive; not below min.", [7]),
@@ -333,6 +350,18 @@ FIELDS: dict[str, Entry] = {
                               "when nothing.", None),
     "optimal": ("Whether the solutions listed are proved the first of the ranking: always, but for the anytime "
                 "search's best found (then true only when a lower bound proves them the cheapest).", [True]),
+    "SampleResponse.count": ("Exact number of solutions in the domains (the designs are drawn from them); null "
+                             "when it could not be counted, and then the draw is not uniform.", [130]),
+    "SampleResponse.solutions": ("The designs drawn, in the order drawn.", None),
+    "uniform": ("Whether the designs are drawn uniformly from the solutions (and within the bounds). False only when "
+                "the solutions could not be counted in time: then they come from random parts of the domains.",
+                [True]),
+    "SampleResponse.seed": ("The seed used (the document's, or the one picked): send it back to draw the same "
+                            "designs.", [7]),
+    "drawn": ("How many designs were drawn, those kept and those outside the bounds (and, without replacement, "
+              "not counting repeats).", [12]),
+    "share_within": ("The share of the designs drawn that were within the bounds: an estimate of the share of all "
+                     "solutions within them; null without bounds.", [0.25]),
     "Explanation.message": ("Why the document has no solution, and the smallest change that works, in a few "
                             "sentences.", None),
     "conflicts": ("The constraints that cannot hold together.", None),

@@ -14,6 +14,7 @@ arithmetic itself and no inverse formula is written.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -161,6 +162,7 @@ class StateGraph:
         self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
         self.layouts = layouts(problem, open_end)
         self.steps: list[Step] = []
+        self._cumulative: dict[tuple[int, State], Any] = {}  # for unrank
         self._build()
 
     def _build(self) -> None:
@@ -370,6 +372,37 @@ class StateGraph:
     def end_sizes(self) -> list[tuple[tuple[int, ...], ...]]:
         """With open_end: every size the last tensor reaches, per case, sorted."""
         return sorted(state[0][0] for state in self.counts[-1])
+
+    def unrank(self, rank: int) -> dict[int, Any]:
+        """The rank-th solution (0 <= rank < count) in the graph's own order: the values
+        of every variable.  A uniform rank gives a uniform solution, since every path
+        has one rank: at each state the rank picks a transition by how many solutions
+        pass through it, then a combo of that transition and a rank among the rest."""
+        if not 0 <= rank < self.count:
+            raise IndexError(rank)
+        values: dict[int, Any] = {}
+        (state,) = (s for s in self.counts[0])  # the one start state
+        for lvl, step in enumerate(self.steps):
+            states, ends, after = self._blocks(lvl, state)
+            i = bisect.bisect_right(ends, rank)
+            rank -= ends[i - 1] if i else 0
+            ns = states[i]
+            combo, rank = divmod(rank, after[i])
+            values.update(zip(step.new_vars, step.edges[state][ns][combo], strict=True))
+            state = ns
+        return dict(sorted(values.items()))
+
+    def _blocks(self, lvl: int, state: State) -> tuple[list[State], list[int], list[int]]:
+        """A state's transitions, the running total of the solutions through each, and
+        the number of solutions after each (kept: sampling walks them again and again)."""
+        found = self._cumulative.get((lvl, state))
+        if found is None:
+            out, after = self.steps[lvl].edges[state], self.counts[lvl + 1]
+            states = list(out)
+            rest = [after[ns] for ns in states]
+            ends = list(itertools.accumulate(len(out[ns]) * r for ns, r in zip(states, rest, strict=True)))
+            found = self._cumulative[(lvl, state)] = (states, ends, rest)
+        return found
 
     def best(self, k: int, cost: CostFn,
              by_size: bool = True) -> list[tuple[Cost, dict[int, Any]]]:

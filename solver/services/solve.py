@@ -31,9 +31,6 @@ MARGIN = 0.05
 #: CP-SAT's enumeration is ranked when it lists at most this many solutions.
 MAX_ENUMERATED = 100_000
 
-#: Goals that are maximized; their cost is negated inside the engines.
-_MAXIMIZED = {Goal.LARGEST_RECEPTIVE_FIELD}
-
 
 def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
     """(in_channels, out_channels, groups) of a conv layer, or a clear error."""
@@ -45,9 +42,11 @@ def _weights(problem: Problem, node: Node) -> tuple[int, int, int]:
     return cin, cout, node.layer.groups
 
 
-def make_cost(problem: Problem, fns: list[CompiledRule | None]):  # type: ignore[no-untyped-def]
-    """The objective as an additive cost per layer: a tuple, compared lexicographically."""
-    goals = problem.objective
+def make_cost(problem: Problem, fns: list[CompiledRule | None],  # type: ignore[no-untyped-def]
+              goals: list[Goal | Prefer] | None = None):
+    """The objective (or other goals) as an additive cost per layer: a tuple, compared
+    lexicographically; a maximized goal's cost is negated (see `user_score`)."""
+    goals = problem.objective if goals is None else goals
     nd = range(problem.ndim)
     by_input = A.CONVENTION[problem.document.convention].modes_read_input and any(
         g == Goal.LEAST_PADDING or isinstance(g, Prefer) and "padding" in g.prefer for g in goals)
@@ -134,6 +133,13 @@ def _number(x: Any) -> int | float:
     return int(x) if x == int(x) else float(x)
 
 
+def user_score(problem: Problem, goals: list[Goal | Prefer], cost: Cost) -> list[int | float]:
+    """A cost as a solution's score shows it: a receptive field maximized (its cost is
+    the negated growth) and counted from 1 on each axis, summed over the axes."""
+    return [_number(problem.ndim - x if g == Goal.LARGEST_RECEPTIVE_FIELD else x)
+            for g, x in zip(goals, cost, strict=True)]
+
+
 def solve(document: SolveRequest | dict[str, Any], *, max_time_s: float | None = None,
           cancelled: Callable[[], bool] | None = None,
           on_progress: Callable[[SolveResponse], None] | None = None) -> SolveResponse:
@@ -168,7 +174,6 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
     # The searches stop a little early: what is left is for freeing their memory and
     # writing the answer.
     deadline = Deadline(budget * (1 - MARGIN) - (time.monotonic() - started), cancelled)
-    signs = [-1 if isinstance(g, Goal) and g in _MAXIMIZED else 1 for g in problem.objective]
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
                message: str | None = None, optimal: bool | None = None) -> SolveResponse:
@@ -177,14 +182,10 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
                              warnings=problem.warnings,
                              optimal=status != Status.TIMEOUT if optimal is None else optimal)
 
-    # A receptive field is 1 + its growth on each axis; costs hold only the growth.
-    offsets = [problem.ndim if g == Goal.LARGEST_RECEPTIVE_FIELD else 0 for g in problem.objective]
-
     def listed(fns: list[CompiledRule | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
         return [
             Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
-                     score=[_number(sign * x + off) for sign, x, off in zip(signs, c, offsets, strict=True)]
-                     if problem.objective else None)
+                     score=user_score(problem, problem.objective, c) if problem.objective else None)
             for c, values in found
         ]
 
@@ -374,15 +375,18 @@ def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any,
     return response
 
 
-def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: dict[int, Any]) -> Cost:
-    """A full solution's cost: the sum of its layers' costs."""
+def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: dict[int, Any],
+             goals: list[Goal | Prefer] | None = None) -> Cost:
+    """A full solution's cost (by the objective, or the goals `cost` was made for): the
+    sum of its layers' costs."""
+    goals = problem.objective if goals is None else goals
     sizes = solution_sizes(problem, fns, values)[0]
-    total: Cost = tuple(0 for _ in problem.objective)
+    total: Cost = tuple(0 for _ in goals)
     inputs = [problem.cases[0], *map(tuple, sizes)]
     jump: tuple[Any, ...] = (1,) * problem.ndim
     for node in problem.nodes:
         ins = tuple((tuple(inputs[t]),) for t in node.inputs)
         total = tuple(a + b for a, b in zip(total, cost(node, values, ins, (None, None, jump)), strict=True))
-        if Goal.LARGEST_RECEPTIVE_FIELD in problem.objective:
+        if Goal.LARGEST_RECEPTIVE_FIELD in goals:
             jump = next_jump(node, values, jump)
     return total

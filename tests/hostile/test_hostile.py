@@ -77,6 +77,7 @@ ENDPOINTS = {
     "forward": ("forward", "/v1/forward"),
     "solve": ("solve", "/v1/solve"),
     "stream": ("solve", "/v1/solve/stream"),
+    "sample": ("sample", "/v1/sample"),
     "input_sizes": ("input_sizes", "/v1/input-sizes"),
     "unet": ("plan_unet", "/v1/plan/unet"),
     "aspp": ("plan_aspp", "/v1/plan/aspp"),
@@ -618,6 +619,34 @@ def stream_property(worker: Worker, document: dict[str, Any]) -> None:
         check_solve(document, {**lines[0], "solutions": lines[1:]})
 
 
+def sample_property(worker: Worker, drawn: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """A hostile solve document sampled, in the library and through /v1/sample: every
+    design valid, as many as asked when complete, and the same designs from both doors
+    for the same seed when both finished."""
+    document, sampling = drawn
+    document = {**document, **sampling} if isinstance(document, dict) else document
+    answers = []
+    for api in (False, True):
+        reply = call(worker, "sample", document, api=api)
+        answer = reply.value if not api else reply.json() if reply.status == 200 else None
+        if answer is None:
+            continue
+        solutions = answer["solutions"]
+        if answer["status"] == "complete" and len(solutions) != document["n"] and \
+                (document.get("replace", True) or answer["count"] is None or len(solutions) < answer["count"]) \
+                and not document.get("within"):
+            fail("answer", f"complete with {len(solutions)} designs drawn of n = {document['n']}: {show(document)}")
+        if answer["status"] == "infeasible" and solutions:
+            fail("answer", f"infeasible with {len(solutions)} designs: {show(document)}")
+        for i, solution in enumerate(solutions[:CHECKED]):
+            check_solution(document, solution, in_torch=i == 0)
+        answers.append(answer)
+    if len(answers) == 2 and all(a["status"] == "complete" and a["uniform"] for a in answers) and \
+            answers[0]["solutions"] != answers[1]["solutions"]:
+        fail("library and service disagree", f"solver.sample and POST /v1/sample draw different designs for seed "
+             f"{document['seed']}: {show(document)}")
+
+
 def forward_property(worker: Worker, document: dict[str, Any]) -> None:
     """A hostile forward document: forward agrees with torch; export runs; the service
     accepts what the library accepts."""
@@ -697,6 +726,12 @@ def sound_property(worker: Worker, document: dict[str, Any]) -> None:
 PROPERTIES: dict[str, tuple[st.SearchStrategy[Any], Callable[[Worker, Any], None], int]] = {
     "solve": (S.hostile_solve_documents(), solve_property, 60),
     "stream": (S.hostile_solve_documents(), stream_property, 20),
+    "sample": (st.tuples(S.hostile_solve_documents(), st.fixed_dictionaries(
+        {"n": st.integers(1, 40), "seed": st.integers(0, 2**63 - 1)},
+        optional={"replace": st.booleans(), "within": st.sampled_from([
+            {"fewest_params": {"max": 5000}}, {"least_padding": {"max": 2}},
+            {"largest_receptive_field": {"min": 9}}, {"smallest_kernels": {"min": 3, "max": 6}}])})),
+        sample_property, 30),
     "forward": (S.hostile_forward_documents(), forward_property, 100),
     "input_sizes": (S.hostile_input_sizes_documents(), input_sizes_property, 30),
     "plan": (S.hostile_plans(), plan_property, 25),
@@ -807,6 +842,7 @@ def _ci(name: str) -> Callable[..., Any]:
 
 test_hostile_solve = _ci("solve")
 test_hostile_stream = _ci("stream")
+test_hostile_sample = _ci("sample")
 test_hostile_forward_and_export = _ci("forward")
 test_hostile_input_sizes = _ci("input_sizes")
 test_hostile_plans = _ci("plan")
