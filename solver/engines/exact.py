@@ -162,7 +162,7 @@ class StateGraph:
         self._raw: dict[Any, list[int]] = {}  # outputs of a rule over all combos, by input size
         self.layouts = layouts(problem, open_end)
         self.steps: list[Step] = []
-        self._cumulative: dict[tuple[int, State], Any] = {}  # for unrank
+        self._unranking: dict[tuple[int, State], list[Any]] = {}  # see _entry
         self._build()
 
     def _build(self) -> None:
@@ -381,27 +381,32 @@ class StateGraph:
         if not 0 <= rank < self.count:
             raise IndexError(rank)
         values: dict[int, Any] = {}
-        (state,) = (s for s in self.counts[0])  # the one start state
+        entry = self._entry(0, next(iter(self.counts[0])))  # the one start state
+        last = len(self.steps) - 1
         for lvl, step in enumerate(self.steps):
-            states, ends, after = self._blocks(lvl, state)
+            ends, rests, groups, nexts, states = entry
             i = bisect.bisect_right(ends, rank)
-            rank -= ends[i - 1] if i else 0
-            ns = states[i]
-            combo, rank = divmod(rank, after[i])
-            values.update(zip(step.new_vars, step.edges[state][ns][combo], strict=True))
-            state = ns
-        return dict(sorted(values.items()))
+            if i:
+                rank -= ends[i - 1]
+            combo, rank = divmod(rank, rests[i])
+            values.update(zip(step.new_vars, groups[i][combo], strict=True))
+            if lvl < last:
+                entry = nexts[i]
+                if entry is None:
+                    entry = nexts[i] = self._entry(lvl + 1, states[i])
+        return values
 
-    def _blocks(self, lvl: int, state: State) -> tuple[list[State], list[int], list[int]]:
-        """A state's transitions, the running total of the solutions through each, and
-        the number of solutions after each (kept: sampling walks them again and again)."""
-        found = self._cumulative.get((lvl, state))
+    def _entry(self, lvl: int, state: State) -> list[Any]:
+        """What unrank reads of a state: the running total of the solutions through each
+        transition, the solutions after each, its combos, the next states' entries (each
+        made when first reached, then linked: sampling walks them again and again)."""
+        found = self._unranking.get((lvl, state))
         if found is None:
             out, after = self.steps[lvl].edges[state], self.counts[lvl + 1]
             states = list(out)
-            rest = [after[ns] for ns in states]
-            ends = list(itertools.accumulate(len(out[ns]) * r for ns, r in zip(states, rest, strict=True)))
-            found = self._cumulative[(lvl, state)] = (states, ends, rest)
+            rests = [after[ns] for ns in states]
+            ends = list(itertools.accumulate(len(out[ns]) * r for ns, r in zip(states, rests, strict=True)))
+            found = self._unranking[(lvl, state)] = [ends, rests, list(out.values()), [None] * len(states), states]
         return found
 
     def best(self, k: int, cost: CostFn,
