@@ -54,6 +54,13 @@ SOLVE: Examples = {
         "25 cannot come back: the answer says why, and which changes work."),
 }
 
+BATCH: Examples = {
+    "three_documents": _named("Three solve documents, one of them refused", {"documents": [
+        SOLVE["single_conv"]["value"], SOLVE["round_trip"]["value"],
+        {"input_size": [64], "target_size": [32], "layers": [{"type": "conv", "kernel_size": 0}]}]},
+        "Two answers, and the third document's errors in its place: a bad document never fails the batch."),
+}
+
 SAMPLE: Examples = {
     "uniform": _named("Five random designs of a two-conv stem", {
         "input_size": [64, 64], "target_size": [8, 8], "in_channels": 3, "n": 5, "seed": 7, "layers": [

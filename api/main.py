@@ -63,8 +63,7 @@ app.include_router(schema.router)
 async def _convsolve_error(_: Request, exc: solver.ConvsolveError) -> JSONResponse:
     # Same shape as FastAPI's own validation errors: {"detail": [{type, loc, msg, ...}]}.
     # A refusal's suggestions are a search, run when first read: not on the event loop.
-    body = await run_in_threadpool(exc.to_dict)
-    details = [body, *(more.to_dict() for more in getattr(exc, "more", []))]
+    details = await run_in_threadpool(exc.details)
     for detail in details:
         detail["loc"] = ["body", *detail["loc"]]
     return JSONResponse(status_code=422, content={"detail": details})

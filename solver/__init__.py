@@ -2,7 +2,7 @@
 
 The layers, each importing only those below it (checked by import-linter):
     cli        the `convsolve` command (api/, the REST service, sits beside it)
-    services   solve, sample, explain, refusal suggestions, planners, input sizes, export
+    services   solve, sample, batches, explain, refusal suggestions, planners, input sizes, export
     engines    forward, the normalized Problem, compiled rules, bounds, exact DP, CP-SAT
     contract   the JSON documents (pydantic models) shared by REST, CLI and Python
     rules      the size arithmetic per convention, the catalogue of layer kinds, verdicts
@@ -11,6 +11,8 @@ The layers, each importing only those below it (checked by import-linter):
 
 from .contract import (
     ASPPPlan,
+    BatchItem,
+    BatchResponse,
     EncoderDecoderPlan,
     ForwardRequest,
     ForwardResponse,
@@ -29,6 +31,7 @@ from .contract import (
 )
 from .errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from .rules import Rule
+from .services.batch import batch, solve_batch
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -40,6 +43,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ASPPPlan",
+    "BatchItem",
+    "BatchResponse",
     "EncoderDecoderPlan",
     "ConvsolveError",
     "DocumentError",
@@ -61,6 +66,7 @@ __all__ = [
     "Status",
     "UNetPlan",
     "__version__",
+    "batch",
     "forward",
     "input_sizes",
     "plan_aspp",
@@ -68,6 +74,7 @@ __all__ = [
     "plan_unet",
     "sample",
     "solve",
+    "solve_batch",
     "to_keras",
     "to_torch",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
@@ -29,8 +30,9 @@ from .contract import (
     UNetPlan,
     json_schema,
 )
-from .errors import ConvsolveError
+from .errors import ConvsolveError, DocumentError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
+from .services.batch import batch as run_batch
 from .services.export import to_keras, to_torch
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -287,9 +289,68 @@ def sample(
     _exit_for(result)
 
 
+@app.command("batch", cls=Command)
+def batch_command(
+    file: Annotated[str, typer.Argument(help="Documents, one JSON document a line (JSON Lines); '-' reads stdin.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the answers here (default: stdout).")] = None,
+    kind: Annotated[DocumentKind, typer.Option(help="What the documents are.")] = "solve",
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: one per core).", min=1)] = None,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Run on a Ray cluster at this address ('auto': the one this machine is in; 'local': "
+                      "start one here) instead of local processes; needs convsolve[ray].")] = None,
+) -> None:
+    """Answer many documents: one answer a line, in their order, each {"index", "answer"} or {"index", "detail"}.
+
+    A document that fails gives its errors in its place and the batch goes on; the exit code is 3 when any failed.
+    """
+    try:
+        lines = _jsonl(file)
+        total = None if file == "-" else _documents_in(file)
+        items = run_batch(lines, kind, workers=workers, ray_address=ray)
+        failed = 0
+        with (output.open("w") if output is not None else _nothing()) as sink, \
+                Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         console=err, disable=not err.is_terminal) as progress:
+            task = progress.add_task(kind, total=total)
+            for item in items:
+                failed += item.detail is not None
+                (sink or sys.stdout).write(item.model_dump_json(exclude_none=True) + "\n")
+                progress.advance(task)
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    except OSError as exc:
+        raise _fail(ConvsolveError(f"cannot read {file}: {exc.strerror}")) from None
+    done = progress.tasks[0].completed
+    err.print(f"{done - failed:,} answered, {failed:,} failed", highlight=False)
+    if failed:
+        raise typer.Exit(code=ExitCode.DOCUMENT)
+
+
+def _documents_in(path: str) -> int:
+    """How many documents (lines not blank) a JSON Lines file holds: the progress bar's end."""
+    with open(path) as stream:
+        return sum(1 for line in stream if line.strip())
+
+
+def _jsonl(path: str) -> Iterator[Any]:
+    """The documents of a JSON Lines file, read as they are needed; a line that is not
+    JSON stands as its error (the batch answers it in its place)."""
+    stream = sys.stdin if path == "-" else open(path)  # noqa: SIM115 - closed below, once read
+    try:
+        for number, line in enumerate(stream, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield DocumentError(f"line {number} is not JSON: {exc.msg} (column {exc.colno})")
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
 class _nothing:
     def __enter__(self) -> None:
-        return None
+        return None  # `with` gives None: the caller's default stands
 
     def __exit__(self, *exc: object) -> None:
         return None

@@ -27,6 +27,10 @@ class ConvsolveError(ValueError):
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.kind, "loc": list(self.loc), "msg": self.message}
 
+    def details(self) -> list[dict[str, Any]]:
+        """Every error found, as to_dict() gives each: this one, then a document's others."""
+        return [self.to_dict(), *(more.to_dict() for more in getattr(self, "more", []))]
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Whole, across processes (the service solves in worker processes).
         return _rebuild, (type(self), self._state())

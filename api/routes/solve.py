@@ -62,6 +62,26 @@ async def solve_stream(body: Annotated[solver.SolveRequest, Body(openapi_example
 
 
 @router.post(
+    "/solve/batch",
+    response_model=solver.BatchResponse,
+    responses={**BODY, **invalid("A body that is not a list of 1 to 32 documents"), **BUSY},
+)
+async def solve_batch(body: Annotated[solver.contract.SolveBatch, Body(openapi_examples=examples.BATCH)],
+                      request: Request, response: Response) -> solver.BatchResponse:
+    """Answer up to 32 solve documents, one after the other, within the server's cap on
+    one solve (CONVSOLVE_MAX_SOLVE_SECONDS) in all.
+
+    Each item is the document's answer, or its errors (as a 422's detail) in its place:
+    one bad document never fails the batch.  Documents not reached in time answer
+    "timeout".  For larger batches, `convsolve batch` or solver.batch run locally or on Ray.
+    """
+    result = await pool.run(solver.solve_batch, body, max_time_s=settings.max_solve_seconds,
+                            disconnected=request.is_disconnected)
+    response.headers["X-Solve-Seconds"] = f"{result.elapsed_s:.3f}"
+    return result
+
+
+@router.post(
     "/sample",
     response_model=solver.SampleResponse,
     responses={**BODY, **invalid("A malformed document, or domains past the limits"), **BUSY},

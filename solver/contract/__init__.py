@@ -1,5 +1,6 @@
 """The contract: the JSON documents every front door speaks, by family, and how they are read."""
 
+from .batch import MAX_BATCH, BatchItem, BatchResponse, SolveBatch
 from .documents import DOCUMENTS, DocumentKind, json_schema
 from .forward import (
     ForwardRequest,

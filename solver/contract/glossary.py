@@ -214,6 +214,14 @@ FIELDS: dict[str, Entry] = {
     "SampleRequest.limit": ("Not read by a sample (n says how many designs to draw).", None),
     "SampleRequest.time_limit_s": (_TIME_LIMIT.removesuffix(" and what was found in time.") + ": the designs "
                                    "drawn so far.", [10]),
+    # --- batches ---------------------------------------------------------------------------
+    "documents": ("The solve documents to answer, 1 to 32, each as /v1/solve takes it; each is read on its own, "
+                  "so one that is malformed fails alone.", None),
+    "BatchItem.index": ("The document's place in the batch, from 0 (blank lines in a file not counted).", [0]),
+    "BatchItem.answer": ("The document's answer, as its own route gives it; null when it has errors.", None),
+    "detail": ("Why the document has no answer: its errors, each {type, loc, msg, ...} as a 422's detail; null "
+               "when it has an answer.", None),
+    "items": ("One item per document, in the order of the documents.", None),
     # --- domains, goals and ties ----------------------------------------------------------
     "min": (f"The smallest value, inclusive (within ±{MAX_PARAM:,}).", [1]),
     "max": ("The largest value, inclusive; not below min.", [7]),

@@ -49,6 +49,11 @@ def test_each_example_answers_as_named(client: TestClient, path: str, name: str,
         assert body["designs"], body
     elif "solutions" in body:
         assert body["status"] in ("complete", "limit") and body["solutions"], body
+    elif "items" in body:  # a batch: every document in its place, answered or refused on its own
+        items = body["items"]
+        assert [item["index"] for item in items] == list(range(len(document["documents"])))
+        assert all((item["answer"] is None) != (item["detail"] is None) for item in items)
+        assert any(item["answer"] and item["answer"]["solutions"] for item in items), body
     elif "axes" in body:
         assert body["axes"] and body["message"], body
     else:
