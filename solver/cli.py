@@ -279,11 +279,12 @@ def sample(
     else:
         for solution in result.solutions:  # plain lines: a pipe gets them whole, unwrapped
             sys.stdout.write(solution.model_dump_json() + "\n")
+        sys.stdout.flush()  # the designs before the summary on stderr, when both go to one terminal
         count = "uncounted" if result.count is None else f"of {result.count:,}"
         how = "uniformly" if result.uniform else "NOT uniformly"
         within = "" if result.share_within is None else f", {result.share_within:.1%} of {result.drawn:,} within the bounds"
         err.print(f"{result.status.value}: {len(result.solutions)} designs {count}, drawn {how} "
-                  f"(seed {result.seed}{within}) in {result.elapsed_s:.3f} s", highlight=False, markup=False)
+                  f"(seed {result.seed}{within})", highlight=False, markup=False)
         if result.message:
             err.print(result.message, highlight=False, markup=False)
     _exit_for(result)

@@ -40,11 +40,16 @@ def test_solve_table_is_the_real_output(example: str) -> None:
 
 @pytest.mark.parametrize("command", [line.removeprefix("$ convsolve ") for line in README.splitlines()
                                      if line.startswith("$ convsolve ") and not line.startswith("$ convsolve solve ")])
-def test_every_other_cli_block_is_the_real_output(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The planner and input-sizes blocks too, line by line (trailing spaces aside)."""
+def test_every_other_cli_block_is_the_real_output(command: str, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """The planner, input-sizes, sample and batch blocks too, line by line (trailing
+    spaces aside); a batch in which a document failed exits 3."""
     block = README.split(f"$ convsolve {command}\n", 1)[1].split("```", 1)[0]
-    monkeypatch.chdir(ROOT)  # the commands name examples/ as the README's reader would
+    # The commands name examples/ as the README's reader would; what they write lands here.
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, shlex.split(command))
-    assert result.exit_code == 0, result.output
+    failed = re.search(r"answered, ([1-9]\d*) failed", block)
+    assert result.exit_code == (3 if failed else 0), result.output
     shown = [line.rstrip() for line in block.splitlines()]
     assert [line.rstrip() for line in result.output.splitlines()] == shown
