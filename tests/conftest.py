@@ -70,7 +70,10 @@ ORACLES = ("torch", "torch_ref", "tf_ref", "onnx_ref")
 #: A test that uses an oracle in its own body (imported there, or called).
 USES_ORACLE = re.compile(rf"\bimport ({'|'.join(ORACLES)})\b|\b({'|'.join(ORACLES)})\.")
 #: Long sweeps: brute force, schema fuzzing, hostile documents, worker processes and servers.
-SLOW = ("test_solve_bruteforce.py", "test_fuzz.py", "test_hostile.py", "test_lifecycle.py", "test_pool.py")
+SLOW = ("test_solve_bruteforce.py", "test_fuzz.py", "test_hostile.py", "test_lifecycle.py", "test_pool.py",
+        "test_replicas.py")
+#: Single tests as long (a Ray instance started, an example's search run): their names.
+SLOW_TESTS = ("ray", "optuna_search")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,5 +96,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 or module is not None and any(name in vars(module) for name in ORACLES)
                 or function is not None and USES_ORACLE.search(inspect.getsource(function))):
             item.add_marker(pytest.mark.oracle)
-        if item.path.name in SLOW:
+        if item.path.name in SLOW or any(word in item.name for word in SLOW_TESTS):
             item.add_marker(pytest.mark.slow)

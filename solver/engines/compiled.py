@@ -24,7 +24,7 @@ from ..rules import (
     window,
 )
 from .deadline import Deadline
-from .problem import Node, Problem
+from .problem import Node, Problem, Values
 
 NO_SIZE = -1  # a rejected configuration, below every real size
 
@@ -190,7 +190,7 @@ class CompiledRule:
         _, pads = rule(i)
         return pads or (0, 0)
 
-    def __call__(self, a: int, i: int, values: dict[int, Any]) -> int:
+    def __call__(self, a: int, i: int, values: Values) -> int:
         cls = self.cls_of[a]
         return self.eval(cls, i, tuple([values[v] for v in self.classes[cls][1]]))
 
@@ -241,7 +241,7 @@ def join_axis(kind: str, ins: list[int]) -> int:
         return NO_SIZE
 
 
-def solution_sizes(problem: Problem, fns: list[CompiledRule | None], values: dict[int, Any]) -> list[list[list[int]]]:
+def solution_sizes(problem: Problem, fns: list[CompiledRule | None], values: Values) -> list[list[list[int]]]:
     """Output size of every layer, for each input size."""
     per_case = []
     for case in problem.cases:

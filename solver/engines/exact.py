@@ -28,7 +28,7 @@ from typing import Any
 from .compiled import NO_SIZE, CompiledRule, join_axis, next_jump
 from .deadline import Deadline
 from .intervals import Intervals, contains
-from .problem import Node, Problem
+from .problem import Node, Problem, Values
 
 # (sizes of live tensors, values of live variables, jump per axis when it is tracked)
 State = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
@@ -163,6 +163,8 @@ class StateGraph:
         self.layouts = layouts(problem, open_end)
         self.steps: list[Step] = []
         self._unranking: dict[tuple[int, State], list[Any]] = {}  # see _entry
+        self._root: list[Any] | None = None
+        self._by_id: Callable[[tuple[Any, ...]], Values]
         self._build()
 
     def _build(self) -> None:
@@ -373,40 +375,53 @@ class StateGraph:
         """With open_end: every size the last tensor reaches, per case, sorted."""
         return sorted(state[0][0] for state in self.counts[-1])
 
-    def unrank(self, rank: int) -> dict[int, Any]:
-        """The rank-th solution (0 <= rank < count) in the graph's own order: the values
-        of every variable.  A uniform rank gives a uniform solution, since every path
-        has one rank: at each state the rank picks a transition by how many solutions
-        pass through it, then a combo of that transition and a rank among the rest."""
+    def unrank(self, rank: int) -> Values:
+        """The rank-th solution (0 <= rank < count) in the graph's own order: the value
+        of every variable, by its id.  A uniform rank gives a uniform solution, since
+        every path has one rank: at each state the rank picks a transition by how many
+        solutions pass through it, then a combo of that transition and a rank among the
+        rest."""
         if not 0 <= rank < self.count:
             raise IndexError(rank)
-        values: dict[int, Any] = {}
-        entry = self._entry(0, next(iter(self.counts[0])))  # the one start state
-        last = len(self.steps) - 1
-        for lvl, step in enumerate(self.steps):
-            ends, rests, groups, nexts, states = entry
-            i = bisect.bisect_right(ends, rank)
-            if i:
-                rank -= ends[i - 1]
-            combo, rank = divmod(rank, rests[i])
-            values.update(zip(step.new_vars, groups[i][combo], strict=True))
-            if lvl < last:
-                entry = nexts[i]
-                if entry is None:
-                    entry = nexts[i] = self._entry(lvl + 1, states[i])
-        return values
+        if self._root is None:
+            self._root = self._entry(0, next(iter(self.counts[0])))  # the one start state
+            # The combos' values, read in level order, put in variable order (in C) when
+            # every variable is set once on the way (else a dict by id).
+            new_vars = [v for step in self.steps for v in step.new_vars]
+            if len(new_vars) > 1 and sorted(new_vars) == list(range(len(self.problem.vars))):
+                self._by_id = operator.itemgetter(*sorted(range(len(new_vars)), key=new_vars.__getitem__))
+            else:
+                self._by_id = lambda flat: dict(zip(new_vars, flat, strict=True))
+        # Kept lean: sampling runs it once per design and level.
+        entry, combos, bisect_right = self._root, [], bisect.bisect_right
+        for _ in self.steps:
+            ends, starts, rests, groups, nexts, _ = entry
+            i = bisect_right(ends, rank)
+            combo, rank = divmod(rank - starts[i], rests[i])
+            combos.append(groups[i][combo])
+            entry = nexts[i] or self._link(entry, i)
+        return self._by_id(tuple(itertools.chain.from_iterable(combos)))
 
     def _entry(self, lvl: int, state: State) -> list[Any]:
         """What unrank reads of a state: the running total of the solutions through each
-        transition, the solutions after each, its combos, the next states' entries (each
-        made when first reached, then linked: sampling walks them again and again)."""
+        transition (where each ends, and where it starts), the solutions after each, its combos, the next states' entries (each
+        linked when first reached: sampling walks them again and again), and where they
+        are (the next level and states)."""
         found = self._unranking.get((lvl, state))
         if found is None:
+            if lvl == len(self.steps):  # an end: nothing to read
+                return [(), (), (), (), (), None]
             out, after = self.steps[lvl].edges[state], self.counts[lvl + 1]
-            states = list(out)
-            rests = [after[ns] for ns in states]
-            ends = list(itertools.accumulate(len(out[ns]) * r for ns, r in zip(states, rests, strict=True)))
-            found = self._unranking[(lvl, state)] = [ends, rests, list(out.values()), [None] * len(states), states]
+            states, groups = list(out), list(out.values())
+            rests = list(map(after.__getitem__, states))
+            ends = list(itertools.accumulate(map(operator.mul, map(len, groups), rests)))
+            found = [ends, [0, *ends[:-1]], rests, groups, [None] * len(states), (lvl + 1, states)]
+            self._unranking[(lvl, state)] = found
+        return found
+
+    def _link(self, entry: list[Any], i: int) -> list[Any]:
+        lvl, states = entry[5]
+        found = entry[4][i] = self._entry(lvl, states[i])
         return found
 
     def best(self, k: int, cost: CostFn,

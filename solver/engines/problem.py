@@ -10,6 +10,7 @@ Tensors are numbered: 0 is the network input, t + 1 is the output of layer t.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,10 @@ SEARCHABLE: dict[str, tuple[str, ...]] = {k.name: k.searchable for k in A.KINDS.
 
 #: A domain with more values than this is refused before anything is built.
 MAX_DOMAIN = 4096
+
+
+#: A value for every variable, by its id: a dict, or a tuple indexed by id (sampling's).
+Values = Mapping[int, Any] | Sequence[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +347,7 @@ def build_problem(document: SolveRequest | dict[str, Any]) -> Problem:
     return problem
 
 
-def solution_layers(problem: Problem, values: dict[int, Any]) -> list[dict[str, Any]]:
+def solution_layers(problem: Problem, values: Values) -> list[dict[str, Any]]:
     """Every layer as a forward document layer, every searched parameter explicit per axis."""
     if problem.dumped is None:  # the fixed fields, dumped once for every solution
         problem.dumped = [node.layer.model_dump(exclude_none=True) for node in problem.nodes]

@@ -32,7 +32,7 @@ from ..engines.bounds import bounds
 from ..engines.compiled import CompiledRule, compile_rules, solution_sizes
 from ..engines.deadline import Deadline, Timeout, collector_paused
 from ..engines.exact import StateGraph, TooLarge, seconds
-from ..engines.problem import Problem, Var, build_problem, solution_layers
+from ..engines.problem import Problem, Values, Var, build_problem, solution_layers
 from .explain import explain
 from .solve import EXACT_FITS, MARGIN, make_cost, sum_cost, user_score
 
@@ -201,15 +201,15 @@ class _Draws:
         self.problem, self.fns, self.doc, self.goals = problem, fns, doc, goals
         self.cost = make_cost(problem, fns, goals) if goals else None
         self.bounded = [(i, doc.within[g]) for i, g in enumerate(goals) if isinstance(g, Goal) and g in doc.within]
-        self.kept: list[tuple[dict[int, Any], list[int | float] | None]] = []
+        self.kept: list[tuple[Values, list[int | float] | None]] = []
         self.drawn = 0
 
-    def score(self, values: dict[int, Any]) -> list[int | float] | None:
+    def score(self, values: Values) -> list[int | float] | None:
         if self.cost is None:
             return None
         return user_score(self.problem, self.goals, sum_cost(self.problem, self.fns, self.cost, values, self.goals))
 
-    def offer(self, values: dict[int, Any]) -> None:
+    def offer(self, values: Values) -> None:
         self.drawn += 1
         score = self.score(values)
         if score is None or all(_within(score[i], bound) for i, bound in self.bounded):

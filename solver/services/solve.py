@@ -17,7 +17,7 @@ from ..engines.compiled import CompiledRule, compile_rules, next_jump, solution_
 from ..engines.deadline import Deadline, Timeout, collector_paused
 from ..engines.exact import Cost, StateGraph, TooLarge, seconds, value_order
 from ..engines.intervals import Intervals
-from ..engines.problem import Node, Problem, alike, build_problem, solution_layers
+from ..engines.problem import Node, Problem, Values, alike, build_problem, solution_layers
 from ..errors import DocumentError, LimitExceeded
 from .explain import explain
 
@@ -375,7 +375,7 @@ def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any,
     return response
 
 
-def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: dict[int, Any],
+def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: Values,
              goals: list[Goal | Prefer] | None = None) -> Cost:
     """A full solution's cost (by the objective, or the goals `cost` was made for): the
     sum of its layers' costs."""

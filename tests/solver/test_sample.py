@@ -237,3 +237,16 @@ def test_sampling_fields_are_checked() -> None:
             solver.sample({**document, **bad})
     with pytest.raises(solver.DocumentError, match="this looks like a sample document .* use `convsolve sample`"):
         solver.solve({**document, "n": 5})
+
+
+@pytest.mark.parametrize("name", ["chain", "tied round trip", "input sizes"])
+def test_sampled_designs_run_in_torch_with_the_sizes_they_report(name: str) -> None:
+    import torch_ref
+
+    document = DOCUMENTS[name]
+    sizes = document.get("input_sizes") or [document["input_size"]]
+    for solution in solver.sample(document, 25, seed=9).solutions:
+        for size, reported in zip(sizes, solution.sizes, strict=True):
+            layers = [{"out_channels": 1, **layer} if "conv" in layer["type"] else layer for layer in solution.layers]
+            ran = torch_ref.run({"input_size": size, "layers": layers})
+            assert [list(layer.output_size) for layer in ran] == reported
