@@ -283,7 +283,8 @@ def sample(
         count = "uncounted" if result.count is None else f"of {result.count:,}"
         how = "uniformly" if result.uniform else "NOT uniformly"
         within = "" if result.share_within is None else f", {result.share_within:.1%} of {result.drawn:,} within the bounds"
-        err.print(f"{result.status.value}: {len(result.solutions)} designs {count}, drawn {how} "
+        designs = f"{len(result.solutions)} design{'' if len(result.solutions) == 1 else 's'}"
+        err.print(f"{result.status.value}: {designs} {count}, drawn {how} "
                   f"(seed {result.seed}{within})", highlight=False, markup=False)
         if result.message:
             err.print(result.message, highlight=False, markup=False)
