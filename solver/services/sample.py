@@ -116,12 +116,12 @@ def _sample(doc: SampleRequest, max_time_s: float | None, cancelled: Callable[[]
         response = answer(Status.INFEASIBLE, 0, True, "exact", why.message)
         response.explanation = why
         return response
-    out_of_reach = draws.out_of_reach(graph)
-    if out_of_reach:
-        return answer(Status.INFEASIBLE, count, True, "exact", out_of_reach)
     rng = random.Random(seed)
     seen: set[int] = set()
     try:
+        out_of_reach = draws.out_of_reach(graph)
+        if out_of_reach:
+            return answer(Status.INFEASIBLE, count, True, "exact", out_of_reach)
         while len(draws.kept) < doc.n:
             deadline.tick()
             if not doc.replace and len(seen) == count:
@@ -201,7 +201,7 @@ class _Draws:
         self.problem, self.fns, self.doc, self.goals = problem, fns, doc, goals
         self.cost = make_cost(problem, fns, goals) if goals else None
         self.bounded = [(i, doc.within[g]) for i, g in enumerate(goals) if isinstance(g, Goal) and g in doc.within]
-        self.kept: list[tuple[Values, list[int | float] | None]] = []
+        self.kept: list[tuple[Values, Solution]] = []
         self.drawn = 0
 
     def score(self, values: Values) -> list[int | float] | None:
@@ -210,18 +210,19 @@ class _Draws:
         return user_score(self.problem, self.goals, sum_cost(self.problem, self.fns, self.cost, values, self.goals))
 
     def offer(self, values: Values) -> None:
+        """Keep a design drawn when within the bounds, written out at once: writing takes
+        longer than drawing, and the time limit must see it."""
         self.drawn += 1
         score = self.score(values)
         if score is None or all(_within(score[i], bound) for i, bound in self.bounded):
-            self.kept.append((values, score))
+            self.kept.append((values, Solution(layers=solution_layers(self.problem, values),
+                                               sizes=solution_sizes(self.problem, self.fns, values), score=score)))
 
     def share(self) -> float:
         return len(self.kept) / self.drawn if self.drawn else 0.0
 
     def solutions(self) -> list[Solution]:
-        return [Solution(layers=solution_layers(self.problem, values),
-                         sizes=solution_sizes(self.problem, self.fns, values), score=score)
-                for values, score in self.kept]
+        return [solution for _, solution in self.kept]
 
     def out_of_reach(self, graph: StateGraph) -> str | None:
         """Why no solution can be within a bound (the best of either end of each bounded
