@@ -2,7 +2,7 @@
 
 The layers, each importing only those below it (checked by import-linter):
     cli        the `convsolve` command (api/, the REST service, sits beside it)
-    services   solve, sample, batches, explain, refusal suggestions, planners, input sizes, export
+    services   solve, sample, batches, importers, explain, refusal suggestions, planners, input sizes, export
     engines    forward, the normalized Problem, compiled rules, bounds, exact DP, CP-SAT
     contract   the JSON documents (pydantic models) shared by REST, CLI and Python
     rules      the size arithmetic per convention, the catalogue of layer kinds, verdicts
@@ -33,6 +33,7 @@ from .errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from .rules import Rule
 from .services.batch import batch, solve_batch
 from .services.export import to_keras, to_torch
+from .services.importers import from_torch
 from .services.input_sizes import input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
 from .services.sample import sample
@@ -68,6 +69,7 @@ __all__ = [
     "__version__",
     "batch",
     "forward",
+    "from_torch",
     "input_sizes",
     "plan_aspp",
     "plan_encoder_decoder",

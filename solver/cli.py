@@ -34,6 +34,7 @@ from .errors import ConvsolveError, DocumentError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.batch import batch as run_batch
 from .services.export import to_keras, to_torch
+from .services.importers import from_torch, load_callable
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
 from .services.sample import sample as run_sample
@@ -348,6 +349,42 @@ def _jsonl(path: str) -> Iterator[Any]:
     finally:
         if stream is not sys.stdin:
             stream.close()
+
+
+@app.command("import", cls=Command)
+def import_model(
+    model: Annotated[str, typer.Argument(help="A PyTorch model: package.module:callable, called (with --kwargs) to "
+                                              "make the nn.Module.")],
+    input_size: Annotated[str, typer.Option(help="The spatial input size: 224,224 or 224x224.")],
+    in_channels: Annotated[int | None, typer.Option(help="Input channels (default: the first conv's).")] = None,
+    kwargs: Annotated[str | None, typer.Option(help="Arguments for the callable, as JSON: '{\"num_classes\": 2}'.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the document here, YAML (or JSON "
+                                                                        "for a .json name); default: stdout.")] = None,
+) -> None:
+    """A model's spatial path as a forward document, for every other command.
+
+    torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input.
+    """
+    try:
+        sizes = _ints(input_size)
+        arguments = json.loads(kwargs) if kwargs else {}
+        if not isinstance(arguments, dict):
+            raise ConvsolveError("--kwargs: give a JSON object of the callable's arguments")
+        imported = from_torch(load_callable(model)(**arguments), sizes or [], in_channels)
+    except json.JSONDecodeError as exc:
+        raise _fail(ConvsolveError(f"--kwargs is not JSON: {exc.msg}")) from None
+    except ConvsolveError as exc:
+        raise _fail(exc) from None
+    document = imported.document
+    text = json.dumps(document, indent=2) + "\n" if output is not None and output.suffix == ".json" \
+        else yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=120)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+    folded = f"; left out as keeping sizes: {', '.join(imported.folded)}" if imported.folded else ""
+    err.print(f"{len(document['layers'])} layers, read with {imported.traced_with}{folded}"
+              + (f"; wrote {output}" if output is not None else ""), highlight=False, markup=False)
 
 
 class _nothing:

@@ -7,6 +7,7 @@ from .forward import (
     ForwardResponse,
     LayerReport,
 )
+from .imports import ImportedModel
 from .layers import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,

@@ -1,0 +1,170 @@
+"""Importing PyTorch modules (issue #17, first part): the imported document's forward
+sizes equal torch's, layer by layer, at several input sizes, including sizes torch
+refuses (then forward refuses too); what convsolve cannot state stops the import with
+the module, its type and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from typer.testing import CliRunner
+
+import solver
+from solver.cli import app
+from solver.services.importers import ImportRefused
+
+
+class UNetLike(nn.Module):
+    """Two levels, a skip by concat, a residual sum, norms and activations in between."""
+
+    def __init__(self, width: int = 8) -> None:
+        super().__init__()
+        self.enc1 = nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU())
+        self.pool = nn.MaxPool2d(2)
+        self.enc2 = nn.Conv2d(width, 2 * width, 3, padding=1)
+        self.res = nn.Conv2d(2 * width, 2 * width, 3, padding=1)
+        self.up = nn.ConvTranspose2d(2 * width, width, 2, stride=2)
+        self.head = nn.Conv2d(2 * width, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e1 = self.enc1(x)
+        e2 = torch.relu(self.enc2(self.pool(e1)))
+        e2 = e2 + self.res(e2)
+        return self.head(torch.cat([e1, self.up(e2)], dim=1))
+
+
+class Branchy(nn.Module):
+    """Control flow on the data: fx cannot trace it; hooks read the chain."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(1, 4, 5, stride=2, padding=1, dilation=2)
+        self.b = nn.AvgPool2d(3, stride=2, ceil_mode=True)
+        self.c = nn.ConvTranspose2d(4, 1, 3, stride=2, output_padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.a(x)
+        if x.mean() < -1e9:  # never, but fx cannot know
+            return x
+        return self.c(self.b(x))
+
+
+MODELS: dict[str, tuple[nn.Module, int]] = {
+    "sequential": (nn.Sequential(nn.Conv1d(2, 4, 7, stride=3), nn.GELU(), nn.MaxPool1d(3, ceil_mode=True),
+                                 nn.Upsample(scale_factor=2.5), nn.AdaptiveAvgPool1d(5)), 1),
+    "unet-like": (UNetLike(), 2),
+    "branchy": (Branchy(), 2),
+    "3d": (nn.Sequential(nn.Conv3d(1, 2, (3, 1, 5), stride=(1, 2, 2)), nn.Dropout3d(),
+                         nn.MaxPool3d(2, padding=1)), 3),
+}
+
+
+def torch_sizes(model: nn.Module, names: list[str], channels: int, size: list[int]) -> dict[str, list[int]] | None:
+    """Each named module's output size when torch runs the model; None when torch refuses."""
+    seen: dict[str, list[int]] = {}
+    modules = dict(model.named_modules())
+
+    def watch(name: str) -> Any:
+        def hook(module: nn.Module, args: Any, out: torch.Tensor) -> None:
+            seen.setdefault(name, list(out.shape[2:]))
+        return hook
+
+    hooks = [modules[n].register_forward_hook(watch(n)) for n in names if n in modules]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, channels, *size))
+    except RuntimeError:
+        return None
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_imported_document_gives_torchs_sizes(name: str) -> None:
+    model, ndim = MODELS[name]
+    imported = solver.from_torch(model, [33] * ndim)
+    assert imported.traced_with == ("hooks" if name == "branchy" else "fx")
+    layers = imported.document["layers"]
+    names = [layer["name"] for layer in layers]
+    channels = imported.document["in_channels"]
+    refused = 0
+    for size in ([33] * ndim, [64] * ndim, [5] * ndim, [2] * ndim, [17, 40, 9][:ndim], [1] * ndim):
+        expected = torch_sizes(model, names, channels, size)
+        try:
+            report = solver.forward({**imported.document, "input_size": size})
+        except solver.LayerRejected:
+            assert expected is None, (size, "forward refuses what torch runs")
+            refused += 1
+            continue
+        assert expected is not None, (size, "torch refuses what forward accepts")
+        got = {r.name: r.output_size for r in report.layers}
+        assert {n: got[n] for n in expected} == expected, size
+    assert refused < 6
+
+
+def test_size_keeping_modules_are_folded_and_named() -> None:
+    imported = solver.from_torch(UNetLike(), [64, 64])
+    assert imported.folded == ["enc1.1", "enc1.2", "relu"]
+    assert [layer["type"] for layer in imported.document["layers"]] == \
+        ["conv", "max_pool", "conv", "conv", "add", "conv_transpose", "concat", "conv"]
+    add = next(layer for layer in imported.document["layers"] if layer["type"] == "add")
+    assert add["inputs"] == ["enc2", "res"]  # the relu folded: the sum reads enc2's tensor
+
+
+@pytest.mark.parametrize(("model", "words"), [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 2)), "1 (Flatten): convsolve does not state"),
+    (nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect")), "0 (Conv2d): padding_mode 'reflect'"),
+    (nn.Sequential(nn.PixelShuffle(2)), "0 (PixelShuffle)"),
+])
+def test_what_convsolve_cannot_state_stops_the_import_and_says_where(model: nn.Module, words: str) -> None:
+    with pytest.raises(ImportRefused, match=words.replace("(", r"\(").replace(")", r"\)")):
+        solver.from_torch(model, [16, 16])
+
+
+def test_hooks_refuse_a_function_they_cannot_see() -> None:
+    class Residual(Branchy):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.a(x)
+            if y.mean() > -1e9:  # always, but fx cannot know
+                y = y + 1
+            return self.c(self.b(y))
+
+    with pytest.raises(ImportRefused, match="b .AvgPool2d.: fx cannot trace the model .* not seen by hooks"):
+        solver.from_torch(Residual(), [32, 32])
+
+
+def test_not_a_module_and_no_torch_are_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(solver.DocumentError, match="takes a torch.nn.Module, not dict"):
+        solver.from_torch({}, [8])
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(solver.ConvsolveError, match="needs torch: pip install torch"):
+        solver.from_torch(object(), [8])
+
+
+def test_the_cli_imports_a_model_for_every_other_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mynets.py").write_text(
+        "from torch import nn\n"
+        "def net(width=4):\n"
+        "    return nn.Sequential(nn.Conv2d(3, width, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2))\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["import", "mynets:net", "--input-size", "500x375", "--kwargs", '{"width": 6}',
+                                      "-o", "design.json"])
+    assert result.exit_code == 0, result.output
+    assert "2 layers, read with fx; left out as keeping sizes: 1" in result.stderr
+    document: dict[str, Any] = json.loads((tmp_path / "design.json").read_text())
+    assert document["input_size"] == [500, 375] and document["layers"][0]["out_channels"] == 6
+    sizes = CliRunner().invoke(app, ["input-sizes", "design.json", "--near", "500,375"])
+    assert sizes.exit_code == 0 and "runs for every size from 3" in sizes.output
+    for bad, words in [("mynets", "give the model as package.module:callable"), ("nope:net", "cannot import nope"),
+                       ("mynets:other", "mynets has no other")]:
+        failed = CliRunner().invoke(app, ["import", bad, "--input-size", "32"])
+        assert failed.exit_code == 3 and words in failed.stderr
