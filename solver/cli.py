@@ -24,6 +24,7 @@ from .contract import (
     DocumentKind,
     EncoderDecoderPlan,
     Goal,
+    ImportedModel,
     SampleRequest,
     SolveRequest,
     Status,
@@ -34,7 +35,7 @@ from .errors import ConvsolveError, DocumentError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.batch import batch as run_batch
 from .services.export import to_keras, to_torch
-from .services.importers import from_torch, load_callable
+from .services.importers import import_model as run_import
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
 from .services.sample import sample as run_sample
@@ -82,6 +83,10 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 FileArg = Annotated[str, typer.Argument(help="Problem file, JSON or YAML; '-' reads stdin.")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="Read the design from a PyTorch model instead of a file: package.module:callable (see "
+                    "`convsolve import`).")]
+KwargsOpt = Annotated[str | None, typer.Option(help="With --model: the callable's arguments, as JSON.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON answer instead of a table.")]
 ToOpt = Annotated[Literal["torch", "keras"], typer.Option(
     "--to", help="torch: an nn.Module (any convention); keras: a Keras model (tensorflow convention).")]
@@ -162,10 +167,17 @@ def _fail(exc: ConvsolveError) -> typer.Exit:
 
 
 @app.command(cls=Command)
-def forward(file: FileArg, as_json: JsonOpt = False) -> None:
+def forward(
+    file: Annotated[str | None, typer.Argument(help="A forward document, JSON or YAML; '-' reads stdin.")] = None,
+    as_json: JsonOpt = False,
+    model: ModelOpt = None,
+    kwargs: KwargsOpt = None,
+    input_size: Annotated[str | None, typer.Option(help="With --model: the input size (default: 224 on every "
+                                                        "axis).")] = None,
+) -> None:
     """Sizes, channels, parameters, MACs and receptive field of a stack of layers."""
     try:
-        doc = read_document(file)
+        doc = _design(file, model, kwargs, _ints(input_size))
         result = run_forward(doc)
     except ConvsolveError as exc:
         raise _fail(exc) from None
@@ -352,7 +364,7 @@ def _jsonl(path: str) -> Iterator[Any]:
 
 
 @app.command("import", cls=Command)
-def import_model(
+def import_command(
     model: Annotated[str, typer.Argument(help="A PyTorch model: package.module:callable, called (with --kwargs) to "
                                               "make the nn.Module.")],
     input_size: Annotated[str, typer.Option(help="The spatial input size: 224,224 or 224x224.")],
@@ -366,13 +378,7 @@ def import_model(
     torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input.
     """
     try:
-        sizes = _ints(input_size)
-        arguments = json.loads(kwargs) if kwargs else {}
-        if not isinstance(arguments, dict):
-            raise ConvsolveError("--kwargs: give a JSON object of the callable's arguments")
-        imported = from_torch(load_callable(model)(**arguments), sizes or [], in_channels)
-    except json.JSONDecodeError as exc:
-        raise _fail(ConvsolveError(f"--kwargs is not JSON: {exc.msg}")) from None
+        imported = _imported(model, kwargs, _ints(input_size), in_channels)
     except ConvsolveError as exc:
         raise _fail(exc) from None
     document = imported.document
@@ -385,6 +391,27 @@ def import_model(
     folded = f"; left out as keeping sizes: {', '.join(imported.folded)}" if imported.folded else ""
     err.print(f"{len(document['layers'])} layers, read with {imported.traced_with}{folded}"
               + (f"; wrote {output}" if output is not None else ""), highlight=False, markup=False)
+
+
+def _imported(model: str, kwargs: str | None, input_size: list[int] | None,
+              in_channels: int | None = None) -> ImportedModel:
+    """--model and --kwargs, imported (ConvsolveError for what is wrong)."""
+    try:
+        arguments = json.loads(kwargs) if kwargs else {}
+    except json.JSONDecodeError as exc:
+        raise ConvsolveError(f"--kwargs is not JSON: {exc.msg}") from None
+    if not isinstance(arguments, dict):
+        raise ConvsolveError("--kwargs: give a JSON object of the callable's arguments")
+    return run_import(model, input_size, in_channels, arguments)
+
+
+def _design(file: str | None, model: str | None, kwargs: str | None, input_size: list[int] | None = None) -> Any:
+    """The document of a FILE, or of a --model (one of the two)."""
+    if (file is None) == (model is None):
+        raise typer.BadParameter("give a document FILE or --model, one of the two")
+    if model is not None:
+        return _imported(model, kwargs, input_size).document
+    return read_document(file)
 
 
 class _nothing:
@@ -421,20 +448,23 @@ def export(
 
 @app.command("input-sizes", cls=Command)
 def input_sizes(
-    file: Annotated[str, typer.Argument(help="A forward document (the design); its input_size is the size you have.")],
+    file: Annotated[str | None, typer.Argument(
+        help="A forward document (the design); its input_size is the size you have.")] = None,
     low: Annotated[int, typer.Option("--min", help="Smallest size to try, every axis.")] = 1,
     high: Annotated[int, typer.Option("--max", help="Largest size to try, every axis.")] = 1024,
     round_trip: Annotated[bool, typer.Option("--round-trip", help="Only sizes whose output equals the input.")] = False,
     near: Annotated[str | None, typer.Option(help="The size you have: 500 (every axis), 500,375 or 500x375 "
                                              "(default: the document's input_size).")] = None,
     as_json: JsonOpt = False,
+    model: ModelOpt = None,
+    kwargs: KwargsOpt = None,
 ) -> None:
     """Which input sizes a design accepts, and the nearest ones to its input_size."""
     try:
-        doc = read_document(file)
+        have = _ints(near)
+        doc = _design(file, model, kwargs, have if have is not None and len(have) > 1 else None)
         if not isinstance(doc, dict):
             raise ConvsolveError(f"{file}: expected a forward document")
-        have = _ints(near)
         if have is not None and len(have) == 1:  # one size for every axis
             have = have * len(doc.get("input_size") or [1])
         result = run_input_sizes({"layers": doc.get("layers"), "in_channels": doc.get("in_channels"),

@@ -62,6 +62,30 @@ def from_torch(module: Any, input_size: list[int], in_channels: int | None = Non
     return ImportedModel(document=document, traced_with=how, folded=folded)
 
 
+def spatial_ndim(module: Any) -> int | None:
+    """How many spatial axes a module's first conv or pool has (None: no such module)."""
+    torch = _torch()
+    kinds = (torch.nn.modules.conv._ConvNd, torch.nn.modules.pooling._MaxPoolNd, torch.nn.modules.pooling._AvgPoolNd)
+    for mod in module.modules():
+        if isinstance(mod, kinds) and isinstance(mod.kernel_size, tuple):
+            return len(mod.kernel_size)
+        if isinstance(mod, kinds):  # an int kernel: the class says (MaxPool2d)
+            return int(type(mod).__name__[-2])
+    return None
+
+
+def import_model(spec: str, input_size: list[int] | None = None, in_channels: int | None = None,
+                 kwargs: dict[str, Any] | None = None) -> ImportedModel:
+    """'package.module:callable' called with kwargs, imported; input_size one int for
+    every axis, or one per axis; without it, 224 on every axis (the design does not
+    depend on it)."""
+    module = load_callable(spec)(**(kwargs or {}))
+    ndim = spatial_ndim(module) or len(input_size or [0, 0])
+    if input_size is None or len(input_size) == 1:
+        input_size = (input_size or [224]) * ndim
+    return from_torch(module, input_size, in_channels)
+
+
 # --- what each module and function is ----------------------------------------------------
 
 #: Modules that keep every size (their parameters are not counted yet).

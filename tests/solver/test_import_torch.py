@@ -164,6 +164,14 @@ def test_the_cli_imports_a_model_for_every_other_command(tmp_path: Path, monkeyp
     assert document["input_size"] == [500, 375] and document["layers"][0]["out_channels"] == 6
     sizes = CliRunner().invoke(app, ["input-sizes", "design.json", "--near", "500,375"])
     assert sizes.exit_code == 0 and "runs for every size from 3" in sizes.output
+    # --model stands for the document: the same answers as from the imported file
+    by_model = CliRunner().invoke(app, ["input-sizes", "--model", "mynets:net", "--kwargs", '{"width": 6}',
+                                        "--near", "500,375"])
+    assert by_model.exit_code == 0 and by_model.output == sizes.output
+    table = CliRunner().invoke(app, ["forward", "--model", "mynets:net", "--input-size", "64", "--json"])
+    assert json.loads(table.stdout)["output_size"] == [16, 16]
+    neither = CliRunner().invoke(app, ["forward"])
+    assert neither.exit_code == 2 and "give a document FILE or --model" in neither.output
     for bad, words in [("mynets", "give the model as package.module:callable"), ("nope:net", "cannot import nope"),
                        ("mynets:other", "mynets has no other")]:
         failed = CliRunner().invoke(app, ["import", bad, "--input-size", "32"])
