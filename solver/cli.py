@@ -35,6 +35,7 @@ from .errors import ConvsolveError, DocumentError
 from .rules import CONVENTION, CONVENTIONS, DEFAULT_CONVENTION
 from .services.batch import batch as run_batch
 from .services.export import to_keras, to_torch
+from .services.importers import freed
 from .services.importers import import_model as run_import
 from .services.input_sizes import input_sizes as run_input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
@@ -203,7 +204,7 @@ def forward(
 
 @app.command(cls=Command)
 def solve(
-    file: FileArg,
+    file: Annotated[str | None, typer.Argument(help="Problem file, JSON or YAML; '-' reads stdin.")] = None,
     as_json: JsonOpt = False,
     limit: Annotated[int | None, typer.Option(help="List at most this many solutions." + _default(SolveRequest, "limit"))] = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds to search at most." + _default(SolveRequest, "time_limit_s"))] = None,
@@ -212,10 +213,27 @@ def solve(
     to: ToOpt = "torch",
     pick: Annotated[int, typer.Option(help="Which listed solution --export writes (1: the best).", min=1)] = 1,
     sizes: Annotated[bool, typer.Option("--sizes", help="Show each layer's output size in the table.")] = False,
+    model: ModelOpt = None,
+    kwargs: KwargsOpt = None,
+    free: Annotated[list[str] | None, typer.Option(
+        help="With --model: search the kernel, stride and padding of the layers named so ('decoder.*'), keeping "
+             "the others as imported; repeat for more.")] = None,
+    target: Annotated[str | None, typer.Option(help="With --model: the output size to reach: 500,375.")] = None,
+    input_size: Annotated[str | None, typer.Option(help="With --model: the input size (default: the target).")] = None,
 ) -> None:
     """Find, rank and count the layer settings that take input_size to target_size."""
     try:
-        doc = read_document(file)
+        if model is not None and not (free and target):
+            raise typer.BadParameter("--model needs --free and --target: which layers to search, and the size "
+                                     "they must reach")
+        if model is not None:
+            wanted = _ints(target) or []
+            design = _design(None, model, kwargs, _ints(input_size) or wanted)
+            if len(wanted) == 1:  # one size for every axis
+                wanted = wanted * len(design["input_size"])
+            file, doc = None, freed(design, free or [], wanted)
+        else:
+            doc = _design(file, None, None)
         if isinstance(doc, dict):
             doc = {**doc, **({"limit": limit} if limit is not None else {}),
                    **({"time_limit_s": time_limit} if time_limit is not None else {})}

@@ -86,10 +86,14 @@ def solutions_table(doc_layers: list[dict[str, Any]], solutions: list[Any], size
     table.add_column("layer")
     for rank in range(1, len(shown) + 1):
         table.add_column(f"#{rank}")
-    for i, h in enumerate(heads):
-        table.add_row(h, *(row[i] for row in shown))
-    if len(rows) > len(shown):
-        table.caption = f"the best {len(shown)} of {len(rows)} listed; --json shows all"
+    # A long design with few layers searched (an imported model): those layers only.
+    kept = [i for i, f in enumerate(fields) if f or sizes] + list(range(len(doc_layers), len(heads)))
+    for i in kept:
+        table.add_row(heads[i], *(row[i] for row in shown))
+    notes = [f"the best {len(shown)} of {len(rows)} listed; --json shows all"] if len(rows) > len(shown) else []
+    if len(kept) < len(heads):
+        notes.append(f"{len(heads) - len(kept)} layers not searched are not shown (--sizes shows them)")
+    table.caption = "; ".join(notes) or None
     return table
 
 

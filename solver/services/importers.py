@@ -86,6 +86,46 @@ def import_model(spec: str, input_size: list[int] | None = None, in_channels: in
     return from_torch(module, input_size, in_channels)
 
 
+#: What a freed layer may take, per field: from the least value to this, or to the
+#: imported value when that is larger.
+FREED: dict[str, dict[str, tuple[int, int]]] = {
+    "conv": {"kernel_size": (1, 7), "stride": (1, 4), "padding": (0, 3)},
+    "conv_transpose": {"kernel_size": (1, 7), "stride": (1, 4), "padding": (0, 3), "output_padding": (0, 3)},
+    "max_pool": {"kernel_size": (1, 4), "stride": (1, 4), "padding": (0, 2)},
+    "avg_pool": {"kernel_size": (1, 4), "stride": (1, 4), "padding": (0, 2)},
+}
+
+
+def freed(document: dict[str, Any], patterns: list[str], target_size: Any) -> dict[str, Any]:
+    """A solve document from a forward document: the layers whose names match one of the
+    patterns (fnmatch: 'decoder.*') have their kernel, stride and padding (and a
+    transposed conv's output_padding) searched (FREED), every other layer kept as it is,
+    and the last layer's output must be target_size."""
+    import fnmatch
+
+    layers, matched = [], 0
+    for layer in document["layers"]:
+        domains = FREED.get(layer.get("type", ""))
+        name = layer.get("name") or ""
+        if domains and any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            matched += 1
+            layer = {**layer, **{f: {"min": low, "max": max(high, *_ints_of(layer.get(f)))}
+                                 for f, (low, high) in domains.items()}}
+            if layer["type"] == "conv_transpose":  # output_padding must stay below stride: searched together
+                layer["output_padding"] = {"min": 0, "max": layer["stride"]["max"] - 1}
+        layers.append(layer)
+    if not matched:
+        raise DocumentError(f"--free {' '.join(patterns)}: no conv, transposed conv or pool is named so "
+                            f"(the names: {', '.join(str(x.get('name')) for x in document['layers'][:12])}...)")
+    return {**document, "layers": layers, "target_size": target_size}
+
+
+def _ints_of(value: Any) -> list[int]:
+    """The ints of a field's value (an int, a per-axis list), for a domain to hold them."""
+    values = value if isinstance(value, list) else [value]
+    return [x for x in values if isinstance(x, int) and not isinstance(x, bool)] or [0]
+
+
 # --- what each module and function is ----------------------------------------------------
 
 #: Modules that keep every size (their parameters are not counted yet).

@@ -176,3 +176,27 @@ def test_the_cli_imports_a_model_for_every_other_command(tmp_path: Path, monkeyp
                        ("mynets:other", "mynets has no other")]:
         failed = CliRunner().invoke(app, ["import", bad, "--input-size", "32"])
         assert failed.exit_code == 3 and words in failed.stderr
+
+
+def test_solve_frees_the_layers_named_and_keeps_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nets.py").write_text(
+        "from torch import nn\n"
+        "def net():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["solve", "--model", "nets:net", "--free", "2", "--input-size", "64",
+                                      "--target", "32", "--json", "--limit", "100"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["count"] == len(answer["solutions"]) > 1
+    for solution in answer["solutions"]:
+        first, second = solution["layers"]
+        assert (first["kernel_size"], first["stride"], first["padding"]) == ([3, 3], [1, 1], [1, 1])  # kept
+        assert second["stride"] == [2, 2] and solution["sizes"][0][-1] == [32, 32]
+        model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+                              nn.Conv2d(4, 4, second["kernel_size"], second["stride"], second["padding"]))
+        assert list(model(torch.zeros(1, 3, 64, 64)).shape[2:]) == [32, 32]  # torch agrees
+    nothing = CliRunner().invoke(app, ["solve", "--model", "nets:net", "--free", "decoder.*", "--target", "32"])
+    assert nothing.exit_code == 3 and "no conv, transposed conv or pool is named so" in nothing.stderr
+    alone = CliRunner().invoke(app, ["solve", "--model", "nets:net"])
+    assert alone.exit_code == 2 and "--model needs --free and --target" in alone.output
