@@ -101,5 +101,37 @@ ENCODER_DECODER: Examples = {
         "kind": "autoencoder", "image_size": [28, 28], "latent_size": 7, "depth": 2, "limit": 5}),
 }
 
+#: A tiny ONNX graph (conv, relu, max pool, resize), as torch.onnx.export wrote it, in base64.
+_ONNX_GRAPH = (
+    "CAkSB3B5dG9yY2gaBjIuMTMuMDrwDAqUAQoBeAoIMC53ZWlnaHQKBjAuYmlhcxIQLzAvQ29udl9vdXRwdXRfMBoHLzAvQ29udiIE"
+    "Q29udioSCglkaWxhdGlvbnNAAUABoAEHKgwKBWdyb3VwGAGgAQIqFQoMa2VybmVsX3NoYXBlQANAA6ABByoRCgRwYWRzQAFAAUAB"
+    "QAGgAQcqEAoHc3RyaWRlc0ACQAKgAQcKMwoQLzAvQ29udl9vdXRwdXRfMBIQLzEvUmVsdV9vdXRwdXRfMBoHLzEvUmVsdSIEUmVs"
+    "dQqeAQoQLzEvUmVsdV9vdXRwdXRfMBITLzIvTWF4UG9vbF9vdXRwdXRfMBoKLzIvTWF4UG9vbCIHTWF4UG9vbCoQCgljZWlsX21v"
+    "ZGUYAKABAioSCglkaWxhdGlvbnNAAUABoAEHKhUKDGtlcm5lbF9zaGFwZUACQAKgAQcqEQoEcGFkc0AAQABAAEAAoAEHKhAKB3N0"
+    "cmlkZXNAAkACoAEHClESFC8zL0NvbnN0YW50X291dHB1dF8wGgsvMy9Db25zdGFudCIIQ29uc3RhbnQqIgoFdmFsdWUqFggEEAFK"
+    "EAAAgD8AAIA/AAAAQAAAAECgAQQKvAEKEy8yL01heFBvb2xfb3V0cHV0XzAKAAoULzMvQ29uc3RhbnRfb3V0cHV0XzASAjEwGgkv"
+    "My9SZXNpemUiBlJlc2l6ZSovCh5jb29yZGluYXRlX3RyYW5zZm9ybWF0aW9uX21vZGUiCmFzeW1tZXRyaWOgAQMqFwoNY3ViaWNf"
+    "Y29lZmZfYRUAAEC/oAEBKhIKBG1vZGUiB25lYXJlc3SgAQMqGAoMbmVhcmVzdF9tb2RlIgVmbG9vcqABAxIKbWFpbl9ncmFwaCr3"
+    "BggICAMIAwgDEAFCCDAud2VpZ2h0SuAGOZOfvV1Yk7x+2iM+cUlhO4NNbDyVywc+30w4vSG5Nb4F/+O9UDsfPjR2Y7xR+Ik8A+rX"
+    "PY32b7wc5Bc+PinhvbS4jzxjPd29nGj+PfONYD1YO0u7i/QXPn7yJT5HRYC8cngXvutKMj4yLju+0hr2POAwxT26zjS+UePovdbi"
+    "v7xF7jg+OJHuPZNEkbzmLJs9Vo2TuwlubLyAqXo8FE9Avp7frD3BKte9sHWlO3kwOD6KDSe9ChG7PMvMnz3Digw9k0UyPtulyr0k"
+    "8iu+UYqcPH+geT34ocS8tH+vPTaJZDzITjK+7cOfPbZb5D144Sm+82NSvQ/I6z04Zhu+NtGnvIO0Qb7C7Ua919CSvWOzFD6Ecvs8"
+    "9R2SvWVJDL5QLOU8w5jpPcnBHL5XLN69M+oYvTs6Qz788yE+b/urvVxCLbwD7R0+eSMgvsUrWD2rG8W9wePMPYO9rb2TZ0A+qaG6"
+    "vLcYW72EQii+gY1JPYr1IT7tKZc9ViXsPX6kCD55/tC8TDnZvWKfBD53uc66sccxvoTYtL0tLi09MlmJPcR5xT1UT/e9xGiPvYCY"
+    "ST1P0sQ9uRuCOzcs1jzgKio+rfzcvOj7OL2S0Tw+iSkGvRTqJrsx/yI+ICYAPYPhO74GvBi+tF6VvbEu370GdR+9LVY6vvES1Lwl"
+    "Bho+Fs4hPvefI72Zgou8WUj/Peck7Dy/J6U8fok/vGmWxL1zAIw9XKYrvsMxzD1Pji4+KlImPq+stDoeRze+OUqkPYgiuDt83Ru+"
+    "pm3YvYvJUz1nRQy+dS+gO896j738SSC+sS8dPuCgrb35Kdk87/aCPQuLljwUVUQ+3ATsvZGRw70dq9o6SXgSvvaF7r3j2RC9wM6m"
+    "PGV8SL0NWUs9zxcvvl/awT3d3EU9c+Tfuz4m+b1/vEM+ZUq/PcHVMz7I1vY9ri2LPZMVKL5sgK08YFb1PdDXK74p//89/vN1vECs"
+    "Mb6unWC9NFsMPDxWpT0MUUA+/JKfPaKJCL41h6a9MaonviWVq7wuTqm9LSoHvnuRUb2+OJy9GtAKPPh9rb3AW6+9NhDWPdIuN73t"
+    "B+G9yESOvSkSEj4Xp/K8P+IavsAFfr2WgfY9TntEPrmNFj7+nAg+G5rlvQCBAT6nUIq9xvdrPXv5Az0g0HU9Ki4ICBABQgYwLmJp"
+    "YXNKIIkboz1JW8M805cgPmRiKD7cQre9GEEEPmAVuL0fNiA+WhsKAXgSFgoUCAESEAoCCAEKAggDCgIIQAoCCEBiHAoCMTASFgoU"
+    "CAESEAoCCAEKAggICgIIIAoCCCBCAhAU"
+)
+
+IMPORT_ONNX: Examples = {
+    "small_graph": _named("A conv, a pool and a resize, from torch.onnx.export", {"model": _ONNX_GRAPH},
+                          "Its input size is the graph's (64 x 64); give input_size for another."),
+}
+
 EXPORT_TORCH: Examples = {"resnet_stem": FORWARD["resnet_stem"], "unet": FORWARD["unet"]}
 EXPORT_KERAS: Examples = {"keras": FORWARD["keras"]}

@@ -20,7 +20,7 @@ from .bodies import Documents
 from .lifecycle import lifespan
 from .limits import BodyLimit
 from .observe import Observe
-from .routes import docs, export, forward, health, metrics, plan, schema, sizes, solve
+from .routes import docs, export, forward, health, imports, metrics, plan, schema, sizes, solve
 from .settings import settings
 
 app = FastAPI(
@@ -57,6 +57,7 @@ app.include_router(export.router)
 app.include_router(sizes.router)
 app.include_router(plan.router)
 app.include_router(schema.router)
+app.include_router(imports.router)
 
 
 @app.exception_handler(solver.ConvsolveError)

@@ -383,9 +383,11 @@ def _jsonl(path: str) -> Iterator[Any]:
 
 @app.command("import", cls=Command)
 def import_command(
-    model: Annotated[str, typer.Argument(help="A PyTorch model: package.module:callable, called (with --kwargs) to "
-                                              "make the nn.Module.")],
-    input_size: Annotated[str, typer.Option(help="The spatial input size: 224,224 or 224x224.")],
+    model: Annotated[str, typer.Argument(help="An ONNX file (.onnx), or a PyTorch model: package.module:callable, "
+                                              "called (with --kwargs) to make the nn.Module.")],
+    input_size: Annotated[str | None, typer.Option(
+        help="The spatial input size: 224 (every axis), 224,224 or 224x224 (default: the ONNX graph's; 224 on "
+             "every axis for PyTorch).")] = None,
     in_channels: Annotated[int | None, typer.Option(help="Input channels (default: the first conv's).")] = None,
     kwargs: Annotated[str | None, typer.Option(help="Arguments for the callable, as JSON: '{\"num_classes\": 2}'.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the document here, YAML (or JSON "
@@ -393,7 +395,7 @@ def import_command(
 ) -> None:
     """A model's spatial path as a forward document, for every other command.
 
-    torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input.
+    PyTorch: torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input. ONNX: the graph's nodes, in the onnx convention.
     """
     try:
         imported = _imported(model, kwargs, _ints(input_size), in_channels)

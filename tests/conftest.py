@@ -1,5 +1,5 @@
 """Shared test helpers that live beside the tests: `import strategies`, `import torch_ref`
-(`tf_ref`, `onnx_ref`: Keras and onnxruntime);
+(`tf_ref`, `onnx_ref`: Keras and onnxruntime), `import torch_models` (the importers' models);
 and golden files for CLI output (the `golden` fixture), rewritten with `pytest --overwrite`.
 
 pytest runs with --import-mode=importlib and there are no __init__.py files, so nothing
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-HELPERS = ("strategies", "conformance", "torch_ref", "tf_ref", "onnx_ref", "bruteforce")
+HELPERS = ("strategies", "conformance", "torch_ref", "tf_ref", "onnx_ref", "bruteforce", "torch_models")
 
 
 def _load(name: str) -> None:

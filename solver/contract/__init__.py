@@ -7,7 +7,7 @@ from .forward import (
     ForwardResponse,
     LayerReport,
 )
-from .imports import ImportedModel
+from .imports import ImportedModel, OnnxImport
 from .layers import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,

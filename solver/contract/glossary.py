@@ -222,6 +222,15 @@ FIELDS: dict[str, Entry] = {
     "detail": ("Why the document has no answer: its errors, each {type, loc, msg, ...} as a 422's detail; null "
                "when it has an answer.", None),
     "items": ("One item per document, in the order of the documents.", None),
+    # --- imports ---------------------------------------------------------------------------
+    "ImportedModel.document": ("The model's spatial path as a forward document: its layers named after the "
+                               "modules or nodes, wired with input and inputs.", None),
+    "traced_with": ("How the model was read: \"fx\" (torch.fx's graph), \"hooks\" (one run watched, when fx "
+                    "cannot trace), \"onnx\" (the graph's nodes) or \"keras\" (the model's config).", ["fx"]),
+    "folded": ("The modules or nodes left out as keeping every size (activations, norms, dropout), by name.",
+               [["bn1", "relu"]]),
+    "OnnxImport.model": ("The .onnx file's bytes as base64 text; the weights are not needed (a graph saved "
+                         "without them imports alike).", None),
     # --- domains, goals and ties ----------------------------------------------------------
     "min": (f"The smallest value, inclusive (within ±{MAX_PARAM:,}).", [1]),
     "max": ("The largest value, inclusive; not below min.", [7]),

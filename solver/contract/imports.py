@@ -6,12 +6,20 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .values import Described
+from .values import Described, InputSize, StrictModel
 
 
 class ImportedModel(Described):
     """A model read into a forward document, and how it was read."""
 
     document: dict[str, Any]
-    traced_with: Literal["fx", "hooks"]
+    traced_with: Literal["fx", "hooks", "onnx", "keras"]
     folded: list[str] = Field(default_factory=list)
+
+
+class OnnxImport(StrictModel):
+    """An ONNX graph to import, as base64 text (weights are not needed: a graph saved
+    without them imports alike)."""
+
+    model: str = Field(min_length=1)
+    input_size: InputSize | None = None

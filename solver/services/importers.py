@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from ..contract import ForwardRequest, ImportedModel, parse
+from ..contract import ForwardRequest, ImportedModel, OnnxImport, parse
 from ..errors import ConvsolveError, DocumentError
 
 
@@ -76,9 +76,14 @@ def spatial_ndim(module: Any) -> int | None:
 
 def import_model(spec: str, input_size: list[int] | None = None, in_channels: int | None = None,
                  kwargs: dict[str, Any] | None = None) -> ImportedModel:
-    """'package.module:callable' called with kwargs, imported; input_size one int for
-    every axis, or one per axis; without it, 224 on every axis (the design does not
-    depend on it)."""
+    """A model named as the CLI names it: an ONNX file (.onnx), or 'package.module:callable'
+    called with kwargs; input_size one int for every axis, or one per axis; without it,
+    the ONNX graph's, or 224 on every axis for PyTorch (the design does not depend on it)."""
+    if spec.endswith(".onnx"):
+        if input_size is not None and len(input_size) == 1:
+            ndim = len(from_onnx(spec).document["input_size"])
+            input_size = input_size * ndim
+        return from_onnx(spec, input_size)
     module = load_callable(spec)(**(kwargs or {}))
     ndim = spatial_ndim(module) or len(input_size or [0, 0])
     if input_size is None or len(input_size) == 1:
@@ -325,6 +330,185 @@ def _by_hooks(torch: Any, module: Any, input_size: list[int], in_channels: int |
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# --- ONNX --------------------------------------------------------------------------------
+
+#: ONNX operators that keep every size (their one data input to their output).
+_ONNX_KEEPS_SIZE = {
+    "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gelu", "Mish", "Sigmoid", "HardSigmoid", "HardSwish",
+    "Tanh", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Clip", "Erf", "Exp", "Sqrt", "Neg", "Abs", "Cast",
+    "BatchNormalization", "InstanceNormalization", "LpNormalization", "Dropout", "Identity",
+}
+_ONNX_SUMS = {"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"}
+_ONNX_MODES = {"nearest": "nearest", "linear": "linear", "cubic": "bicubic"}
+
+
+def import_onnx(request: OnnxImport | dict[str, Any]) -> ImportedModel:
+    """The REST route's: an ONNX graph sent as base64 text."""
+    import base64
+    import binascii
+
+    request = parse(OnnxImport, request)
+    try:
+        data = base64.b64decode(request.model, validate=True)
+    except binascii.Error:
+        raise DocumentError("model: not base64 text (send the .onnx file's bytes as base64)", loc=("model",)) from None
+    return from_onnx(data, request.input_size)
+
+
+def from_onnx(model: Any, input_size: list[int] | None = None) -> ImportedModel:
+    """The forward document (onnx convention) of an ONNX graph: a ModelProto, its bytes
+    or a file's path.  input_size: the spatial size; by default the graph input's, when
+    fixed.  Weights are not needed (a graph saved without them imports alike; the
+    channels then come from the weights' shapes when present)."""
+    onnx = _onnx()
+    if isinstance(model, str | bytes):
+        try:
+            model = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model, load_external_data=False)
+        except Exception as exc:  # noqa: BLE001 - protobuf's many errors: not an ONNX model
+            raise DocumentError(f"not an ONNX model ({_first_line(exc)})") from None
+    graph = model.graph
+    constants = {init.name: init for init in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute:
+            constants[node.output[0]] = node.attribute[0].t
+    inputs = [value for value in graph.input if value.name not in constants]
+    if len(inputs) != 1:
+        raise ImportRefused(f"the graph takes {len(inputs)} inputs; convsolve reads graphs of one input")
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+    if len(dims) < 3 or len(dims) > 5:
+        raise ImportRefused(f"input {inputs[0].name}: {len(dims)} dimensions; convsolve reads (batch, channels, "
+                            "1 to 3 spatial axes)")
+    if input_size is None:
+        if None in dims[2:] or 0 in dims[2:]:
+            raise DocumentError(f"input {inputs[0].name} has no fixed spatial size: give input_size")
+        input_size = dims[2:]
+    tensor = {inputs[0].name: "input"}
+    layers: list[dict[str, Any]] = []
+    folded: list[str] = []
+
+    def array(name: str) -> Any:
+        found = constants.get(name)
+        return None if found is None else onnx.numpy_helper.to_array(found)
+
+    def shape(name: str) -> list[int] | None:
+        found = constants.get(name)
+        return None if found is None else list(found.dims)
+
+    for index, node in enumerate(graph.node):
+        name = node.name or node.output[0] or f"{node.op_type}_{index}"
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        data = [i for i in node.input if i in tensor]
+
+        def source() -> str:
+            if not data:
+                raise ImportRefused(f"{name} ({node.op_type}): reads no tensor convsolve follows", loc=(name,))
+            return tensor[data[0]]
+
+        if node.op_type == "Constant":
+            continue
+        if not data:  # computed from constants only (an Identity of weights, a shape): a constant too
+            for out in node.output:
+                constants[out] = constants.get(node.input[0]) if node.op_type == "Identity" and node.input else None
+            continue
+        if node.op_type in _ONNX_KEEPS_SIZE or node.op_type in _ONNX_SUMS and len(data) == 1:
+            tensor[node.output[0]] = source()
+            folded.append(name)
+            continue
+        layer = _onnx_layer(node, name, attrs, array, shape, len(input_size))
+        if layer is None:  # a sum of tensors, a concat: the tensors joined
+            joined = {"type": "concat" if node.op_type == "Concat" else "add", "inputs": [tensor[i] for i in data]}
+            layers.append({"name": name, **joined})
+        else:
+            layers.append({"name": name, **layer, "input": source()})
+        tensor[node.output[0]] = name
+    document = {"convention": "onnx", "input_size": list(input_size),
+                "in_channels": dims[1] or next((x["in_channels"] for x in layers if "in_channels" in x), None),
+                "layers": layers}
+    parse(ForwardRequest, document)
+    return ImportedModel(document=document, traced_with="onnx", folded=folded)
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+        import onnx.numpy_helper
+    except ImportError:
+        raise ConvsolveError("importing an ONNX graph needs onnx: pip install 'convsolve[onnx]'") from None
+    return onnx
+
+
+def _onnx_layer(node: Any, name: str, attrs: dict[str, Any], array: Callable[[str], Any],
+                shape: Callable[[str], list[int] | None], ndim: int) -> dict[str, Any] | None:
+    """One ONNX node as a layer; None for a join (Concat, a sum of tensors)."""
+    op, where = node.op_type, (name,)
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+
+    def pads() -> dict[str, Any]:
+        if auto in ("SAME_UPPER", "SAME_LOWER", "VALID"):
+            return {"padding": auto.lower()}
+        p = list(attrs.get("pads", [0] * 2 * ndim))
+        begin, end = p[:ndim], p[ndim:]
+        return {"padding": begin, **({"padding_end": end} if end != begin else {})}
+
+    if op in ("Conv", "ConvTranspose"):
+        weight = shape(node.input[1]) if len(node.input) > 1 else None  # its dims: its data may be elsewhere
+        kernel = list(attrs.get("kernel_shape", [] if weight is None else weight[2:]))
+        if not kernel:
+            raise ImportRefused(f"{name} ({op}): no kernel_shape and no weights to read it from", loc=where)
+        layer = {"type": "conv" if op == "Conv" else "conv_transpose", "kernel_size": kernel,
+                 "stride": list(attrs.get("strides", [1] * ndim)), "dilation": list(attrs.get("dilations", [1] * ndim)),
+                 "groups": int(attrs.get("group", 1)), **pads()}
+        if weight is not None:  # (out, in/groups, ...) for Conv; (in, out/groups, ...) for ConvTranspose
+            groups = layer["groups"]
+            cout, cin = (weight[0], weight[1] * groups) if op == "Conv" else (weight[1] * groups, weight[0])
+            layer.update(in_channels=int(cin), out_channels=int(cout), bias=len(node.input) > 2)
+        if op == "ConvTranspose":
+            if "output_padding" in attrs:
+                layer["output_padding"] = list(attrs["output_padding"])
+            if "output_shape" in attrs:
+                layer["output_shape"] = list(attrs["output_shape"])[-ndim:]
+        return layer
+    if op in ("MaxPool", "AveragePool"):
+        if op == "AveragePool" and any(d != 1 for d in attrs.get("dilations", [])):
+            raise ImportRefused(f"{name} (AveragePool): dilations are not stated by convsolve yet", loc=where)
+        if len(node.output) > 1 and node.output[1]:
+            raise ImportRefused(f"{name} (MaxPool): its indices output is not followed", loc=where)
+        layer = {"type": "max_pool" if op == "MaxPool" else "avg_pool", "kernel_size": list(attrs["kernel_shape"]),
+                 "stride": list(attrs.get("strides", [1] * ndim)), "ceil_mode": bool(attrs.get("ceil_mode", 0)),
+                 **pads()}
+        if op == "MaxPool" and "dilations" in attrs:
+            layer["dilation"] = list(attrs["dilations"])
+        return layer
+    if op in ("GlobalAveragePool", "GlobalMaxPool"):
+        return {"type": "adaptive_avg_pool" if op == "GlobalAveragePool" else "adaptive_max_pool", "output_size": 1}
+    if op in ("Resize", "Upsample"):
+        mode = attrs.get("mode", b"nearest")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        policy = attrs.get("keep_aspect_ratio_policy", b"stretch")
+        if (policy.decode() if isinstance(policy, bytes) else policy) != "stretch":
+            raise ImportRefused(f"{name} ({op}): keep_aspect_ratio_policy is not stated by convsolve yet", loc=where)
+        if mode not in _ONNX_MODES:
+            raise ImportRefused(f"{name} ({op}): mode '{mode}' is not stated by convsolve", loc=where)
+        scales = array(node.input[2]) if op == "Resize" and len(node.input) > 2 and node.input[2] else \
+            array(node.input[1]) if op == "Upsample" else None
+        sizes = array(node.input[3]) if op == "Resize" and len(node.input) > 3 and node.input[3] else None
+        if sizes is not None and sizes.size:
+            return {"type": "upsample", "mode": _ONNX_MODES[mode], "size": [int(x) for x in sizes[2:]]}
+        if scales is not None and scales.size:
+            return {"type": "upsample", "mode": _ONNX_MODES[mode], "scale_factor": [float(x) for x in scales[2:]]}
+        raise ImportRefused(f"{name} ({op}): its scales or sizes are computed in the graph, not constants",
+                            loc=where)
+    if op == "Concat":
+        if attrs.get("axis") not in (1, -2 - ndim + 1):
+            raise ImportRefused(f"{name} (Concat): along axis {attrs.get('axis')}; convsolve joins along the "
+                                "channels (axis 1)", loc=where)
+        return None
+    if op in _ONNX_SUMS:
+        return None
+    raise ImportRefused(f"{name} ({op}): convsolve does not state its sizes yet", loc=where)
 
 
 def load_callable(spec: str) -> Callable[..., Any]:

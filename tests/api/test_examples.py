@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+import solver
 from api.main import app
 
 
@@ -49,6 +50,9 @@ def test_each_example_answers_as_named(client: TestClient, path: str, name: str,
         assert body["designs"], body
     elif "solutions" in body:
         assert body["status"] in ("complete", "limit") and body["solutions"], body
+    elif "traced_with" in body:  # an import: a forward document that forward answers
+        assert body["document"]["layers"], body
+        assert solver.forward(body["document"]).output_size
     elif "items" in body:  # a batch: every document in its place, answered or refused on its own
         items = body["items"]
         assert [item["index"] for item in items] == list(range(len(document["documents"])))
