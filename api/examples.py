@@ -133,5 +133,17 @@ IMPORT_ONNX: Examples = {
                           "Its input size is the graph's (64 x 64); give input_size for another."),
 }
 
+IMPORT_KERAS: Examples = {
+    "sequential": _named("A Keras Sequential model's config (its verbose entries left out)", {"model": {
+        "class_name": "Sequential", "config": {"name": "net", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [1, 32, 32, 3], "name": "image"}},
+            {"class_name": "Conv2D", "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2],
+                                                "padding": "same", "activation": "relu"}},
+            {"class_name": "BatchNormalization", "config": {"name": "bn"}},
+            {"class_name": "AveragePooling2D", "config": {"name": "pool", "pool_size": [2, 2], "padding": "valid"}},
+            {"class_name": "UpSampling2D", "config": {"name": "up", "size": [2, 2], "interpolation": "bilinear"}}]}}},
+        "What model.get_config() gives, trimmed; its Input's size is the default."),
+}
+
 EXPORT_TORCH: Examples = {"resnet_stem": FORWARD["resnet_stem"], "unet": FORWARD["unet"]}
 EXPORT_KERAS: Examples = {"keras": FORWARD["keras"]}

@@ -33,7 +33,7 @@ from .errors import ConvsolveError, DocumentError, LayerRejected, LimitExceeded
 from .rules import Rule
 from .services.batch import batch, solve_batch
 from .services.export import to_keras, to_torch
-from .services.importers import from_torch
+from .services.importers import from_keras, from_onnx, from_torch
 from .services.input_sizes import input_sizes
 from .services.plan import plan_aspp, plan_encoder_decoder, plan_unet
 from .services.sample import sample
@@ -69,6 +69,8 @@ __all__ = [
     "__version__",
     "batch",
     "forward",
+    "from_keras",
+    "from_onnx",
     "from_torch",
     "input_sizes",
     "plan_aspp",

@@ -223,7 +223,31 @@ def build(layer: Mapping[str, Any], ndim: int) -> keras.layers.Layer:
     )
 
 
+def model_json(code: str, builder: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[dict[str, Any] | None]]:
+    """Exec Keras source, call `builder()` for the model: its JSON (model.to_json()), and
+    for each shape (spatial + channels) every layer's spatial output size by name, or
+    None where Keras refuses it."""
+    found = _call({"json_of": code, "builder": builder, "shapes": [list(shape) for shape in shapes]})
+    return found[0], found[1]
+
+
 def _answer(request: dict[str, Any]) -> Any:
+    if "json_of" in request:
+        namespace = {}
+        exec(compile(request["json_of"], "<test model>", "exec"), namespace)  # noqa: S102 - the tests' own
+        model = namespace[request["builder"]]()
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]  # a Sequential has none
+        probe = keras.Model(model.inputs, [layer.output for layer in layers])
+        sizes = []
+        for shape in request["shapes"]:
+            try:
+                outs = probe(np.zeros((1, *shape), dtype="float32"))
+            except Exception:  # noqa: BLE001 - Keras' refusals come as many exception types
+                sizes.append(None)
+                continue
+            outs = outs if isinstance(outs, list) else [outs]
+            sizes.append({layer.name: [int(n) for n in y.shape[1:-1]] for layer, y in zip(layers, outs, strict=True)})
+        return [model.to_json(), sizes]
     if "code" in request:
         namespace: dict[str, Any] = {}
         exec(compile(request["code"], "<exported>", "exec"), namespace)  # noqa: S102 - our own export

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body
 from fastapi.concurrency import run_in_threadpool
 
 import solver
-from solver.services.importers import import_onnx
+from solver.services.importers import import_keras, import_onnx
 
 from .. import examples
 from ..errors import BODY, invalid
@@ -31,3 +31,19 @@ async def onnx_graph(body: Annotated[solver.contract.OnnxImport, Body(openapi_ex
     user code.
     """
     return await run_in_threadpool(import_onnx, body)
+
+
+@router.post(
+    "/import/keras",
+    response_model=solver.contract.ImportedModel,
+    responses={**BODY, **invalid("Not a Keras model's config, or a layer convsolve cannot state (named)")},
+)
+async def keras_model(body: Annotated[solver.contract.KerasImport, Body(openapi_examples=examples.IMPORT_KERAS)],
+                      ) -> solver.contract.ImportedModel:
+    """A Keras model's spatial path as a forward document in the tensorflow convention.
+
+    Send `model.get_config()` (or the JSON `model.to_json()` writes) as `model`:
+    Sequential or functional, channels last.  Size-keeping layers (and a layer's
+    activation) are folded and named; a layer convsolve cannot state answers 422 naming it.
+    """
+    return await run_in_threadpool(import_keras, body)

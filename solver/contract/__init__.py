@@ -7,7 +7,7 @@ from .forward import (
     ForwardResponse,
     LayerReport,
 )
-from .imports import ImportedModel, OnnxImport
+from .imports import ImportedModel, KerasImport, OnnxImport
 from .layers import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,

@@ -229,6 +229,8 @@ FIELDS: dict[str, Entry] = {
                     "cannot trace), \"onnx\" (the graph's nodes) or \"keras\" (the model's config).", ["fx"]),
     "folded": ("The modules or nodes left out as keeping every size (activations, norms, dropout), by name.",
                [["bn1", "relu"]]),
+    "KerasImport.model": ("The Keras model's config: model.get_config(), or the JSON model.to_json() writes; "
+                          "Sequential or functional, channels last.", None),
     "OnnxImport.model": ("The .onnx file's bytes as base64 text; the weights are not needed (a graph saved "
                          "without them imports alike).", None),
     # --- domains, goals and ties ----------------------------------------------------------

@@ -23,3 +23,11 @@ class OnnxImport(StrictModel):
 
     model: str = Field(min_length=1)
     input_size: InputSize | None = None
+
+
+class KerasImport(StrictModel):
+    """A Keras model's config to import: model.get_config(), or the JSON model.to_json()
+    writes (Sequential or functional, channels last)."""
+
+    model: dict[str, Any]
+    input_size: InputSize | None = None

@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from ..contract import ForwardRequest, ImportedModel, OnnxImport, parse
+from ..contract import ForwardRequest, ImportedModel, KerasImport, OnnxImport, parse
 from ..errors import ConvsolveError, DocumentError
 
 
@@ -76,9 +76,25 @@ def spatial_ndim(module: Any) -> int | None:
 
 def import_model(spec: str, input_size: list[int] | None = None, in_channels: int | None = None,
                  kwargs: dict[str, Any] | None = None) -> ImportedModel:
-    """A model named as the CLI names it: an ONNX file (.onnx), or 'package.module:callable'
-    called with kwargs; input_size one int for every axis, or one per axis; without it,
-    the ONNX graph's, or 224 on every axis for PyTorch (the design does not depend on it)."""
+    """A model named as the CLI names it: an ONNX file (.onnx), a Keras model (.keras, or
+    its JSON in a .json file), or 'package.module:callable' called with kwargs;
+    input_size one int for every axis, or one per axis; without it, the model's own, or
+    224 on every axis for PyTorch (the design does not depend on it)."""
+    if spec.endswith((".json", ".keras")):  # a Keras model's JSON, or its saved archive (config.json inside)
+        import zipfile
+
+        try:
+            if spec.endswith(".keras"):
+                with zipfile.ZipFile(spec) as archive:
+                    text = archive.read("config.json").decode()
+            else:
+                with open(spec) as stream:
+                    text = stream.read()
+        except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise DocumentError(f"{spec}: cannot read a Keras model from it ({_first_line(exc)})") from None
+        if input_size is not None and len(input_size) == 1:
+            input_size = input_size * len(from_keras(text).document["input_size"])
+        return from_keras(text, input_size)
     if spec.endswith(".onnx"):
         if input_size is not None and len(input_size) == 1:
             ndim = len(from_onnx(spec).document["input_size"])
@@ -153,7 +169,8 @@ _SUMS = {operator.add, operator.iadd, operator.mul, operator.imul, operator.sub}
 
 
 def _tuple(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    """A per-axis value as a list (torch's tuples, Keras' lists); an int stays an int (every axis)."""
+    return list(value) if isinstance(value, tuple | list) else value
 
 
 def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
@@ -509,6 +526,144 @@ def _onnx_layer(node: Any, name: str, attrs: dict[str, Any], array: Callable[[st
     if op in _ONNX_SUMS:
         return None
     raise ImportRefused(f"{name} ({op}): convsolve does not state its sizes yet", loc=where)
+
+
+# --- Keras -------------------------------------------------------------------------------
+
+_KERAS_KEEPS_SIZE = {
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization", "LayerNormalization",
+    "GroupNormalization", "UnitNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Identity", "Rescaling", "Normalization",
+}
+_KERAS_SUMS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
+
+
+def import_keras(request: KerasImport | dict[str, Any]) -> ImportedModel:
+    """The REST route's: a Keras model's config."""
+    request = parse(KerasImport, request)
+    return from_keras(request.model, request.input_size)
+
+
+def from_keras(model: Any, input_size: list[int] | None = None) -> ImportedModel:
+    """The forward document (tensorflow convention) of a Keras model: the model itself,
+    its config (model.get_config(), or the JSON of model.to_json()), Sequential or
+    functional, channels last.  input_size: the spatial size; by default the Input's,
+    when fixed."""
+    import json
+
+    if isinstance(model, str | bytes):
+        try:
+            model = json.loads(model)
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"not a Keras model's JSON ({exc.msg})") from None
+    elif hasattr(model, "to_json"):  # a Keras model: its config
+        model = json.loads(model.to_json())
+    if not isinstance(model, dict):
+        raise DocumentError("from_keras takes a Keras model, its config or its JSON")
+    config = model.get("config", model)
+    entries = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise DocumentError("not a Keras model's config: it has no layers")
+    sequential = model.get("class_name") == "Sequential" or all("inbound_nodes" not in e for e in entries)
+    layers: list[dict[str, Any]] = []
+    folded: list[str] = []
+    tensor: dict[str, str] = {}  # Keras layer name -> the tensor convsolve names for it
+    shape: list[Any] | None = None
+    previous: str | None = None
+    for index, entry in enumerate(entries):
+        kind, cfg = entry.get("class_name"), entry.get("config", {})
+        name = cfg.get("name") or entry.get("name") or f"{kind}_{index}"
+        if kind == "InputLayer":
+            if shape is not None:
+                raise ImportRefused("the model takes more than one input; convsolve reads models of one input")
+            shape = list(cfg.get("batch_shape") or [None, *cfg.get("batch_input_shape", [None])[1:]])
+            tensor[name], previous = "input", "input"
+            continue
+        sources = [previous] if sequential else _keras_sources(entry, name, tensor)
+        if sequential and previous is None:  # a Sequential given its input on the first layer
+            shape = list(cfg.get("batch_shape") or cfg.get("batch_input_shape") or [None])
+            tensor["input"] = previous = sources[0] = "input"
+        if cfg.get("data_format", "channels_last") != "channels_last":
+            raise ImportRefused(f"{name} ({kind}): channels_first; convsolve reads channels_last models",
+                                loc=(name,))
+        if kind in _KERAS_KEEPS_SIZE or kind in _KERAS_SUMS and len(set(sources)) == 1:
+            tensor[name] = previous = sources[0]
+            folded.append(name)
+            continue
+        if kind == "Concatenate" and cfg.get("axis", -1) not in (-1, len(shape or []) - 1):
+            raise ImportRefused(f"{name} (Concatenate): along axis {cfg.get('axis')}; convsolve joins along the "
+                                "channels (the last axis)", loc=(name,))
+        if kind == "Concatenate" or kind in _KERAS_SUMS:
+            layers.append({"name": name, "type": "concat" if kind == "Concatenate" else "add", "inputs": sources})
+        else:
+            layers.append({"name": name, **_keras_layer(kind, name, cfg), "input": sources[0]})
+            if cfg.get("activation") not in (None, "linear"):
+                folded.append(f"{name}.activation")
+        tensor[name] = previous = name
+    if shape is None or len(shape) < 3:
+        raise ImportRefused("the model has no Input with a shape (batch, spatial axes..., channels)")
+    if input_size is None:
+        if None in shape[1:-1]:
+            raise DocumentError("the model's Input has no fixed spatial size: give input_size")
+        input_size = [int(x) for x in shape[1:-1]]
+    document = {"convention": "tensorflow", "input_size": list(input_size), "in_channels": shape[-1],
+                "layers": layers}
+    parse(ForwardRequest, document)
+    return ImportedModel(document=document, traced_with="keras", folded=folded)
+
+
+def _keras_sources(entry: dict[str, Any], name: str, tensor: dict[str, str]) -> list[str]:
+    """The tensors a functional model's layer reads (its first call), by convsolve's names."""
+    nodes = entry.get("inbound_nodes") or []
+    if len(nodes) != 1:
+        raise ImportRefused(f"{name} ({entry.get('class_name')}): called {len(nodes)} times; convsolve reads "
+                            "layers called once", loc=(name,))
+    args = nodes[0]["args"] if isinstance(nodes[0], dict) else [[node[0]] for node in nodes[0]]
+    found = []
+    for arg in args[0] if isinstance(args[0], list) else args[:1]:
+        history = arg["config"]["keras_history"] if isinstance(arg, dict) else arg
+        if history[0] not in tensor:
+            raise ImportRefused(f"{name} ({entry.get('class_name')}): reads {history[0]}, which convsolve does "
+                                "not follow", loc=(name,))
+        found.append(tensor[history[0]])
+    return found
+
+
+def _keras_layer(kind: str, name: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    where = (name,)
+    if kind in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):
+        padding = cfg.get("padding", "valid")
+        if padding not in ("same", "valid"):
+            raise ImportRefused(f"{name} ({kind}): padding '{padding}' is not stated by convsolve yet", loc=where)
+        layer = {"type": "conv_transpose" if kind.endswith("Transpose") else "conv",
+                 "kernel_size": _tuple(cfg["kernel_size"]), "stride": _tuple(cfg.get("strides", 1)),
+                 "dilation": _tuple(cfg.get("dilation_rate", 1)), "padding": padding,
+                 "out_channels": cfg["filters"], "groups": cfg.get("groups", 1), "bias": cfg.get("use_bias", True)}
+        if kind.endswith("Transpose") and cfg.get("output_padding") is not None:
+            layer["output_padding"] = list(cfg["output_padding"])
+        return layer
+    if kind in ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+                "AveragePooling3D"):
+        size = cfg.get("pool_size")
+        return {"type": "max_pool" if kind.startswith("Max") else "avg_pool", "kernel_size": _tuple(size),
+                "stride": _tuple(cfg.get("strides") or size), "padding": cfg.get("padding", "valid")}
+    if kind in ("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+                "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D"):
+        if not cfg.get("keepdims", False):
+            raise ImportRefused(f"{name} ({kind}): without keepdims the spatial axes are gone (the spatial path "
+                                "ends)", loc=where)
+        return {"type": "adaptive_avg_pool" if "Average" in kind else "adaptive_max_pool", "output_size": 1}
+    if kind in ("UpSampling1D", "UpSampling2D", "UpSampling3D"):
+        mode = cfg.get("interpolation", "nearest")
+        return {"type": "upsample", "scale_factor": [float(x) for x in _as_list(cfg.get("size", 2))],
+                "mode": mode}
+    if kind == "Resizing":
+        return {"type": "upsample", "size": [cfg["height"], cfg["width"]], "mode": cfg.get("interpolation", "bilinear")}
+    raise ImportRefused(f"{name} ({kind}): convsolve does not state its sizes yet", loc=where)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def load_callable(spec: str) -> Callable[..., Any]:

@@ -1,0 +1,104 @@
+"""Importing Keras models (issue #17): a model's JSON (functional or Sequential) imports
+into the tensorflow convention and agrees with Keras, layer by layer, at several input
+sizes, sizes Keras refuses included.  Keras runs in tf_ref's worker process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import tf_ref
+
+import solver
+from solver.services.importers import ImportRefused, from_keras
+
+FUNCTIONAL = """
+import keras
+def build():
+    i = keras.Input((None, None, 3))
+    a = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="enc")(i)
+    b = keras.layers.MaxPooling2D(2, name="pool")(a)
+    c = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="down")(b)
+    d = keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", name="up")(c)
+    e = keras.layers.Conv2DTranspose(8, 2, strides=2, name="up2")(d)
+    f = keras.layers.Concatenate(name="skip")([a, e])
+    g = keras.layers.BatchNormalization(name="bn")(f)
+    h = keras.layers.Add(name="sum")([g, keras.layers.Conv2D(16, 1, name="proj")(f)])
+    return keras.Model(i, keras.layers.UpSampling2D(2, interpolation="bilinear", name="out")(h))
+"""
+SEQUENTIAL = """
+import keras
+def build():
+    return keras.Sequential([keras.Input((None, 2)), keras.layers.Conv1D(4, 5, strides=2, name="c"),
+                             keras.layers.ReLU(name="r"), keras.layers.AveragePooling1D(3, padding="same", name="p"),
+                             keras.layers.UpSampling1D(3, name="u"), keras.layers.Conv1D(2, 3, dilation_rate=2, name="d")])
+"""
+
+
+@pytest.mark.parametrize(("code", "channels", "sizes"), [
+    (FUNCTIONAL, 3, [[32, 32], [36, 20], [34, 34], [8, 8], [5, 6], [2, 2]]),
+    (SEQUENTIAL, 2, [[40], [41], [17], [9], [4]]),
+], ids=["functional", "sequential"])
+def test_a_keras_model_imports_and_agrees_with_keras(code: str, channels: int, sizes: list[list[int]]) -> None:
+    text, expected = tf_ref.model_json(code, "build", [(*size, channels) for size in sizes])
+    refused = 0
+    for size, keras_sizes in zip(sizes, expected, strict=True):
+        imported = from_keras(text, size)
+        assert imported.traced_with == "keras" and imported.document["convention"] == "tensorflow"
+        try:
+            report = solver.forward(imported.document)
+        except solver.LayerRejected:
+            assert keras_sizes is None, (size, "forward refuses what Keras runs")
+            refused += 1
+            continue
+        assert keras_sizes is not None, (size, "Keras refuses what forward accepts")
+        got = {r.name: r.output_size for r in report.layers}
+        assert set(got) <= set(keras_sizes) and len(got) >= 2  # every layer imported is one Keras ran
+        assert got == {name: keras_sizes[name] for name in got}, size
+    assert 0 < len(sizes) - refused
+
+
+def test_folded_layers_and_activations_are_named() -> None:
+    text, _ = tf_ref.model_json(FUNCTIONAL, "build", [])
+    imported = from_keras(text, [32, 32])
+    assert imported.folded == ["enc.activation", "bn"]
+    joined = {layer["name"]: layer for layer in imported.document["layers"] if "inputs" in layer}
+    assert joined["skip"]["inputs"] == ["enc", "up2"] and joined["sum"]["inputs"] == ["skip", "proj"]
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ({"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 8, 8, 1]}},
+        {"class_name": "Flatten", "config": {"name": "flat"}}]}}, r"flat \(Flatten\): convsolve does not state"),
+    ({"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 8, 8, 1]}},
+        {"class_name": "Conv2D", "config": {"name": "c", "filters": 1, "kernel_size": [3, 3],
+                                            "data_format": "channels_first"}}]}}, "channels_first"),
+])
+def test_what_convsolve_cannot_state_stops_the_import(config: dict[str, Any], words: str) -> None:
+    with pytest.raises(ImportRefused, match=words):
+        from_keras(config)
+    with pytest.raises(solver.DocumentError, match="not a Keras model's JSON"):
+        from_keras("{not json")
+
+
+def test_the_rest_route_and_the_cli_import_the_same_model(tmp_path: Any) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from api.main import app as api_app
+    from solver.cli import app
+
+    text, _ = tf_ref.model_json(FUNCTIONAL, "build", [])
+    expected = from_keras(text, [48, 40]).model_dump(mode="json")
+    served = TestClient(api_app).post("/v1/import/keras", json={"model": json.loads(text), "input_size": [48, 40]})
+    assert served.status_code == 200 and served.json() == expected
+    refused = TestClient(api_app).post("/v1/import/keras", json={"model": {"layers": []}})
+    assert refused.status_code == 422 and "it has no layers" in refused.text
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["import", str(path), "--input-size", "48,40", "-o", str(tmp_path / "d.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "d.json").read_text()) == expected["document"]
