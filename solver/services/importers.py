@@ -379,6 +379,10 @@ def from_onnx(model: Any, input_size: list[int] | None = None) -> ImportedModel:
     or a file's path.  input_size: the spatial size; by default the graph input's, when
     fixed.  Weights are not needed (a graph saved without them imports alike; the
     channels then come from the weights' shapes when present)."""
+    return _read("an ONNX graph", _from_onnx, model, input_size)
+
+
+def _from_onnx(model: Any, input_size: list[int] | None) -> ImportedModel:
     onnx = _onnx()
     if isinstance(model, str | bytes):
         try:
@@ -549,6 +553,21 @@ def from_keras(model: Any, input_size: list[int] | None = None) -> ImportedModel
     its config (model.get_config(), or the JSON of model.to_json()), Sequential or
     functional, channels last.  input_size: the spatial size; by default the Input's,
     when fixed."""
+    return _read("a Keras model's config", _from_keras, model, input_size)
+
+
+def _read(what: str, reader: Callable[..., ImportedModel], *args: Any) -> ImportedModel:
+    """A reader's answer; a config or graph malformed in a way it did not foresee (a
+    field of another type, a list too short) is said to be malformed, not a crash."""
+    try:
+        return reader(*args)
+    except ConvsolveError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise DocumentError(f"not {what} convsolve can read ({_first_line(exc)})") from None
+
+
+def _from_keras(model: Any, input_size: list[int] | None) -> ImportedModel:
     import json
 
     if isinstance(model, str | bytes):

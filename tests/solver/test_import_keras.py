@@ -102,3 +102,30 @@ def test_the_rest_route_and_the_cli_import_the_same_model(tmp_path: Any) -> None
     result = CliRunner().invoke(app, ["import", str(path), "--input-size", "48,40", "-o", str(tmp_path / "d.json")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "d.json").read_text()) == expected["document"]
+
+
+def _json_values() -> Any:
+    from hypothesis import strategies as st
+
+    leaves = st.none() | st.booleans() | st.integers(-3, 70) | st.sampled_from(
+        ["same", "valid", "Conv2D", "InputLayer", "MaxPooling2D", "Concatenate", "channels_first", "x"])
+    keys = st.sampled_from(["class_name", "config", "layers", "name", "batch_shape", "kernel_size", "strides",
+                            "filters", "padding", "pool_size", "inbound_nodes", "args", "keras_history", "axis",
+                            "size", "data_format", "activation"])
+    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+                        max_leaves=30)
+
+
+def test_any_json_is_imported_or_refused_in_convsolve_s_words() -> None:
+    """No config, however malformed, raises anything but convsolve's own errors."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(_json_values())
+    def check(config: Any) -> None:
+        try:
+            from_keras(config if isinstance(config, dict) else {"config": {"layers": config}})
+        except solver.ConvsolveError:
+            pass
+
+    check()
