@@ -1,14 +1,16 @@
-"""Importers: a model as it lives in code, read into a forward document.
+"""Importers: a model as it lives in code or in a file, read into a forward document.
 
 `from_torch` reads a torch.nn.Module's spatial path: torch.fx traces its graph (every
 conv, pool, upsample, concat and sum, with their wiring); when fx cannot trace it (control
 flow that depends on the data), forward hooks watch one run on a zero input instead, which
-sees the modules but not the functions between them, so it takes chains only.  Modules
-and functions that keep sizes (activations, norms, dropout) are folded away, and named in
-the answer; anything else that may change a size stops the import with the module (or
-node), its type and why: nothing is silently dropped.
+sees the modules but not the functions between them, so it takes chains only.
+`from_onnx` reads an ONNX graph's nodes (onnx convention), `from_keras` a Keras model's
+config (tensorflow convention).  Whatever keeps sizes (activations, norms, dropout) is
+folded away, and named in the answer; anything else that may change a size stops the
+import with the module, node or layer, its type and why: nothing is silently dropped.
 
-torch is not a dependency of convsolve: the model's own torch is used.
+torch is not a dependency of convsolve (the model's own torch is used), nor is Keras (its
+config is plain JSON); onnx is the `onnx` extra.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def from_torch(module: Any, input_size: list[int], in_channels: int | None = Non
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise DocumentError(f"from_torch takes a torch.nn.Module, not {type(module).__name__}")
+    return _read("a PyTorch module", _from_torch, torch, module, input_size, in_channels)
+
+
+def _from_torch(torch: Any, module: Any, input_size: list[int], in_channels: int | None) -> ImportedModel:
     try:
         traced = torch.fx.symbolic_trace(module)
     except Exception as exc:  # noqa: BLE001 - fx raises many kinds; hooks are the way left
