@@ -183,11 +183,26 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
                              optimal=status != Status.TIMEOUT if optimal is None else optimal)
 
     def listed(fns: list[CompiledRule | None], found: list[tuple[Cost, dict[int, Any]]]) -> list[Solution]:
-        return [
-            Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
-                     score=user_score(problem, problem.objective, c) if problem.objective else None)
-            for c, values in found
-        ]
+        """The solutions written out, as many as the time limit allows: writing 10,000
+        takes longer than finding them."""
+        written = []
+        for c, values in found:
+            if deadline.expired() and written:
+                break
+            written.append(Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
+                                    score=user_score(problem, problem.objective, c) if problem.objective else None))
+        return written
+
+    def cut_short(response: SolveResponse, asked: int) -> SolveResponse:
+        """When the time limit stopped the writing: the next page starts after the last
+        solution written, and the message says so."""
+        written = len(response.solutions)
+        if written < asked:
+            response.status = Status.LIMIT
+            response.next_cursor = make_cursor(problem.document, offset + written)
+            response.message = (f"the time limit allowed writing out {written:,} of the {asked:,} solutions asked "
+                                "for; next_cursor lists the next ones")
+        return response
 
     offset = read_cursor(problem.document)
     fns = compile_rules(problem)
@@ -209,7 +224,7 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
         more = count > k
         response = answer(Status.LIMIT if more else Status.COMPLETE, count, listed(fns, found), "exact")
         response.next_cursor = make_cursor(problem.document, k) if more and problem.limit else None
-        return response
+        return cut_short(response, len(found))
 
     # The exact engine answers most problems in milliseconds, and the bounds tell about
     # how long it would take.  When that fits half the time left, it runs first (with up
@@ -290,7 +305,7 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
             try:
                 finished = _by_enumeration(problem, fns, cost, within, found, answer, listed, too_large, offset)
                 if finished is not None:
-                    return finished
+                    return cut_short(finished, min(problem.limit, max(0, (finished.count or 0) - offset)))
             except (Timeout, TooLarge):  # out of time, or tables too large for CP-SAT
                 pass
     if best_proved or improve(deadline.at):

@@ -65,3 +65,32 @@ def test_pages_through_the_cpsat_fallback_too(monkeypatch: pytest.MonkeyPatch) -
     pages = _pages(lambda d: solver.solve(d).model_dump(mode="json"))
     assert {p["engine"] for p in pages} == {"cpsat"}
     assert [s["layers"] for p in pages for s in p["solutions"]] == [s.layers for s in whole.solutions]
+
+
+def test_writing_out_many_solutions_stops_at_the_time_limit_and_the_next_page_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing solutions out can take longer than finding them (10,000 of a deep
+    stack): it stops at the time limit, and next_cursor starts after the last written."""
+    import time
+
+    import solver.services.solve as solving
+
+    document = {"input_size": [64], "target_size": [16], "limit": 60, "time_limit_s": 1.0, "objective": "least_padding",
+                "layers": [{"type": "conv", "kernel_size": {"min": 1, "max": 7}, "stride": {"min": 1, "max": 4},
+                            "padding": {"min": 0, "max": 3}}] * 2}
+    every = [s.layers for s in solver.solve({**document, "limit": 200}).solutions]
+    real = solving.solution_layers
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.05)  # 60 solutions: 3 s to write, three times the limit
+        return real(*args)
+
+    monkeypatch.setattr(solving, "solution_layers", slow)
+    started = time.monotonic()
+    first = solver.solve(document)
+    assert time.monotonic() - started < 2.5  # not the 3 s writing all of them takes (slack for a busy machine)
+    written = len(first.solutions)
+    assert 0 < written < 60 and first.status == solver.Status.LIMIT and "allowed writing out" in first.message
+    monkeypatch.setattr(solving, "solution_layers", real)
+    rest = solver.solve({**document, "cursor": first.next_cursor})
+    assert [s.layers for s in first.solutions + rest.solutions] == every[:written + 60]
