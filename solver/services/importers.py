@@ -375,7 +375,7 @@ def import_onnx(request: OnnxImport | dict[str, Any]) -> ImportedModel:
     request = parse(OnnxImport, request)
     try:
         data = base64.b64decode(request.model, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: a character outside ASCII
         raise DocumentError("model: not base64 text (send the .onnx file's bytes as base64)", loc=("model",)) from None
     return from_onnx(data, request.input_size)
 

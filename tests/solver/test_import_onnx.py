@@ -118,6 +118,9 @@ def test_the_rest_route_and_the_cli_import_the_same_graph(tmp_path: Path) -> Non
     assert served.status_code == 200 and served.json() == expected
     refused = client.post("/v1/import/onnx", json={"model": base64.b64encode(b"junk").decode()})
     assert refused.status_code == 422 and "not an ONNX model" in refused.text
+    for text in ("abc!", "\u0080"):  # not base64: a character outside its alphabet, or outside ASCII (the fuzz's)
+        refused = client.post("/v1/import/onnx", json={"model": text})
+        assert refused.status_code == 422 and "not base64 text" in refused.text
     path = tmp_path / "net.onnx"
     path.write_bytes(data)
     result = CliRunner().invoke(app, ["import", str(path), "-o", str(tmp_path / "net.json")])
