@@ -66,9 +66,14 @@ def test_problem_file(path: Path) -> None:
             assert reached.output_size == target, solution
 
 
+#: Arguments for the scripts whose default run is long: fewer trials, the same checks.
+ARGUMENTS = {"ray_tune_search.py": ["--trials", "4"], "optuna_search.py": ["--trials", "12"]}
+
+
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
 def test_script(path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(path)], cwd=path.parent, capture_output=True, text=True, timeout=600
+        [sys.executable, str(path), *ARGUMENTS.get(path.name, [])], cwd=path.parent, capture_output=True, text=True,
+        timeout=600,
     )
     assert result.returncode == 0, f"{path.name} failed:\n{result.stdout}\n{result.stderr}"
