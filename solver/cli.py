@@ -351,8 +351,8 @@ def batch_command(
                 progress.advance(task)
     except ConvsolveError as exc:
         raise _fail(exc) from None
-    except OSError as exc:
-        raise _fail(ConvsolveError(f"cannot read {file}: {exc.strerror}")) from None
+    except OSError as exc:  # the documents' file, or the answers'
+        raise _fail(ConvsolveError(f"cannot use {exc.filename or file}: {exc.strerror}")) from None
     done = progress.tasks[0].completed
     err.print(f"{done - failed:,} answered, {failed:,} failed", highlight=False)
     if failed:
@@ -383,19 +383,21 @@ def _jsonl(path: str) -> Iterator[Any]:
 
 @app.command("import", cls=Command)
 def import_command(
-    model: Annotated[str, typer.Argument(help="An ONNX file (.onnx), or a PyTorch model: package.module:callable, "
-                                              "called (with --kwargs) to make the nn.Module.")],
+    model: Annotated[str, typer.Argument(help="An ONNX file (.onnx), a Keras model (.keras, or its JSON in a .json "
+                                              "file), or a PyTorch model: package.module:callable, called (with "
+                                              "--kwargs) to make the nn.Module.")],
     input_size: Annotated[str | None, typer.Option(
         help="The spatial input size: 224 (every axis), 224,224 or 224x224 (default: the ONNX graph's; 224 on "
              "every axis for PyTorch).")] = None,
-    in_channels: Annotated[int | None, typer.Option(help="Input channels (default: the first conv's).")] = None,
+    in_channels: Annotated[int | None, typer.Option(
+        help="PyTorch: the input channels (default: the first conv's); ONNX and Keras models say theirs.")] = None,
     kwargs: Annotated[str | None, typer.Option(help="Arguments for the callable, as JSON: '{\"num_classes\": 2}'.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the document here, YAML (or JSON "
                                                                         "for a .json name); default: stdout.")] = None,
 ) -> None:
     """A model's spatial path as a forward document, for every other command.
 
-    PyTorch: torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input. ONNX: the graph's nodes, in the onnx convention.
+    PyTorch: torch.fx reads the graph; when it cannot (control flow on the data), hooks watch one run on a zero input. ONNX and Keras: the graph's nodes or the model's config, in their conventions.
     """
     try:
         imported = _imported(model, kwargs, _ints(input_size), in_channels)

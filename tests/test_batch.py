@@ -64,7 +64,7 @@ def test_a_worker_that_dies_fails_its_document_and_the_batch_goes_on(monkeypatch
     items = list(solver.batch([GOOD, {"die": True}, GOOD, GOOD, GOOD], workers=2))
     assert [item.index for item in items] == [0, 1, 2, 3, 4]
     assert items[1].detail[0]["type"] == "worker_died"
-    assert all(item.answer is not None for item in items[2:])
+    assert all(item.answer is not None for item in items[:1] + items[2:])  # only the one that killed it fails
 
 
 def test_on_ray_the_answers_are_the_same() -> None:

@@ -205,7 +205,7 @@ FIELDS: dict[str, Entry] = {
                 "drawn at most once.", [False]),
     "within": ("Bounds on scores, by goal (see Goal): the designs kept are uniform among those within every "
                "bound (drawn uniformly and kept when within); a bound no design meets is refused at once. The "
-               "solutions' scores are the objective's, else these goals'.",
+               "solutions' scores are the objective's, then these goals' (those the objective does not have).",
                [{"fewest_params": {"max": 100000}}, {"largest_receptive_field": {"min": 31}}]),
     "ScoreBound.min": ("The lowest score kept, inclusive, as a solution's score shows it; null: no lower bound.",
                        [31]),

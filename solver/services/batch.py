@@ -72,8 +72,9 @@ def batch(documents: Iterable[Any], kind: str = "solve", *, workers: int | None 
 
 def _in_processes(kind: str, documents: Iterable[Any], workers: int) -> Iterator[BatchItem]:
     """A few documents ahead of the one yielded in each worker, so that memory stays
-    bounded whatever the batch's length.  A worker that dies (out of memory) fails the
-    document it was answering, and the rest go on in new workers."""
+    bounded whatever the batch's length.  When a worker dies (out of memory), every
+    document in flight fails with it; those are answered again one at a time, each in
+    a process of its own, so that only the one that kills its process fails."""
     todo = enumerate(documents)
     pool = ProcessPoolExecutor(workers)
     pending: deque[tuple[int, Any, Future[BatchItem]]] = deque()
@@ -81,30 +82,39 @@ def _in_processes(kind: str, documents: Iterable[Any], workers: int) -> Iterator
     def submit(index: int, document: Any) -> None:
         pending.append((index, document, pool.submit(answer_one, kind, index, document)))
 
-    try:
+    def refill() -> None:
         for index, document in todo:
             submit(index, document)
             if len(pending) >= 2 * workers:
                 break
+
+    try:
+        refill()
         while pending:
             index, document, future = pending.popleft()
             try:
-                item = future.result()
+                yield future.result()
             except BrokenProcessPool:
-                item = BatchItem(index=index, detail=[{"type": "worker_died", "loc": [], "msg": (
-                    "the process answering this document died (out of memory?); the batch went on")}])
                 pool.shutdown(cancel_futures=True)
-                pool = ProcessPoolExecutor(workers)
-                again = [(i, d) for i, d, _ in pending]
+                in_flight = [(index, document), *((i, d) for i, d, _ in pending)]
                 pending.clear()
-                for i, d in again:
-                    submit(i, d)
-            yield item
-            for index, document in todo:
-                submit(index, document)
-                break
+                for i, d in in_flight:
+                    yield _alone(kind, i, d)
+                pool = ProcessPoolExecutor(workers)
+            refill()
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _alone(kind: str, index: int, document: Any) -> BatchItem:
+    """One document answered in a process of its own: if the process dies, the document
+    is the one that killed it."""
+    with ProcessPoolExecutor(1) as solo:
+        try:
+            return solo.submit(answer_one, kind, index, document).result()
+        except BrokenProcessPool:
+            return BatchItem(index=index, detail=[{"type": "worker_died", "loc": [], "msg": (
+                "the process answering this document died (out of memory?); the batch went on")}])
 
 
 def _on_ray(kind: str, documents: Iterable[Any], address: str) -> Iterator[BatchItem]:
@@ -117,8 +127,12 @@ def _on_ray(kind: str, documents: Iterable[Any], address: str) -> Iterator[Batch
                  log_to_driver=False, configure_logging=False)
     remote = ray.remote(answer_one)
     refs = [remote.remote(kind, index, document) for index, document in enumerate(documents)]
-    for ref in refs:
-        yield ray.get(ref)
+    for index, ref in enumerate(refs):
+        try:
+            yield ray.get(ref)
+        except Exception as exc:  # noqa: BLE001 - a worker lost by Ray fails its document, not the batch
+            yield BatchItem(index=index, detail=[{"type": "worker_died", "loc": [], "msg": (
+                f"Ray lost the task answering this document ({type(exc).__name__}); the batch went on")}])
 
 
 def solve_batch(request: SolveBatch | dict[str, Any], *, max_time_s: float | None = None,

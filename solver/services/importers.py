@@ -16,6 +16,7 @@ config is plain JSON); onnx is the `onnx` extra.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -75,8 +76,9 @@ def spatial_ndim(module: Any) -> int | None:
     for mod in module.modules():
         if isinstance(mod, kinds) and isinstance(mod.kernel_size, tuple):
             return len(mod.kernel_size)
-        if isinstance(mod, kinds):  # an int kernel: the class says (MaxPool2d)
-            return int(type(mod).__name__[-2])
+        if isinstance(mod, kinds):  # an int kernel: the class says (MaxPool2d), when named so
+            named = re.search(r"([123])d$", type(mod).__name__)
+            return int(named.group(1)) if named else None
     return None
 
 
@@ -98,13 +100,8 @@ def import_model(spec: str, input_size: list[int] | None = None, in_channels: in
                     text = stream.read()
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise DocumentError(f"{spec}: cannot read a Keras model from it ({_first_line(exc)})") from None
-        if input_size is not None and len(input_size) == 1:
-            input_size = input_size * len(from_keras(text).document["input_size"])
         return from_keras(text, input_size)
     if spec.endswith(".onnx"):
-        if input_size is not None and len(input_size) == 1:
-            ndim = len(from_onnx(spec).document["input_size"])
-            input_size = input_size * ndim
         return from_onnx(spec, input_size)
     module = load_callable(spec)(**(kwargs or {}))
     ndim = spatial_ndim(module) or len(input_size or [0, 0])
@@ -138,12 +135,14 @@ def freed(document: dict[str, Any], patterns: list[str], target_size: Any) -> di
             matched += 1
             layer = {**layer, **{f: {"min": low, "max": max(high, *_ints_of(layer.get(f)))}
                                  for f, (low, high) in domains.items()}}
+            layer.pop("padding_end", None)  # the padding searched alike on both sides
             if layer["type"] == "conv_transpose":  # output_padding must stay below stride: searched together
                 layer["output_padding"] = {"min": 0, "max": layer["stride"]["max"] - 1}
         layers.append(layer)
     if not matched:
+        names = [str(x.get("name")) for x in document["layers"]]
         raise DocumentError(f"--free {' '.join(patterns)}: no conv, transposed conv or pool is named so "
-                            f"(the names: {', '.join(str(x.get('name')) for x in document['layers'][:12])}...)")
+                            f"(the names: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})")
     return {**document, "layers": layers, "target_size": target_size}
 
 
@@ -322,31 +321,38 @@ def _by_hooks(torch: Any, module: Any, input_size: list[int], in_channels: int |
     leaves = [mod for mod in module.modules() if not list(mod.children())]
     hooks = [mod.register_forward_hook(lambda mod, args, out: calls.append((names[mod], mod, args[0], out)))
              for mod in leaves]
+    training = module.training
+    given = torch.zeros(1, in_channels, *input_size)
     try:
         with torch.no_grad():
             module.eval()
-            module(torch.zeros(1, in_channels, *input_size))
+            result = module(given)
     except Exception as exc:  # noqa: BLE001 - the model's own error, reported as such
         raise ImportRefused(f"fx cannot trace the model ({_first_line(why)}), and it does not run on a "
                             f"{'x'.join(map(str, input_size))} input ({_first_line(exc)})") from None
     finally:
         for hook in hooks:
             hook.remove()
+        module.train(training)  # the model as the caller had it
     layers: list[dict[str, Any]] = []
     folded: list[str] = []
-    current: tuple[Any, str] | None = None  # the last tensor written, and its name
-    for name, mod, given, out in calls:
-        if current is not None and given is not current[0]:
-            raise ImportRefused(f"{name} ({type(mod).__name__}): fx cannot trace the model ({_first_line(why)}), "
-                                "and this module reads a tensor the module before it did not write: a function "
-                                "between them (a sum, a concat, a reshape) is not seen by hooks", loc=(name,))
+    current: tuple[Any, str] = (given, "input")  # the last tensor written, and its name
+    unseen = ("fx cannot trace the model ({}), and {}: a function (a pool, a sum, a concat, a reshape) is not "
+              "seen by hooks")
+    for name, mod, read, out in calls:
+        if read is not current[0]:
+            raise ImportRefused(f"{name} ({type(mod).__name__}): " + unseen.format(
+                _first_line(why), "this module reads a tensor the module before it (or the input) did not write"),
+                loc=(name,))
         layer = _module_layer(torch, name, mod)
         if layer is None:
             folded.append(name)
-            current = (out, current[1] if current else "input")
+            current = (out, current[1])
             continue
-        layers.append({"name": name, **layer, "input": current[1] if current else "input"})
+        layers.append({"name": name, **layer, "input": current[1]})
         current = (out, name)
+    if result is not current[0]:
+        raise ImportRefused(unseen.format(_first_line(why), "the model's output is not what its last module wrote"))
     return layers, folded
 
 
@@ -411,6 +417,8 @@ def _from_onnx(model: Any, input_size: list[int] | None) -> ImportedModel:
         if None in dims[2:] or 0 in dims[2:]:
             raise DocumentError(f"input {inputs[0].name} has no fixed spatial size: give input_size")
         input_size = dims[2:]
+    elif len(input_size) == 1:  # one size for every axis
+        input_size = list(input_size) * (len(dims) - 2)
     tensor = {inputs[0].name: "input"}
     layers: list[dict[str, Any]] = []
     folded: list[str] = []
@@ -631,6 +639,8 @@ def _from_keras(model: Any, input_size: list[int] | None) -> ImportedModel:
         if None in shape[1:-1]:
             raise DocumentError("the model's Input has no fixed spatial size: give input_size")
         input_size = [int(x) for x in shape[1:-1]]
+    elif len(input_size) == 1:  # one size for every axis
+        input_size = list(input_size) * (len(shape) - 2)
     document = {"convention": "tensorflow", "input_size": list(input_size), "in_channels": shape[-1],
                 "layers": layers}
     parse(ForwardRequest, document)
@@ -643,10 +653,13 @@ def _keras_sources(entry: dict[str, Any], name: str, tensor: dict[str, str]) -> 
     if len(nodes) != 1:
         raise ImportRefused(f"{name} ({entry.get('class_name')}): called {len(nodes)} times; convsolve reads "
                             "layers called once", loc=(name,))
-    args = nodes[0]["args"] if isinstance(nodes[0], dict) else [[node[0]] for node in nodes[0]]
+    if isinstance(nodes[0], dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {}}
+        first = nodes[0]["args"][0]
+        histories = [arg["config"]["keras_history"] for arg in (first if isinstance(first, list) else [first])]
+    else:  # Keras 2 / tf.keras: [[layer name, node index, tensor index, kwargs], ...]
+        histories = nodes[0]
     found = []
-    for arg in args[0] if isinstance(args[0], list) else args[:1]:
-        history = arg["config"]["keras_history"] if isinstance(arg, dict) else arg
+    for history in histories:
         if history[0] not in tensor:
             raise ImportRefused(f"{name} ({entry.get('class_name')}): reads {history[0]}, which convsolve does "
                                 "not follow", loc=(name,))

@@ -85,8 +85,8 @@ def _sample(doc: SampleRequest, max_time_s: float | None, cancelled: Callable[[]
     problem = build_problem(doc)
     budget = problem.time_limit_s if max_time_s is None else min(problem.time_limit_s, max_time_s)
     deadline = Deadline(budget * (1 - MARGIN) - (time.monotonic() - started), cancelled)
-    # The scores shown: the objective's, else the bounded goals'.
-    goals: list[Goal | Prefer] = problem.objective or list(doc.within)
+    # The scores shown: the objective's, then the bounded goals it does not have.
+    goals: list[Goal | Prefer] = [*problem.objective, *(g for g in doc.within if g not in problem.objective)]
     fns = compile_rules(problem)
     draws = _Draws(problem, fns, doc, goals)
 
@@ -103,6 +103,7 @@ def _sample(doc: SampleRequest, max_time_s: float | None, cancelled: Callable[[]
         fits = seconds(problem, sets) <= EXACT_FITS * deadline.remaining()
         graph = StateGraph(problem, fns, sets, deadline if fits else deadline.within(deadline.remaining() / 2),
                            track_jump=Goal.LARGEST_RECEPTIVE_FIELD in goals)
+        graph.deadline = deadline  # built: the bounds' reach and the draws have all the time left
     except (TooLarge, Timeout) as exc:
         if deadline.was_cancelled():
             return answer(Status.TIMEOUT, None, False, "exact", "stopped: the request was cancelled")
@@ -150,7 +151,7 @@ def _not_uniform(problem: Problem, fns: list[CompiledRule | None], draws: _Draws
     random beam), said to be not uniform."""
     doc, rng = draws.doc, random.Random(seed)
     track_jump = Goal.LARGEST_RECEPTIVE_FIELD in draws.goals
-    width, tries = BOX, 0
+    width, tries, seen = BOX, 0, set()
     try:
         while len(draws.kept) < doc.n and tries < MAX_BOXES:
             tries += 1
@@ -162,8 +163,11 @@ def _not_uniform(problem: Problem, fns: list[CompiledRule | None], draws: _Draws
                 width *= 2  # wider boxes are more often solvable (and their beams as narrow)
                 continue
             for _ in range(max(1, -(-doc.n // 8))):  # a few designs from each box
+                deadline.tick()
                 values = graph.unrank(rng.randrange(graph.count))
-                if len(draws.kept) < doc.n and (doc.replace or all(values != kept for kept, _ in draws.kept)):
+                key = tuple(values.values()) if isinstance(values, dict) else values
+                if len(draws.kept) < doc.n and (doc.replace or key not in seen):
+                    seen.add(key)
                     draws.offer(values)
     except (Timeout, TooLarge):
         pass

@@ -174,6 +174,8 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
     # The searches stop a little early: what is left is for freeing their memory and
     # writing the answer.
     deadline = Deadline(budget * (1 - MARGIN) - (time.monotonic() - started), cancelled)
+    # Writing the solutions out may take half the margin the searches leave.
+    write_until = started + budget * (1 - MARGIN / 2)
 
     def answer(status: Status, count: int | None, solutions: list[Solution], engine: str,
                message: str | None = None, optimal: bool | None = None) -> SolveResponse:
@@ -187,7 +189,7 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
         takes longer than finding them."""
         written = []
         for c, values in found:
-            if deadline.expired() and written:
+            if (time.monotonic() > write_until or deadline.was_cancelled()) and written:
                 break
             written.append(Solution(layers=solution_layers(problem, values), sizes=solution_sizes(problem, fns, values),
                                     score=user_score(problem, problem.objective, c) if problem.objective else None))
@@ -287,7 +289,10 @@ def _solve(document: SolveRequest | dict[str, Any], max_time_s: float | None,
             message = (f"the time limit of {budget:.3g} s passed before the exact search finished ({why}): "
                        "these are the best designs found by the objective, not proved the best, and the "
                        "solutions are not counted")
-        return answer(status, None, listed(fns, ranked), "anytime", message, optimal=status == Status.LIMIT)
+        solutions = listed(fns, ranked)
+        if len(solutions) < len(ranked):
+            message += f"; the time limit allowed writing out {len(solutions):,} of the {len(ranked):,} found"
+        return answer(status, None, solutions, "anytime", message, optimal=status == Status.LIMIT)
 
     best_proved = improve(started + ANYTIME_FIRST * interactive)
     if not deadline.was_cancelled() and deadline.remaining() > EXACT_FIRST * interactive:

@@ -129,3 +129,20 @@ def test_any_json_is_imported_or_refused_in_convsolve_s_words() -> None:
             pass
 
     check()
+
+
+def test_keras_2_configs_import_too() -> None:
+    """tf.keras (Keras 2) writes inbound_nodes as [[[layer, node, tensor, kwargs], ...]]."""
+    config = {"class_name": "Functional", "config": {"layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [None, 16, 16, 3]},
+         "inbound_nodes": []},
+        {"class_name": "Conv2D", "name": "a", "config": {"name": "a", "filters": 4, "kernel_size": [3, 3],
+                                                         "padding": "same"}, "inbound_nodes": [[["x", 0, 0, {}]]]},
+        {"class_name": "Conv2D", "name": "b", "config": {"name": "b", "filters": 4, "kernel_size": [1, 1]},
+         "inbound_nodes": [[["x", 0, 0, {}]]]},
+        {"class_name": "Concatenate", "name": "cat", "config": {"name": "cat", "axis": -1},
+         "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]}]}}
+    imported = from_keras(config, [8])
+    assert imported.document["input_size"] == [8, 8]  # one size for every axis
+    assert imported.document["layers"][-1]["inputs"] == ["a", "b"]
+    assert solver.forward(imported.document).output_size == [8, 8]

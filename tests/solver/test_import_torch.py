@@ -165,3 +165,27 @@ def test_solve_frees_the_layers_named_and_keeps_the_others(tmp_path: Path, monke
     assert nothing.exit_code == 3 and "no conv, transposed conv or pool is named so" in nothing.stderr
     alone = CliRunner().invoke(app, ["solve", "--model", "nets:net"])
     assert alone.exit_code == 2 and "--model needs --free and --target" in alone.output
+
+
+def test_hooks_refuse_functions_before_the_first_module_or_after_the_last() -> None:
+    from torch.nn import functional as F  # noqa: N812
+
+    class Ends(Branchy):
+        def __init__(self, where: str) -> None:
+            super().__init__()
+            self.where = where
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.where == "before":
+                x = F.max_pool2d(x, 2)
+            x = self.a(x)
+            if x.mean() < -1e9:  # never, but fx cannot know
+                return x
+            return F.interpolate(x, scale_factor=2.0) if self.where == "after" else x
+
+    for where, words in [("before", "this module reads a tensor the module before it .or the input. did not write"),
+                         ("after", "the model's output is not what its last module wrote")]:
+        model = Ends(where).train()
+        with pytest.raises(ImportRefused, match=words):
+            solver.from_torch(model, [32, 32])
+        assert model.training  # the import leaves the model as it was

@@ -250,3 +250,15 @@ def test_sampled_designs_run_in_torch_with_the_sizes_they_report(name: str) -> N
             layers = [{"out_channels": 1, **layer} if "conv" in layer["type"] else layer for layer in solution.layers]
             ran = torch_ref.run({"input_size": size, "layers": layers})
             assert [list(layer.output_size) for layer in ran] == reported
+
+
+def test_a_bound_on_a_goal_outside_the_objective_is_kept_and_scored() -> None:
+    document = {**DOCUMENTS["chain"], "in_channels": 3, "objective": "smallest_kernels",
+                "layers": [{**layer, "out_channels": 8} if layer["type"] == "conv" else layer
+                           for layer in DOCUMENTS["chain"]["layers"]]}
+    every = solver.solve({**document, "limit": 10_000, "objective": "fewest_params"}).solutions
+    bound = sorted(s.score[0] for s in every)[len(every) // 2]
+    answer = solver.sample(document, 200, seed=3, within={"fewest_params": {"max": bound}})
+    assert answer.share_within < 1 and all(len(s.score) == 2 and s.score[1] <= bound for s in answer.solutions)
+    refused = solver.sample(document, 5, seed=3, within={"fewest_params": {"max": 1}})
+    assert refused.status == solver.Status.INFEASIBLE
