@@ -66,3 +66,27 @@ def axis_values(value: Any, ndim: int) -> tuple[Any, ...]:
 def record(rejected: LayerRejected | None) -> None:
     """What hypothesis' statistics show: accepted, or refused by which rule."""
     event("accepted" if rejected is None else f"refused: {rejected.rule}")
+
+
+def agrees_layer_by_layer(document: dict[str, Any], size: list[int],
+                          framework: dict[str, list[int]] | None, who: str, every: bool = True) -> bool:
+    """forward and a framework agree on an imported document at one input size: both
+    refuse it, or both run it and every layer forward reports has the framework's size
+    (by name; `framework` maps the framework's layers to their output sizes, None when it
+    refused; `every`: it reports every layer, else only some, as torch's module hooks do,
+    which do not see functions).  Whether both ran it."""
+    import solver
+
+    try:
+        report = solver.forward({**document, "input_size": size})
+    except LayerRejected:
+        assert framework is None, (size, f"forward refuses what {who} runs")
+        return False
+    assert framework is not None, (size, f"{who} refuses what forward accepts")
+    got = {r.name: r.output_size for r in report.layers}
+    if every:
+        assert set(got) <= set(framework), (size, f"layers {who} did not report: {set(got) - set(framework)}")
+    compared = [name for name in got if name in framework]
+    assert len(compared) >= 2, (size, "too few layers to compare")
+    assert {name: got[name] for name in compared} == {name: framework[name] for name in compared}, size
+    return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import conformance
 import pytest
 import tf_ref
 
@@ -41,21 +42,11 @@ def build():
 ], ids=["functional", "sequential"])
 def test_a_keras_model_imports_and_agrees_with_keras(code: str, channels: int, sizes: list[list[int]]) -> None:
     text, expected = tf_ref.model_json(code, "build", [(*size, channels) for size in sizes])
-    refused = 0
-    for size, keras_sizes in zip(sizes, expected, strict=True):
-        imported = from_keras(text, size)
-        assert imported.traced_with == "keras" and imported.document["convention"] == "tensorflow"
-        try:
-            report = solver.forward(imported.document)
-        except solver.LayerRejected:
-            assert keras_sizes is None, (size, "forward refuses what Keras runs")
-            refused += 1
-            continue
-        assert keras_sizes is not None, (size, "Keras refuses what forward accepts")
-        got = {r.name: r.output_size for r in report.layers}
-        assert set(got) <= set(keras_sizes) and len(got) >= 2  # every layer imported is one Keras ran
-        assert got == {name: keras_sizes[name] for name in got}, size
-    assert 0 < len(sizes) - refused
+    imported = from_keras(text, sizes[0])
+    assert imported.traced_with == "keras" and imported.document["convention"] == "tensorflow"
+    ran = [conformance.agrees_layer_by_layer(imported.document, size, keras_sizes, "Keras")
+           for size, keras_sizes in zip(sizes, expected, strict=True)]
+    assert any(ran)
 
 
 def test_folded_layers_and_activations_are_named() -> None:

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import conformance
 import numpy as np
 import onnx
 import onnxruntime
@@ -69,18 +70,10 @@ def test_an_exported_model_imports_and_agrees_with_onnxruntime(name: str) -> Non
     assert imported.traced_with == "onnx" and imported.document["convention"] == "onnx"
     outputs = {node.name: node.output[0] for node in onnx.load_from_string(data).graph.node}
     names = {layer["name"]: outputs[layer["name"]] for layer in imported.document["layers"]}
-    refused = 0
-    for trial in (size, [s + 1 for s in size], [s * 2 for s in size], [3] * len(size), [1] * len(size)):
-        expected = onnxruntime_sizes(data, names, channels, trial)
-        try:
-            report = solver.forward({**imported.document, "input_size": trial})
-        except solver.LayerRejected:
-            assert expected is None, (trial, "forward refuses what onnxruntime runs")
-            refused += 1
-            continue
-        assert expected is not None, (trial, "onnxruntime refuses what forward accepts")
-        assert {r.name: r.output_size for r in report.layers} == expected, trial
-    assert refused < 5
+    trials = (size, [s + 1 for s in size], [s * 2 for s in size], [3] * len(size), [1] * len(size))
+    ran = [conformance.agrees_layer_by_layer(imported.document, trial, onnxruntime_sizes(data, names, channels, trial),
+                                             "onnxruntime") for trial in trials]
+    assert any(ran)
 
 
 def test_the_graph_inputs_size_is_the_default_and_weights_give_channels() -> None:
