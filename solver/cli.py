@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -238,7 +239,7 @@ def solve(
             doc = {**doc, **({"limit": limit} if limit is not None else {}),
                    **({"time_limit_s": time_limit} if time_limit is not None else {})}
         # A spinner with the elapsed time on a terminal, for searches that take a while.
-        with err.status("solving...", spinner="dots") if err.is_terminal else _nothing():
+        with err.status("solving...", spinner="dots") if err.is_terminal else nullcontext():
             result = run_solve(doc)
     except ConvsolveError as exc:
         raise _fail(exc) from None
@@ -301,7 +302,7 @@ def sample(
         doc = read_document(file)
         if isinstance(doc, dict) and time_limit is not None:
             doc = {**doc, "time_limit_s": time_limit}
-        with err.status("sampling...", spinner="dots") if err.is_terminal else _nothing():
+        with err.status("sampling...", spinner="dots") if err.is_terminal else nullcontext():
             result = run_sample(doc, n, seed=seed, replace=False if distinct else None)
     except ConvsolveError as exc:
         raise _fail(exc) from None
@@ -341,13 +342,13 @@ def batch_command(
         total = None if file == "-" else _documents_in(file)
         items = run_batch(lines, kind, workers=workers, ray_address=ray)
         failed = 0
-        with (output.open("w") if output is not None else _nothing()) as sink, \
+        with (output.open("w") if output is not None else nullcontext(sys.stdout)) as sink, \
                 Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=err, disable=not err.is_terminal) as progress:
             task = progress.add_task(kind, total=total)
             for item in items:
                 failed += item.detail is not None
-                (sink or sys.stdout).write(item.model_dump_json(exclude_none=True) + "\n")
+                sink.write(item.model_dump_json(exclude_none=True) + "\n")
                 progress.advance(task)
     except ConvsolveError as exc:
         raise _fail(exc) from None
@@ -434,14 +435,6 @@ def _design(file: str | None, model: str | None, kwargs: str | None, input_size:
     if model is not None:
         return _imported(model, kwargs, input_size).document
     return read_document(file)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None  # `with` gives None: the caller's default stands
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @app.command(cls=Command)
