@@ -477,7 +477,7 @@ def input_sizes(
     """Which input sizes a design accepts, and the nearest ones to its input_size."""
     try:
         have = _ints(near)
-        doc = _design(file, model, kwargs, have if have is not None and len(have) > 1 else None)
+        doc = _design(file, model, kwargs, have)
         if not isinstance(doc, dict):
             raise ConvsolveError(f"{file}: expected a forward document")
         if have is not None and len(have) == 1:  # one size for every axis

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..contract import ForwardRequest, ImportedModel, KerasImport, OnnxImport, parse
 from ..errors import ConvsolveError, DocumentError
+from ..rules import UPSAMPLE_MODES
 
 
 class ImportRefused(ConvsolveError):
@@ -215,8 +216,7 @@ def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
 
 
 def _upsample(name: str, kind: str, size: Any, scale_factor: Any, mode: str) -> dict[str, Any]:
-    from ..rules import UPSAMPLE_MODES
-
+    """torch's Upsample and interpolate, and Keras' UpSampling and Resizing, as a layer."""
     if mode not in UPSAMPLE_MODES:
         raise ImportRefused(f"{name} ({kind}): mode '{mode}' is not stated by convsolve yet", loc=(name,))
     if size is not None and not isinstance(size, int | tuple | list):
@@ -692,16 +692,10 @@ def _keras_layer(kind: str, name: str, cfg: dict[str, Any]) -> dict[str, Any]:
                                 "ends)", loc=where)
         return {"type": "adaptive_avg_pool" if "Average" in kind else "adaptive_max_pool", "output_size": 1}
     if kind in ("UpSampling1D", "UpSampling2D", "UpSampling3D"):
-        mode = cfg.get("interpolation", "nearest")
-        return {"type": "upsample", "scale_factor": [float(x) for x in _as_list(cfg.get("size", 2))],
-                "mode": mode}
+        return _upsample(name, kind, None, cfg.get("size", 2), cfg.get("interpolation", "nearest"))
     if kind == "Resizing":
-        return {"type": "upsample", "size": [cfg["height"], cfg["width"]], "mode": cfg.get("interpolation", "bilinear")}
+        return _upsample(name, kind, [cfg["height"], cfg["width"]], None, cfg.get("interpolation", "bilinear"))
     raise ImportRefused(f"{name} ({kind}): convsolve does not state its sizes yet", loc=where)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def load_callable(spec: str) -> Callable[..., Any]:

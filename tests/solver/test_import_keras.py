@@ -137,3 +137,18 @@ def test_keras_2_configs_import_too() -> None:
     assert imported.document["input_size"] == [8, 8]  # one size for every axis
     assert imported.document["layers"][-1]["inputs"] == ["a", "b"]
     assert solver.forward(imported.document).output_size == [8, 8]
+
+
+def test_upsampling_and_resizing_read_as_keras_writes_them() -> None:
+    """UpSampling2D's default size (an int: every axis), a size per axis, and Resizing."""
+    config = {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [1, 8, 8, 2], "name": "x"}},
+        {"class_name": "UpSampling2D", "config": {"name": "u"}},
+        {"class_name": "UpSampling2D", "config": {"name": "v", "size": [2, 3], "interpolation": "bilinear"}},
+        {"class_name": "Resizing", "config": {"name": "r", "height": 5, "width": 7}},
+        {"class_name": "UpSampling2D", "config": {"name": "w", "interpolation": "lanczos3"}}]}}
+    with pytest.raises(ImportRefused, match=r"w \(UpSampling2D\): mode 'lanczos3' is not stated"):
+        from_keras(config)
+    config["config"]["layers"].pop()
+    report = solver.forward(from_keras(config).document)
+    assert [r.output_size for r in report.layers] == [[16, 16], [32, 48], [5, 7]]
