@@ -208,19 +208,16 @@ class _Draws:
         self.kept: list[tuple[Values, Solution]] = []
         self.drawn = 0
 
-    def score(self, values: Values) -> list[int | float] | None:
-        if self.cost is None:
-            return None
-        return user_score(self.problem, self.goals, sum_cost(self.problem, self.fns, self.cost, values, self.goals))
-
     def offer(self, values: Values) -> None:
         """Keep a design drawn when within the bounds, written out at once: writing takes
         longer than drawing, and the time limit must see it."""
         self.drawn += 1
-        score = self.score(values)
+        sizes = solution_sizes(self.problem, self.fns, values)  # for the score and the answer both
+        score = None if self.cost is None else user_score(
+            self.problem, self.goals, sum_cost(self.problem, self.fns, self.cost, values, self.goals, sizes))
         if score is None or all(_within(score[i], bound) for i, bound in self.bounded):
-            self.kept.append((values, Solution(layers=solution_layers(self.problem, values),
-                                               sizes=solution_sizes(self.problem, self.fns, values), score=score)))
+            self.kept.append((values, Solution(layers=solution_layers(self.problem, values), sizes=sizes,
+                                               score=score)))
 
     def share(self) -> float:
         return len(self.kept) / self.drawn if self.drawn else 0.0

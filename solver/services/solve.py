@@ -396,11 +396,11 @@ def _by_enumeration(problem: Problem, fns: list[CompiledRule | None], cost: Any,
 
 
 def sum_cost(problem: Problem, fns: list[CompiledRule | None], cost: Any, values: Values,
-             goals: list[Goal | Prefer] | None = None) -> Cost:
+             goals: list[Goal | Prefer] | None = None, sizes: list[list[list[int]]] | None = None) -> Cost:
     """A full solution's cost (by the objective, or the goals `cost` was made for): the
-    sum of its layers' costs."""
+    sum of its layers' costs.  sizes: the solution's, when the caller has them."""
     goals = problem.objective if goals is None else goals
-    sizes = solution_sizes(problem, fns, values)[0]
+    sizes = (solution_sizes(problem, fns, values) if sizes is None else sizes)[0]
     total: Cost = tuple(0 for _ in goals)
     inputs = [problem.cases[0], *map(tuple, sizes)]
     jump: tuple[Any, ...] = (1,) * problem.ndim
