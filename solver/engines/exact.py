@@ -404,9 +404,9 @@ class StateGraph:
 
     def _entry(self, lvl: int, state: State) -> list[Any]:
         """What unrank reads of a state: the running total of the solutions through each
-        transition (where each ends, and where it starts), the solutions after each, its combos, the next states' entries (each
-        linked when first reached: sampling walks them again and again), and where they
-        are (the next level and states)."""
+        transition (where each ends, and where it starts), the solutions after each, its
+        combos, the next states' entries (each linked when first reached: sampling walks
+        them again and again), and where they are (the next level and states)."""
         found = self._unranking.get((lvl, state))
         if found is None:
             if lvl == len(self.steps):  # an end: nothing to read
