@@ -120,7 +120,7 @@ def canonical(layers: list[dict[str, Any]], ndim: int, convention: str = "pytorc
     out = []
     for layer in layers:
         row = []
-        for field in SEARCHABLE[layer["type"]]:
+        for field in SEARCHABLE.get(layer["type"], ()):
             stride = 1 if convention == "onnx" else layer["kernel_size"]
             v = layer.get(field, {"stride": stride, "ceil_mode": False}.get(field))
             row.append(v if field == "ceil_mode" else tuple(v if isinstance(v, list) else [v] * ndim))
@@ -134,20 +134,21 @@ def brute_force(doc: dict[str, Any]) -> set[tuple[Any, ...]]:
     ties = [([names[n] for n in tie["layers"]], tie["params"]) for tie in doc.get("ties", [])]
     per_layer = []
     for layer in doc["layers"]:
-        fields = [f for f in SEARCHABLE[layer["type"]] if f in layer]
-        per_layer.append([dict(zip(fields, combo, strict=True)) | {"type": layer["type"]}
+        fields = [f for f in SEARCHABLE.get(layer["type"], ()) if f in layer]
+        fixed = {k: v for k, v in layer.items() if k not in fields and k != "name"}  # type, channels, ...
+        per_layer.append([fixed | dict(zip(fields, combo, strict=True))
                           for combo in itertools.product(*(_choices(layer[f], ndim) for f in fields))])
     found = set()
     for layers in itertools.product(*per_layer):
         try:
             out = solver.forward({"input_size": doc["input_size"], "layers": list(layers),
-                                  "convention": doc["convention"]})
+                                  "convention": doc["convention"], "in_channels": doc.get("in_channels")})
         except solver.LayerRejected:
             continue
         if out.output_size != doc["target_size"]:
             continue
         canon = canonical(list(layers), ndim, doc["convention"])
-        fields = {layer["type"]: SEARCHABLE[layer["type"]] for layer in layers}
+        fields = {layer["type"]: SEARCHABLE.get(layer["type"], ()) for layer in layers}
         if all(len({canon[i][1 + fields[layers[i]["type"]].index(f)] for i in members}) == 1
                for members, params in ties for f in params):  # tied layers agree
             found.add(canon)

@@ -86,6 +86,12 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
     kind = layer["type"]
     if kind == "identity":
         return nn.Identity()
+    if kind == "flatten":
+        return nn.Flatten()
+    if kind == "linear":
+        return nn.Linear(layer.get("in_features", channels), layer["out_features"], bias=layer.get("bias", True))
+    if kind == "norm":
+        return _norm(layer, ndim, layer.get("num_features", channels))
     if kind == "upsample":
         return nn.Upsample(
             size=_arg(layer.get("size")),
@@ -108,6 +114,25 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
     return module(_arg(layer["kernel_size"]), **kwargs)
 
 
+class LayerNorm2d(nn.LayerNorm):
+    """A LayerNorm over the channels of a (N, C, *spatial) tensor, as timm's LayerNorm2d."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+
+
+def _norm(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
+    norm, affine = layer.get("norm", "batch"), layer.get("affine", True)
+    track = {"track_running_stats": layer["track_running_stats"]} if "track_running_stats" in layer else {}
+    if norm == "group":
+        return nn.GroupNorm(layer["num_groups"], channels, affine=affine)
+    if norm == "layer":
+        return LayerNorm2d(channels, elementwise_affine=affine)
+    module = {"batch": (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d),
+              "instance": (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)}[norm][ndim - 1]
+    return module(channels, affine=affine, **track)
+
+
 def exported(code: str, class_name: str = "Net") -> nn.Module:
     """The nn.Module that convsolve's exported code defines, built: the one place the
     tests run generated PyTorch code."""
@@ -127,7 +152,7 @@ def quiet(fn: Callable[..., T], *args: Any) -> T:
 
 def run_layer(layer: Mapping[str, Any], size: tuple[int, ...], channels: int) -> TorchLayer:
     """Build one layer and run it on zeros(1, channels, *size); raises what torch raises."""
-    module = quiet(build, layer, len(size), channels)
+    module = quiet(build, layer, len(size), channels).eval()  # convsolve's norms are in eval mode
     x = torch.zeros(1, channels, *size)
     with torch.no_grad():
         y = quiet(module, x)

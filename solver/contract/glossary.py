@@ -44,8 +44,12 @@ RULES: dict[Rule, str] = {
     Rule.AVG_POOL3D_INPUT_FITS_KERNEL: "a 3d average pool's unpadded input is smaller than its kernel",
     Rule.SCALE_POSITIVE: "an upsample's scale_factor is not positive",
     Rule.GROUPS_POSITIVE: "groups below 1",
-    Rule.GROUPS_DIVIDE_CHANNELS: "in_channels or out_channels not divisible by groups",
-    Rule.CHANNELS_MATCH: "in_channels differs from the incoming tensor's, or an add's channels neither match nor are 1",
+    Rule.GROUPS_DIVIDE_CHANNELS: "in_channels or out_channels not divisible by groups (a group norm's channels by num_groups)",
+    Rule.CHANNELS_MATCH: "in_channels (a linear's in_features, a norm's num_features) differs from the incoming "
+                         "tensor's, or an add's channels neither match nor are 1",
+    Rule.LINEAR_NEEDS_FLAT: "a linear layer on a tensor that is not flat (a size above 1): flatten it first",
+    Rule.NORM_NEEDS_VALUES: "pytorch: one pixel to a batch or instance norm without running stats, or to a group "
+                            "norm of one channel per group",
     Rule.CHANNELS_POSITIVE: "in_channels or out_channels below 1",
     Rule.UPSAMPLE_MODE_NDIM: "an upsample mode on the wrong number of axes (linear 1, bilinear and bicubic 2, trilinear 3)",
     Rule.JOIN_SIZES_MATCH: "a concat's inputs differ in spatial size",
@@ -126,6 +130,22 @@ FIELDS: dict[str, Entry] = {
     "groups": ("Grouped convolution: the channels split into this many groups, each convolved on its own "
                "(in_channels for a depthwise conv); at least 1 and dividing in_channels and out_channels, "
                "default 1.", [1, 32]),
+    "in_features": ("A linear layer's inputs: the channels of the flat tensor it reads (after a flatten, the "
+                    "channels times every flattened size); optional, refused when it differs. In a solve it fixes "
+                    "the product of the sizes that the flatten before it reads.", [400]),
+    "out_features": ("A linear layer's outputs (Keras Dense's units), at least 1. Required.", [10]),
+    "norm": ("The norm: \"batch\" (the default), \"instance\", \"group\" (with num_groups) or \"layer\" (over the "
+             "channels, as timm's LayerNorm2d). Sizes are kept; pytorch refuses one pixel to a batch or instance "
+             "norm without running stats, and to a group norm of one channel per group (eval mode, a batch of "
+             "one).", ["group"]),
+    "num_features": ("The norm's channels (torch's num_features, GroupNorm's num_channels); default: the incoming "
+                     "tensor's; refused when it differs.", [64]),
+    "num_groups": ("A group norm's groups, dividing its channels; only for norm \"group\", and required there.", [32]),
+    "affine": ("Whether the norm learns a scale and a shift per channel (2 parameters per channel); default "
+               "true.", [False]),
+    "track_running_stats": ("Whether a batch or instance norm normalizes with running statistics in eval mode "
+                            "(then any size works) or with its input's (then it needs more than one pixel); "
+                            "default: torch's, true for batch norms, false for instance norms.", [True]),
     "bias": ("Whether the layer adds a learned bias per output channel (counted in params); default true.", [False]),
     "output_padding": (
         f"Rows added at the end of each axis of a transposed conv's output, to pick among the output sizes one "

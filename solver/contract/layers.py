@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..rules import KINDS, UPSAMPLE_MODES, unset
+from ..rules import KINDS, NORMS, UPSAMPLE_MODES, unset
 from .values import (
     BoolParam,
     Channels,
@@ -25,7 +25,9 @@ Conv); conv_transpose: a transposed convolution; max_pool and avg_pool: max and 
 pooling; upsample: a resize by a scale factor or to a size; adaptive_avg_pool and
 adaptive_max_pool: pooling to a given output size; identity: sizes and channels pass
 through (an activation, a norm, a dropout); concat: tensors joined along the channels;
-add: an element-wise sum; crop: a centre crop to another tensor's size."""
+add: an element-wise sum; crop: a centre crop to another tensor's size; norm: a batch,
+instance, group or layer norm (sizes kept, parameters counted); flatten: the sizes into the
+channels (every axis 1); linear: a fully connected layer on a flat tensor."""
 
 
 class _LayerBase(StrictModel):
@@ -149,9 +151,45 @@ class Identity(_LayerBase):
     type: Literal["identity"]
 
 
+class Norm(_LayerBase):
+    """torch.nn.BatchNorm/InstanceNorm1d/2d/3d, GroupNorm, a LayerNorm over the channels;
+    keras BatchNormalization, GroupNormalization; ONNX BatchNormalization,
+    InstanceNormalization, GroupNormalization: sizes kept, parameters counted."""
+
+    type: Literal["norm"]
+    norm: Literal[NORMS] = "batch"
+    num_features: Channels | None = None
+    num_groups: Channels | None = None
+    affine: bool = True
+    track_running_stats: bool | None = None
+
+    @model_validator(mode="after")
+    def _groups(self) -> Norm:
+        if (self.norm == "group") != (self.num_groups is not None):
+            raise ValueError("num_groups is for a group norm, and a group norm needs it")
+        return self
+
+
+class Flatten(_LayerBase):
+    """torch.nn.Flatten / torch.flatten(x, 1); keras Flatten; ONNX Flatten (axis 1): every
+    axis becomes 1 and the channels the product of the channels and sizes."""
+
+    type: Literal["flatten"]
+
+
+class Linear(_LayerBase):
+    """torch.nn.Linear; keras Dense; ONNX Gemm: on a flat tensor (after a flatten, or a
+    pool to 1), in_features to out_features."""
+
+    type: Literal["linear"]
+    in_features: Channels | None = None
+    out_features: Channels
+    bias: bool = True
+
+
 Layer = Annotated[
     Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
-    | Identity | Concat | Add | Crop,
+    | Identity | Norm | Flatten | Linear | Concat | Add | Crop,
     Field(discriminator="type"),
 ]
 

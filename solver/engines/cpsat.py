@@ -72,6 +72,17 @@ def build(problem: Problem, fns: list[CompiledRule | None], sets: list[list[list
                 ids = tuple(dict.fromkeys(fn.vars_of(a)))
                 rows = _rows(problem, fn, a, ids, sets[src][c][a], sets[t_out][c][a], deadline)
                 m.add_allowed_assignments([model.sizes[src, c, a], *(x[v] for v in ids), out], rows)
+        for rule in problem.joint.get(node.index, ()):  # on all axes of the input at once
+            for c in range(len(problem.cases)):
+                sizes = [model.sizes[node.inputs[0], c, a] for a in range(problem.ndim)]
+                if rule.product is not None:
+                    product = m.new_int_var(rule.product, rule.product, "")
+                    m.add_multiplication_equality(product, sizes)
+                else:  # more than one pixel: some axis above 1
+                    above = [m.new_bool_var("") for _ in sizes]
+                    for size, flag in zip(sizes, above, strict=True):
+                        m.add(size >= 2).only_enforce_if(flag)
+                    m.add_bool_or(above)
         if fn is not None and fn.spanning is not None:  # the rule that spans axes: one table
             ids, allowed = fn.spanning_settings({v: var.values for v, var in enumerate(problem.vars)})
             index = [{value: i for i, value in enumerate(problem.vars[v].values)} for v in ids]

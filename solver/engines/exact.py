@@ -221,6 +221,7 @@ class StateGraph:
                     self.deadline.check()
                 return outs
 
+            joint = p.joint.get(node.index)
             # The sizes allowed on each case and axis, as sets when small enough to hold.
             allowed = [_as_set(sets[c][a]) for c in range(ncase) for a in range(nd)]
             # Per input key: the outputs reached, each with the (shared) list of combos.
@@ -238,7 +239,9 @@ class StateGraph:
                 results = memo.get(key)
                 if results is None:
                     groups: dict[Any, list[tuple[Any, ...]]] = {}
-                    if fn is None:  # a join or a crop: no settings, one output (or none)
+                    if joint and not all(rule.holds(ins[0][c]) for rule in joint for c in range(ncase)):
+                        pass  # a rule on all axes of the input refuses it: no transition
+                    elif fn is None:  # a join or a crop: no settings, one output (or none)
                         out = tuple(tuple(join_axis(node.type, [x[c][a] for x in ins]) for a in range(nd))
                                     for c in range(ncase))
                         if all(contains(sets[c][a], out[c][a]) for c in range(ncase) for a in range(nd)):

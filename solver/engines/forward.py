@@ -120,6 +120,13 @@ def forward_layer(
         spans = [kind.window(size[a], out[a], settings[a]) for a in range(ndim)]
         windows = None if None in spans else spans  # type: ignore[assignment]
         pads, params, macs = None, 0, 0
+        if kind.channels != "keep":  # flatten, linear, norm
+            present = type(layer).model_fields
+            try:
+                cin, cout, params, macs = A.dense(layer.type, channels, size, convention,
+                                                  **{f: getattr(layer, f) for f in A.DENSE_FIELDS if f in present})
+            except A.Rejected as r:
+                raise ctx.reject(r.rule, r.message, None, r.field or "input") from None
 
     if rf is not None and jump is not None and windows is not None:
         steps = [A.receptive_step(rf[a], jump[a], *windows[a]) for a in range(ndim)]

@@ -78,6 +78,19 @@ class AllowedSizes:
     same_as_input: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class JointRule:
+    """A rule on every axis of a layer's input at once, which the per-axis rules cannot
+    state: the product of the sizes (one case's) must equal `product` (a flatten read by
+    a linear of fixed in_features), or, when that is None, exceed 1 (a norm's statistics)."""
+
+    product: int | None = None
+
+    def holds(self, sizes: Sequence[int]) -> bool:
+        pixels = math.prod(sizes)
+        return pixels > 1 if self.product is None else pixels == self.product
+
+
 @dataclass(slots=True)
 class Problem:
     ndim: int
@@ -96,6 +109,8 @@ class Problem:
     warnings: list[str] = field(default_factory=list)
     #: The layers as plain dicts, made once when solutions are written out.
     dumped: list[dict[str, Any]] | None = None
+    #: node index -> the rules on all axes of its input at once (see JointRule).
+    joint: dict[int, list[JointRule]] = field(default_factory=dict)
 
     def layer_label(self, index: int) -> str:
         layer = self.nodes[index].layer
@@ -133,6 +148,7 @@ class _Builder:
         self.vars: list[Var] = []
         self.names: dict[str, int] = {"input": 0}
         self.warnings: list[str] = []
+        self.joint: dict[int, list[JointRule]] = {}
 
     def var(self, label: str, values: tuple[Any, ...]) -> int:
         self.vars.append(Var(label, values))
@@ -241,6 +257,8 @@ class _Builder:
                         channels[inputs[0]] = cin
                 elif kind.family == "resize":  # concrete: check its per-axis counts now
                     resize_settings(layer, self.ndim, ("layers", index))
+                    if kind.channels != "keep":
+                        out_c = self.dense(index, layer, nodes, channels, inputs[0])
             if layer.name is not None:
                 if layer.name in self.names:
                     raise DocumentError(f"layers.{index}.name: '{layer.name}' is used twice",
@@ -254,9 +272,36 @@ class _Builder:
             ndim=self.ndim, cases=self.cases, nodes=nodes, vars=self.vars,
             targets=self.targets(len(nodes)), channels=channels,
             objective=self.objective(), limit=doc.limit, time_limit_s=doc.time_limit_s,
-            document=doc, tensor_names=self.names, warnings=self.warnings,
+            document=doc, tensor_names=self.names, warnings=self.warnings, joint=self.joint,
         )
         return problem
+
+    def dense(self, index: int, layer: Any, nodes: list[Node], channels: list[int | None], src: int) -> int | None:
+        """A flatten's, linear's or norm's channels, checked as forward checks them but for
+        what depends on sizes, which becomes a rule on all axes at once (JointRule): a
+        norm's more than one pixel, a flatten's product of sizes that a linear's
+        in_features asks for.  Returns the channels out (a flatten's: None, not known)."""
+        fields = {f: getattr(layer, f) for f in A.DENSE_FIELDS if f in type(layer).model_fields}
+        cin, out_c, _, _ = self.rule(index, layer, lambda: A.dense(layer.type, channels[src], None,
+                                                                    self.doc.convention, **fields), "input")
+        if layer.type == "norm" and A.norm_needs_pixels(layer.norm, layer.track_running_stats, cin,
+                                                        layer.num_groups, self.doc.convention):
+            self.joint.setdefault(index, []).append(JointRule())
+        if layer.type == "linear" and layer.in_features is not None and channels[src] is None:
+            t = src  # back through what keeps the channels, to the flatten that sets them
+            while t > 0 and A.KINDS[nodes[t - 1].type].channels in ("keep", "norm") \
+                    and A.KINDS[nodes[t - 1].type].family == "resize":
+                t = nodes[t - 1].inputs[0]
+            flat = nodes[t - 1] if t > 0 and nodes[t - 1].type == "flatten" else None
+            c = None if flat is None else channels[flat.inputs[0]]
+            if flat is not None and c is not None:
+                if layer.in_features % c:
+                    raise LayerContext(index, layer).reject(
+                        A.Rule.CHANNELS_MATCH, f"in_features {layer.in_features} is not a multiple of the {c} "
+                        f"channels that {flat.layer.name or f'layer {flat.index}'} flattens: no size gives it",
+                        None, "in_features")
+                self.joint.setdefault(flat.index, []).append(JointRule(layer.in_features // c))
+        return out_c
 
     def tie(self, nodes: list[Node]) -> None:
         """Bind tied slots to the first layer's variables, intersecting the domains."""

@@ -9,6 +9,7 @@ from .catalogue import (
     DEFAULT_CONVENTION,
     KINDS,
     NO_PADDING,
+    NORMS,
     PADDING_MODES,
     SAME_PADDING,
     SEARCHABLE_FIELDS,
@@ -18,11 +19,14 @@ from .catalogue import (
     unset,
 )
 from .layer import (
+    DENSE_FIELDS,
     broadcast,
     conv_channels,
     crop,
+    dense,
     join,
     layer_rule,
+    norm_needs_pixels,
     receptive_step,
     resize_rule,
     same_rule,

@@ -4,7 +4,9 @@ builds its schemas from these names and every engine reads them from here.
 
 A kind's family tells the engines how to treat it:
   window  kernel, stride, padding, dilation... searched per axis (conv, pools)
-  resize  its output size set by fixed fields, or kept (upsample, adaptive pools, identity)
+  resize  its output size set by fixed fields, or kept (upsample, adaptive pools, identity;
+          and the layers of a network's head: flatten puts every axis to 1 and the sizes
+          into the channels, linear reads such a flat tensor, norm keeps sizes)
   join    several inputs of one size (concat; add broadcasts)
   crop    its input cut to the size of another tensor
 """
@@ -15,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from .verdicts import Rejected, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,18 @@ def _upsample_window(i: int, o: int, settings: dict[str, Any]) -> Window | None:
     return (1, _ratio(i, o)) if settings.get("mode", "nearest") == "nearest" else None
 
 
+def _flat(i: int, **_: Any) -> tuple[int, None]:
+    """nn.Linear reads the last axis: on convsolve's (channels, *spatial) tensor, a flat one."""
+    if i != 1:
+        raise Rejected(Rule.LINEAR_NEEDS_FLAT, f"linear reads a flat tensor, but this axis has size {i}: flatten "
+                       "it first, or pool it to 1 (PyTorch's nn.Linear acts on the last axis alone)")
+    return 1, None
+
+
+#: The kinds of norm layer, and the sizes each refuses in PyTorch (see rules.norm_values).
+NORMS = ("batch", "instance", "group", "layer")
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """What the engines need to know of one layer kind."""
@@ -98,6 +114,9 @@ class Kind:
     #: A kind whose size rule is the same in every convention has it here (the others'
     #: rules live in the conventions' modules): (output size, padding applied).
     rule: Callable[..., tuple[int, tuple[int, int] | None]] | None = None
+    #: How a resize-family kind sets the channels: "keep" them, "flatten" (times every
+    #: axis' size), "linear" (out_features) or "norm" (kept, with parameters): rules.dense.
+    channels: str = "keep"
 
     def blamed(self, layer: Any) -> str:
         """The field that sets the output size, blamed when a size is refused."""
@@ -118,6 +137,9 @@ KINDS = {kind.name: kind for kind in (
     Kind("adaptive_avg_pool", "resize", size_fields=(("output_size", "size"),), window=_adaptive_window),
     Kind("adaptive_max_pool", "resize", size_fields=(("output_size", "size"),), window=_adaptive_window),
     Kind("identity", "resize", window=lambda i, o, _: (1, 1), rule=lambda i, **_: (i, None)),
+    Kind("norm", "resize", window=lambda i, o, _: (1, 1), rule=lambda i, **_: (i, None), channels="norm"),
+    Kind("flatten", "resize", window=lambda i, o, _: None, rule=lambda i, **_: (1, None), channels="flatten"),
+    Kind("linear", "resize", window=lambda i, o, _: None, rule=_flat, channels="linear"),
     Kind("concat", "join"),
     Kind("add", "join"),
     Kind("crop", "crop"),

@@ -3,6 +3,7 @@ axes, joins and crops, and the receptive-field arithmetic."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from .pytorch import same_needs_stride_1
@@ -119,3 +120,73 @@ def resize_rule(kind: str, convention: str, ndim: int, mode: str = "nearest", **
     input's rank before any size (the other conventions check it per axis)."""
     if convention == "pytorch" and kind == "upsample":
         upsample_mode(mode, ndim)
+
+
+#: The fields of the flatten, linear and norm layers that `dense` reads.
+DENSE_FIELDS = ("in_features", "out_features", "bias", "num_features", "norm", "num_groups", "affine",
+                "track_running_stats")
+
+
+def dense(kind: str, incoming: int | None, sizes: tuple[int, ...] | None, convention: str = "pytorch", *,
+          in_features: int | None = None, out_features: int | None = None, bias: bool = True,
+          num_features: int | None = None, norm: str = "batch", num_groups: int | None = None,
+          affine: bool = True, track_running_stats: bool | None = None,
+          ) -> tuple[int | None, int | None, int | None, int | None]:
+    """(in, out channels, parameters, MACs) of a flatten, linear or norm layer (the other
+    resize kinds keep the channels; None: not known).  A flatten's channels are the
+    incoming ones times every axis' size (None while the sizes are not known); a linear's
+    in_features must be those; a norm's num_features the incoming channels, divisible by
+    its num_groups, and its input must hold enough values (norm_values, when the sizes
+    are known)."""
+    if kind == "flatten":
+        out = None if incoming is None or sizes is None else incoming * math.prod(sizes)
+        return incoming, out, 0, 0
+    if kind == "linear":
+        if in_features is not None and incoming is not None and in_features != incoming:
+            raise Rejected(Rule.CHANNELS_MATCH, f"in_features is {in_features} but the flat tensor has {incoming} "
+                           f"features (PyTorch: mat1 and mat2 shapes cannot be multiplied (1x{incoming} and "
+                           f"{in_features}x{out_features}))", "in_features")
+        cin = in_features if in_features is not None else incoming
+        if cin is None or out_features is None:
+            return cin, out_features, None, None
+        return cin, out_features, cin * out_features + (out_features if bias else 0), cin * out_features
+    if kind == "norm":
+        if num_features is not None and incoming is not None and num_features != incoming:
+            raise Rejected(Rule.CHANNELS_MATCH, f"num_features is {num_features} but the incoming tensor has "
+                           f"{incoming} channels", "num_features")
+        c = num_features if num_features is not None else incoming
+        if norm == "group" and c is not None and num_groups is not None and c % num_groups:
+            raise Rejected(Rule.GROUPS_DIVIDE_CHANNELS, f"{c} channels cannot be split into num_groups "
+                           f"{num_groups} (PyTorch: num_channels must be divisible by num_groups)", "num_groups")
+        if sizes is not None:
+            norm_values(norm, sizes, c, num_groups, track_running_stats, convention)
+        return c, c, (None if c is None else 2 * c) if affine else 0, 0
+    return incoming, incoming, 0, 0
+
+
+def norm_needs_pixels(norm: str, track_running_stats: bool | None, channels: int | None,
+                      num_groups: int | None, convention: str) -> bool:
+    """Whether a norm refuses an input of one pixel (PyTorch's alone; in eval mode, at a
+    batch of one): a batch or instance norm that uses its input's statistics (a batch
+    norm without running stats, an instance norm with none, as by default), and a group
+    norm of one channel per group (it needs more than one value per group)."""
+    if convention != "pytorch":
+        return False
+    if norm in ("batch", "instance"):
+        return not ((norm == "batch") if track_running_stats is None else track_running_stats)
+    return norm == "group" and channels is not None and num_groups is not None and channels // num_groups == 1
+
+
+def norm_values(norm: str, sizes: tuple[int, ...], channels: int | None, num_groups: int | None,
+                track_running_stats: bool | None, convention: str) -> None:
+    """A norm's rule on its whole input (see norm_needs_pixels): more than one pixel."""
+    if math.prod(sizes) > 1 or not norm_needs_pixels(norm, track_running_stats, channels, num_groups, convention):
+        return
+    where = "x".join(map(str, sizes))
+    if norm == "group":
+        raise Rejected(Rule.NORM_NEEDS_VALUES, f"a group norm of one channel per group on a {where} input: it "
+                       "needs more than 1 value per group (PyTorch: Expected more than 1 value per channel when "
+                       "training)")
+    raise Rejected(Rule.NORM_NEEDS_VALUES, f"{'an' if norm == 'instance' else 'a'} {norm} norm without running "
+                   f"stats on a {where} input: it needs more than 1 value per channel (PyTorch: Expected more than "
+                   f"1 {'spatial element' if norm == 'instance' else 'value per channel'} when training)")
