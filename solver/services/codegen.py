@@ -118,7 +118,8 @@ def _value(form: Form, values: list[int]) -> int:
     return sum(c * values[v] for v, c in form.items())
 
 
-def _pick_channels(doc: ForwardRequest, sources: list[list[int]]) -> tuple[list[int], list[str]]:
+def _pick_channels(doc: ForwardRequest, sources: list[list[int]],
+                   sizes: list[list[int]]) -> tuple[list[int], list[str]]:
     """Every tensor's channel count (0 the input, t + 1 layer t's output), and what was
     assumed, one note per count the document leaves open.
 
@@ -128,12 +129,12 @@ def _pick_channels(doc: ForwardRequest, sources: list[list[int]]) -> tuple[list[
     takes (each input the sum's count or 1).  Adds of equal counts are tried first (a
     residual block means them), broadcasting a 1 only when nothing else fits."""
     try:
-        return _fit_channels(doc, sources, broadcast=False)
+        return _fit_channels(doc, sources, sizes, broadcast=False)
     except DocumentError:
-        return _fit_channels(doc, sources, broadcast=True)
+        return _fit_channels(doc, sources, sizes, broadcast=True)
 
 
-def _fit_channels(doc: ForwardRequest, sources: list[list[int]],
+def _fit_channels(doc: ForwardRequest, sources: list[list[int]], sizes: list[list[int]],
                   broadcast: bool) -> tuple[list[int], list[str]]:
     """`_pick_channels`, with the open inputs of an add equal to its count, or (broadcast)
     each equal to it or 1.
@@ -180,6 +181,17 @@ def _fit_channels(doc: ForwardRequest, sources: list[list[int]],
             name = f" {layer.name!r}" if layer.name else ""
             out = ({0: layer.out_channels} if layer.out_channels is not None
                    else variable(layer.groups, out, f"out of layer {t}{name}"))
+        elif layer.type == "flatten":  # every size into the channels
+            out = _plus((math.prod(sizes[sources[t][0]]), out))
+        elif layer.type == "linear":
+            if layer.in_features is not None:
+                eqs.append((_plus((1, out), (-1, {0: layer.in_features})), t))
+            out = {0: layer.out_features}
+        elif layer.type == "norm":
+            if layer.num_features is not None:
+                eqs.append((_plus((1, out), (-1, {0: layer.num_features})), t))
+            if layer.num_groups is not None:
+                divs.append((out, layer.num_groups, t))
         forms.append(out)
 
     # Each constraint is checked when its last variable is set (0: none, known counts).
@@ -294,8 +306,8 @@ class Walk:
         taken: set[str] = set()
         named = {t: identifier(layer.name, taken) for t, layer in enumerate(doc.layers) if layer.name}
         self.vars = ["x"] + [named.get(t) or identifier(f"layer{t}", taken) for t in range(len(doc.layers))]
-        self.channels, self.picked = _pick_channels(doc, self.sources)
         self.sizes = [list(doc.input_size)] + [r.output_size for r in self.report.layers]
+        self.channels, self.picked = _pick_channels(doc, self.sources, self.sizes)
 
     def channel_note(self) -> list[str]:
         """The comment saying which channel counts were assumed, if any."""

@@ -36,6 +36,20 @@ _KERAS = {
     "adaptive_max_pool": "GlobalMaxPooling{n}D", "identity": "Identity",
 }
 
+_NORMS = {"batch": "BatchNorm{n}d", "instance": "InstanceNorm{n}d"}
+_KERAS_NORMS = {"batch": "BatchNormalization", "layer": "LayerNormalization", "group": "GroupNormalization",
+                "instance": "GroupNormalization"}
+
+_LAYER_NORM = [
+    "class LayerNorm2d(nn.LayerNorm):",
+    '    """A LayerNorm over the channels of a (N, C, *spatial) tensor, as timm\'s LayerNorm2d."""',
+    "",
+    "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+    "        return super().forward(x.movedim(1, -1)).movedim(-1, 1)",
+    "",
+    "",
+]
+
 _CENTER_CROP = [
     "def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:",
     '    """x cropped to the spatial size of `like`, keeping its centre (the U-Net paper\'s skips)."""',
@@ -68,15 +82,26 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
     init: list[str] = []
     body: list[str] = []
     notes: set[str] = set()
-    helpers = False  # center_crop is written out only when used
+    helpers: set[str] = set()  # center_crop and LayerNorm2d are written out only when used
+    # The tensors that are (N, features) in torch: a flatten's and a linear's; any other
+    # layer reads them as convsolve does, (N, features, 1, ...).
+    flat = set()
+    unflat = ", 1" * ndim
 
     for index, (layer, rep) in enumerate(zip(doc.layers, walk.report.layers, strict=True)):
-        var, sources = walk.vars[index + 1], [walk.vars[t] for t in walk.sources[index]]
+        var = walk.vars[index + 1]
+        if layer.type in ("linear", "flatten"):
+            flat.add(index + 1)
+            sources = [walk.vars[t] if t in flat or layer.type == "flatten" else f"torch.flatten({walk.vars[t]}, 1)"
+                       for t in walk.sources[index]]
+        else:
+            sources = [f"{walk.vars[t]}.view(-1, {walk.channels[t]}{unflat})" if t in flat else walk.vars[t]
+                       for t in walk.sources[index]]
         src, cin, cout = sources[0], walk.channels[walk.sources[index][0]], walk.channels[index + 1]
-        note = f"  # {show_sizes(rep.output_size)}"
+        note = f"  # {cout} features" if index + 1 in flat else f"  # {show_sizes(rep.output_size)}"
         if isinstance(layer, Crop):
             body.append(f"{var} = center_crop({src}, {sources[1]}){note}")
-            helpers = True
+            helpers.add("crop")
             continue
         if isinstance(layer, Concat):
             body.append(f"{var} = torch.cat([{', '.join(sources)}], dim=1)")
@@ -84,8 +109,24 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         if isinstance(layer, Add):
             body.append(f"{var} = {' + '.join(sources)}")
             continue
-        cls = "Upsample" if layer.type == "upsample" else _CLASSES[layer.type].format(n=ndim)
-        args: list[str] = []
+        if layer.type == "flatten":
+            cls, args = "Flatten", []
+        elif layer.type == "linear":
+            cls, args = "Linear", [str(cin), str(cout), f"bias={layer.bias}"]
+        elif layer.type == "norm":
+            affine = f"affine={layer.affine}" if layer.norm != "layer" else f"elementwise_affine={layer.affine}"
+            if layer.norm == "group":
+                cls, args = "GroupNorm", [str(layer.num_groups), str(cin), affine]
+            elif layer.norm == "layer":
+                cls, args = "LayerNorm2d", [str(cin), affine]
+                helpers.add("layer_norm")
+            else:
+                cls, args = _NORMS[layer.norm].format(n=ndim), [str(cin), affine]
+                if layer.track_running_stats is not None:
+                    args.append(f"track_running_stats={layer.track_running_stats}")
+        else:
+            cls = "Upsample" if layer.type == "upsample" else _CLASSES[layer.type].format(n=ndim)
+            args = []
         before: list[tuple[int, int]] | None = None  # a pad before the layer
         after: list[tuple[int, int]] | None = None  # a pad after it (negative: a crop)
         if layer.type in ("conv", "conv_transpose"):
@@ -141,7 +182,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
             args.append(f"mode={mode!r}")
         elif "output_size" in type(layer).model_fields:
             args.append(f"output_size={arg(walk.axes(layer, 'output_size', index))}")
-        module = f"nn.{cls}({', '.join(args)})"
+        module = f"{'' if cls == 'LayerNorm2d' else 'nn.'}{cls}({', '.join(args)})"
         pad_before = before is not None and any(p != (0, 0) for p in before)
         pad_after = after is not None and any(p != (0, 0) for p in after)
         if pad_before or pad_after:  # one module all the same: the pad is part of the layer
@@ -167,7 +208,8 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         "from torch import nn",
         "",
         "",
-        *(_CENTER_CROP if helpers else []),
+        *(_CENTER_CROP if "crop" in helpers else []),
+        *(_LAYER_NORM if "layer_norm" in helpers else []),
         f"class {class_name}(nn.Module):",
         (f'    """{show_sizes(doc.input_size)} x {walk.channels[0]} channels in, '
          f'{show_sizes(walk.report.output_size)} x {walk.channels[-1]} channels out."""'),
@@ -206,8 +248,13 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
     named = {t: keras_name(layer.name, taken) for t, layer in enumerate(doc.layers) if layer.name}
     labels = [named.get(t) or keras_name(walk.vars[t + 1], taken) for t in range(len(doc.layers))]
 
+    flat = set()  # the tensors that are (N, features) in Keras: a Flatten's, and Dense layers' on them
     for index, (layer, rep) in enumerate(zip(doc.layers, walk.report.layers, strict=True)):
-        var, sources = walk.vars[index + 1], [walk.vars[t] for t in walk.sources[index]]
+        var = walk.vars[index + 1]
+        if layer.type == "flatten" or layer.type == "linear" and walk.sources[index][0] in flat:
+            flat.add(index + 1)
+        sources = [f"layers.Reshape({(1,) * ndim + (walk.channels[t],)})({walk.vars[t]})"
+                   if t in flat and index + 1 not in flat else walk.vars[t] for t in walk.sources[index]]
         src, cout = sources[0], walk.channels[index + 1]
         label = f"name={labels[index]!r}"
         note = f"  # {show_sizes(rep.output_size)}"
@@ -248,6 +295,14 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
                     args.append(f"interpolation={layer.mode!r}")
         elif "output_size" in type(layer).model_fields:  # an adaptive pool to 1: a global pool
             cls, args = _KERAS[layer.type].format(n=ndim), ["keepdims=True"]
+        elif layer.type == "flatten":
+            cls, args = "Flatten", []
+        elif layer.type == "linear":  # Dense acts on the last axis: the channels
+            cls, args = "Dense", [str(cout), f"use_bias={layer.bias}"]
+        elif layer.type == "norm":
+            cls = _KERAS_NORMS[layer.norm]
+            args = ([f"groups={-1 if layer.norm == 'instance' else layer.num_groups}"] if cls == "GroupNormalization"
+                    else []) + [f"center={layer.affine}", f"scale={layer.affine}"]
         else:  # a layer without settings
             cls, args = _KERAS[layer.type].format(n=ndim), []
         body.append(f"{var} = layers.{cls}({', '.join([*args, label])})({src}){note}")

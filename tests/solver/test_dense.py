@@ -161,3 +161,46 @@ def test_a_linear_after_a_global_pool_is_searched_with_the_rest() -> None:
     with pytest.raises(LayerRejected) as raised:
         solver.solve(wrong)
     assert raised.value.rule == Rule.CHANNELS_MATCH and "not a multiple of the 8 channels" in str(raised.value)
+
+
+@pytest.mark.oracle
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(heads(), st.booleans())
+def test_exported_code_runs_with_forwards_sizes_and_parameters(doc: dict[str, Any], joined: bool) -> None:
+    """The PyTorch export of a head runs: (N, features) after a flatten or a linear, viewed
+    back as (N, features, 1, ...) by the layers that read sizes; the parameters are forward's."""
+    import torch
+
+    from solver.services.export import to_torch
+
+    if joined and doc["layers"]:  # a layer after the head, and a sum that reads a flat tensor
+        doc = {**doc, "layers": [*doc["layers"], {"type": "norm", "name": "after"},
+                                 {"type": "add", "inputs": ["after", "after"]}]}
+    try:
+        report = solver.forward(doc)
+    except solver.ConvsolveError:
+        return
+    net = torch_ref.exported(to_torch(doc)).eval()
+    with torch.no_grad():
+        out = net(torch.zeros(1, doc["in_channels"], *doc["input_size"]))
+    assert out.shape[1] == report.out_channels
+    assert list(out.shape[2:]) in ([], report.output_size)
+    assert sum(p.numel() for p in net.parameters()) == report.params
+
+
+@pytest.mark.oracle
+def test_keras_export_of_a_head() -> None:
+    import tf_ref
+
+    from solver.services.export import to_keras
+
+    doc = {"input_size": [16, 16], "in_channels": 3, "convention": "tensorflow", "layers": [
+        {"type": "conv", "kernel_size": 3, "out_channels": 8}, {"type": "norm", "norm": "group", "num_groups": 4},
+        {"type": "norm", "norm": "instance"}, {"type": "norm", "norm": "layer"}, {"type": "max_pool", "kernel_size": 2},
+        {"type": "flatten"}, {"type": "linear", "in_features": 392, "out_features": 10}, {"type": "norm"},
+        {"type": "linear", "out_features": 2}]}
+    report = solver.forward(doc)
+    sizes = tf_ref.run_model(to_keras(doc), "build_net", (16, 16, 3))
+    assert sizes[:5] == [r.output_size for r in report.layers[:5]]
+    # Flat in Keras (no spatial axes) until the norm, which reads it reshaped to 1 x 1.
+    assert sizes[5:] == [[], [], [1, 1], [1, 1], [1, 1]]
