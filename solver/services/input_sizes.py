@@ -10,6 +10,8 @@ the input.
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from collections.abc import Callable
 from itertools import pairwise
@@ -20,7 +22,7 @@ from ..contract import AxisSizes, InputSizesRequest, InputSizesResponse, Nearest
 from ..engines.compiled import NO_SIZE, compile_rules, join_axis
 from ..engines.deadline import Deadline, Timeout
 from ..engines.forward import forward
-from ..engines.problem import build_problem
+from ..engines.problem import Problem, build_problem
 from ..errors import DocumentError, LimitExceeded
 
 #: Most candidate sizes swept on one axis.
@@ -85,11 +87,14 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
             raise LimitExceeded(f"range[{a}]: sizes from 1, at most {MAX_SWEEP} of them", loc=("range", a))
     layers = [layer.model_dump(exclude_none=True) for layer in req.layers]
     problem = build_problem({"input_size": [r.min for r in ranges], "layers": layers,
-                             "convention": req.convention})
+                             "convention": req.convention, "in_channels": req.in_channels})
     fns = compile_rules(problem)
     values = {v: var.values[0] for v, var in enumerate(problem.vars)}
+    # The tensors that rules on all axes at once read (a norm's, a flattened one: JointRule).
+    watched = [problem.nodes[n].inputs[0] for n in problem.joint]
 
-    def runs(a: int, i: int) -> bool:
+    def runs(a: int, i: int) -> tuple[int, ...] | None:
+        """The sizes of the watched tensors when size i runs on axis a, else None."""
         sizes = [i]
         for node in problem.nodes:
             deadline.tick()
@@ -97,24 +102,52 @@ def input_sizes(request: InputSizesRequest | dict[str, Any], *, max_time_s: floa
             ins = [sizes[t] for t in node.inputs]
             out = join_axis(node.type, ins) if fn is None else fn(a, ins[0], values)
             if out == NO_SIZE:
-                return False
+                return None
             sizes.append(out)
-        return not req.round_trip or sizes[-1] == i
+        return None if req.round_trip and sizes[-1] != i else tuple(sizes[t] for t in watched)
 
     # Axes that read the same rules over the same range have the same valid sizes.
-    swept: dict[Any, list[int]] = {}
+    swept: dict[Any, dict[int, tuple[int, ...]]] = {}
     axes = []
     try:
         for a, r in enumerate(ranges):
             key = (tuple(None if fn is None else fn.cls_of[a] for fn in fns), r.min, r.max)
             if key not in swept:
-                swept[key] = [i for i in range(r.min, r.max + 1) if runs(a, i)]
+                swept[key] = {i: seen for i in range(r.min, r.max + 1) if (seen := runs(a, i)) is not None}
             axes.append(swept[key])
+        valid = _joint(problem, axes, deadline) if problem.joint else [list(axis) for axis in axes]
     except Timeout:
         why = "stopped: the request was cancelled" if deadline.was_cancelled() else (
             f"no answer within the time limit of {budget:g} s: try a narrower range")
         return InputSizesResponse(status=Status.TIMEOUT, axes=[], message=why)
-    return _answer(req, ranges, axes, layers)
+    return _answer(req, ranges, valid, layers)
+
+
+def _joint(problem: Problem, axes: list[dict[int, tuple[int, ...]]], deadline: Deadline) -> list[list[int]]:
+    """The valid sizes of each axis once the rules on all axes at once are applied (a
+    norm's more than one pixel, the product of sizes a linear's in_features asks of a
+    flatten), when they are still a choice per axis; DocumentError when they are not
+    (say 16x64 and 32x32 work but 16x32 does not)."""
+    keys = [sorted(set(axis.values())) for axis in axes]  # the watched sizes each axis can give
+    passing = []
+    for combo in itertools.product(*keys):
+        deadline.tick()
+        if all(rule.holds([k[w] for k in combo]) for w, rules in enumerate(problem.joint.values()) for rule in rules):
+            passing.append(combo)
+    kept = [sorted({combo[a] for combo in passing}) for a in range(len(axes))]
+    if len(passing) != math.prod(map(len, kept)):
+        ok, fails = passing[0], next(c for c in itertools.product(*kept) if c not in set(passing))
+        first = [{seen: i for i, seen in reversed(axis.items())} for axis in axes]  # watched sizes -> an input
+
+        def sizes(combo: tuple[tuple[int, ...], ...]) -> str:
+            return "x".join(str(first[a][k]) for a, k in enumerate(combo))
+
+        rules = " and ".join(problem.layer_label(n) for n in problem.joint)
+        raise DocumentError(f"the valid input sizes are not a choice per axis: {rules} read all axes at once (a norm "
+                            "refuses one pixel; a linear's in_features fixes the product of the flattened sizes), "
+                            f"so that {sizes(ok)} runs but {sizes(fails)} does not; narrow the range, or try sizes "
+                            "one at a time with forward")
+    return [[i for i, seen in axis.items() if seen in set(k)] for axis, k in zip(axes, kept, strict=True)]
 
 
 def _answer(req: InputSizesRequest, ranges: list[Any], swept: list[list[int]],

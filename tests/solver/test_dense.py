@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import torch_ref
 from bruteforce import brute_force, canonical, problems
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import solver
@@ -204,3 +204,34 @@ def test_keras_export_of_a_head() -> None:
     assert sizes[:5] == [r.output_size for r in report.layers[:5]]
     # Flat in Keras (no spatial axes) until the norm, which reads it reshaped to 1 x 1.
     assert sizes[5:] == [[], [], [1, 1], [1, 1], [1, 1]]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(heads(), st.integers(1, 2))
+def test_input_sizes_are_what_forward_runs(doc: dict[str, Any], ndim: int) -> None:
+    """Over a small range, input-sizes' per-axis answer is the set of sizes forward runs,
+    or the refusal says truly that the set is no choice per axis."""
+    import itertools
+
+    assume(doc["layers"])
+    doc = {**doc, "input_size": [4] * ndim}
+    sizes = range(1, 13)
+    runs = set()
+    for size in itertools.product(sizes, repeat=ndim):
+        try:
+            solver.forward({**doc, "input_size": list(size)})
+            runs.add(size)
+        except LayerRejected:
+            pass
+    request = {**doc, "range": {"min": 1, "max": 12}}
+    try:
+        answer = solver.input_sizes(request)
+    except LayerRejected:  # a rule no size meets (channels that never match)
+        assert not runs
+        return
+    except solver.DocumentError as refused:
+        assert "not a choice per axis" in str(refused)
+        per_axis = [sorted({s[a] for s in runs}) for a in range(ndim)]
+        assert runs != set(itertools.product(*per_axis))
+        return
+    assert set(itertools.product(*(ax.sizes for ax in answer.axes))) == runs
