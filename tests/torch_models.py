@@ -39,3 +39,45 @@ class Branchy(nn.Module):
         if x.mean() < -1e9:  # never, but fx cannot know
             return x
         return self.c(self.b(x))
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """timm's LayerNorm2d: a LayerNorm over the channels of a (N, C, H, W) tensor."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class Classifier(nn.Module):
+    """A classifier's usual parts: norms of every kind, a squeeze-and-excitation gate (a
+    mean kept as 1x1, multiplied back), functional pools, a flatten by reshape, linears and a
+    norm on the flat features."""
+
+    def __init__(self, classes: int = 10, features: int = 8 * 3 * 3) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.BatchNorm2d(8), nn.ReLU())
+        self.gate = nn.Conv2d(8, 8, 1)
+        self.norms = nn.Sequential(nn.GroupNorm(4, 8), nn.InstanceNorm2d(8, affine=True), LayerNorm2d(8))
+        self.fc1 = nn.Linear(features, 32)
+        self.bn = nn.BatchNorm1d(32)
+        self.fc2 = nn.Linear(32, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = x * torch.sigmoid(self.gate(x.mean((2, 3), keepdim=True)))
+        x = nn.functional.max_pool2d(self.norms(x), 3, stride=2, ceil_mode=True)
+        x = x.reshape(x.size(0), -1)  # (view would refuse the permuted, non-contiguous tensor)
+        return self.fc2(self.bn(self.fc1(x)))
+
+
+class GlobalHead(nn.Module):
+    """A global mean without keepdim (a pool and a flatten), then a linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 6, 5, stride=2, padding=2)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool1d(y, 1), 1) + y.mean(-1))

@@ -57,8 +57,14 @@ def from_torch(module: Any, input_size: list[int], in_channels: int | None = Non
 
 
 def _from_torch(torch: Any, module: Any, input_size: list[int], in_channels: int | None) -> ImportedModel:
+    class Tracer(torch.fx.Tracer):  # type: ignore[misc,name-defined]
+        """fx's tracer, which keeps torch.nn's modules whole, keeping the channel LayerNorms whole too."""
+
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            return type(m).__name__ in _CHANNEL_LAYER_NORMS or bool(super().is_leaf_module(m, qualname))
+
     try:
-        traced = torch.fx.symbolic_trace(module)
+        traced = torch.fx.GraphModule(module, Tracer().trace(module))
     except Exception as exc:  # noqa: BLE001 - fx raises many kinds; hooks are the way left
         (layers, folded), how = _by_hooks(torch, module, input_size, in_channels, exc), "hooks"
     else:
@@ -155,15 +161,17 @@ def _ints_of(value: Any) -> list[int]:
 
 # --- what each module and function is ----------------------------------------------------
 
-#: Modules that keep every size (their parameters are not counted yet).
+#: Modules that keep every size, folded away (norms are layers, with their parameters; a
+#: PReLU's one or C parameters are not counted).
 _KEEPS_SIZE = (
     "ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid",
     "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold", "Softmax",
     "LogSoftmax", "Softmax2d", "LogSigmoid", "Hardshrink", "Softshrink",
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "GroupNorm", "LocalResponseNorm", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+    "LocalResponseNorm", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
     "AlphaDropout", "FeatureAlphaDropout", "Identity",
 )
+#: Classes of a LayerNorm over the channels of a (N, C, *spatial) tensor (timm's, ConvNeXt's).
+_CHANNEL_LAYER_NORMS = ("LayerNorm2d", "LayerNorm3d", "LayerNormChannelsFirst")
 #: Functions and tensor methods that keep every size, applied to one tensor.
 _KEEPS_SIZE_FUNCTIONS = {
     "relu", "relu_", "relu6", "leaky_relu", "gelu", "silu", "mish", "elu", "selu", "celu", "sigmoid", "tanh",
@@ -210,9 +218,40 @@ def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
         return {"type": "adaptive_avg_pool" if avg else "adaptive_max_pool", "output_size": _tuple(mod.output_size)}
     if isinstance(mod, nn.Upsample):
         return _upsample(name, kind, mod.size, mod.scale_factor, mod.mode)
+    if isinstance(mod, nn.Flatten):
+        if (mod.start_dim, mod.end_dim) != (1, -1):
+            raise ImportRefused(f"{name} ({kind}): flattens dims {mod.start_dim} to {mod.end_dim}; convsolve "
+                                "flattens the channels and every spatial axis (dims 1 to -1)", loc=(name,))
+        return {"type": "flatten"}
+    if isinstance(mod, nn.Linear):
+        return {"type": "linear", "in_features": mod.in_features, "out_features": mod.out_features,
+                "bias": mod.bias is not None}
+    norm = _torch_norm(nn, name, kind, mod)
+    if norm is not None:
+        return norm
     if kind in _KEEPS_SIZE:
         return None
     raise ImportRefused(f"{name} ({kind}): convsolve does not state this module's sizes yet", loc=(name,))
+
+
+def _torch_norm(nn: Any, name: str, kind: str, mod: Any) -> dict[str, Any] | None:
+    """A norm module as a layer (None: not a norm); with its parameters, which count."""
+    if isinstance(mod, nn.modules.batchnorm._BatchNorm | nn.modules.instancenorm._InstanceNorm):
+        return {"type": "norm", "norm": "instance" if "Instance" in kind else "batch",
+                "num_features": mod.num_features, "affine": bool(mod.affine),
+                "track_running_stats": bool(mod.track_running_stats)}
+    if isinstance(mod, nn.GroupNorm):
+        return {"type": "norm", "norm": "group", "num_groups": mod.num_groups, "num_features": mod.num_channels,
+                "affine": bool(mod.affine)}
+    if isinstance(mod, nn.LayerNorm):
+        shape = tuple(mod.normalized_shape)
+        if kind not in _CHANNEL_LAYER_NORMS or len(shape) != 1:
+            raise ImportRefused(f"{name} ({kind}): a LayerNorm over the last axes {list(shape)} of a (batch, "
+                                "channels, *spatial) tensor; convsolve states a LayerNorm over the channels "
+                                f"({', '.join(_CHANNEL_LAYER_NORMS)})", loc=(name,))
+        return {"type": "norm", "norm": "layer", "num_features": shape[0],
+                "affine": bool(mod.elementwise_affine)}
+    return None
 
 
 def _upsample(name: str, kind: str, size: Any, scale_factor: Any, mode: str) -> dict[str, Any]:
@@ -238,6 +277,7 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
     layers: list[dict[str, Any]] = []
     folded: list[str] = []
     tensor: dict[Any, str] = {}  # fx node -> the name of the tensor it stands for
+    sizes: dict[Any, Size] = {}  # fx node -> the size it stands for (x.shape, x.size(0), ...)
     F = torch.nn.functional  # noqa: N806 - torch's own name
     inputs = [node for node in traced.graph.nodes if node.op == "placeholder"]
     if len(inputs) != 1:
@@ -263,12 +303,17 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
         elif node.op == "output":
             continue
         elif node.op == "call_module":
-            add(node, node.target, _module_layer(torch, node.target, traced.get_submodule(node.target)), node.args[0])
+            # A module called twice is two layers: the second named as fx names its node (conv_1).
+            name = node.name if any(layer["name"] == node.target for layer in layers) else node.target
+            add(node, name, _module_layer(torch, node.target, traced.get_submodule(node.target)), node.args[0])
         elif node.op in ("call_function", "call_method"):
             target = node.target
             fname = target if isinstance(target, str) else getattr(target, "__name__", str(target))
             tensors = [a for a in node.args if a in tensor]
-            if target in (torch.cat, torch.concat) or fname in ("cat", "concat"):
+            size = _size_value(node, fname, tensor, sizes, ndim)
+            if size is not None:  # a size read off a tensor (x.shape, x.size(0)), or arithmetic on sizes
+                sizes[node] = size
+            elif target in (torch.cat, torch.concat) or fname in ("cat", "concat"):
                 dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
                 if dim not in (1, -1 - ndim):  # the channels: dim 1 of (batch, channels, *spatial)
                     raise ImportRefused(f"{node.name} (torch.cat): along dim {dim}; convsolve joins along the "
@@ -290,12 +335,94 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
             elif fname in _KEEPS_SIZE_FUNCTIONS:
                 add(node, node.name, None, node.args[0])
             else:
-                raise ImportRefused(f"{node.name} ({_what(node)}): convsolve does not state its sizes yet",
-                                    loc=(node.name,))
+                found = _function_layers(node, fname, sizes, ndim)
+                if found is None:
+                    raise ImportRefused(f"{node.name} ({_what(node)}): convsolve does not state its sizes yet",
+                                        loc=(node.name,))
+                for i, layer in enumerate(found):  # a mean without keepdim: a pool, then a flatten
+                    name = node.name if i == len(found) - 1 else f"{node.name}_{layer['type']}"
+                    layers.append({"name": name, **layer, "input": source(node, node.args[0]) if i == 0
+                                   else layers[-1]["name"]})
+                tensor[node] = node.name
         else:  # get_attr: a parameter or buffer read in forward
             raise ImportRefused(f"{node.name} ({node.op} {node.target}): convsolve does not follow it",
                                 loc=(node.name,))
     return layers, folded
+
+
+#: A size read off a tensor, as the importer follows it: ("shape", tensor) for x.shape,
+#: ("dim", tensor, d) for x.size(d), ("dims", tensor, (d, ...)) for x.shape[2:].
+Size = tuple[Any, ...]
+
+
+def _size_value(node: Any, fname: str, tensor: dict[Any, str], sizes: dict[Any, Size], ndim: int) -> Size | None:
+    """What a node that reads sizes stands for (None: it is no such node)."""
+    args = node.args
+    if fname == "getattr" and len(args) == 2 and args[0] in tensor and args[1] == "shape" \
+            or fname == "size" and args and args[0] in tensor and len(args) == 1 and not node.kwargs:
+        return ("shape", tensor[args[0]])
+    if fname == "size" and args and args[0] in tensor:
+        d = args[1] if len(args) > 1 else node.kwargs.get("dim")
+        return ("dim", tensor[args[0]], d % (ndim + 2)) if isinstance(d, int) else None
+    if fname == "getitem" and len(args) == 2 and sizes.get(args[0], ("",))[0] == "shape":
+        dims = tuple(range(ndim + 2))[args[1]]
+        kind = "dims" if isinstance(args[1], slice) else "dim"
+        return (kind, sizes[args[0]][1], dims)
+    return None
+
+
+def _reduced(node: Any, fname: str, ndim: int) -> tuple[str, bool] | None:
+    """A mean or max over every spatial axis (x.mean((2, 3)), torch.amax(x, dim=[-2, -1],
+    keepdim=True)): its pool, and whether it keeps the axes."""
+    if fname not in ("mean", "amax") or len(node.args) < 1:
+        return None
+    dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    dims = [dims] if isinstance(dims, int) else dims
+    if not isinstance(dims, list | tuple) or sorted(d % (ndim + 2) for d in dims) != list(range(2, ndim + 2)):
+        return None
+    keep = node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False)
+    return ("adaptive_avg_pool" if fname == "mean" else "adaptive_max_pool"), bool(keep)
+
+
+def _function_layers(node: Any, fname: str, sizes: dict[Any, Size], ndim: int) -> list[dict[str, Any]] | None:
+    """A function or tensor method as the layers it is (a pool, a flatten); None: not one
+    convsolve states."""
+    args, kwargs = node.args, node.kwargs
+
+    def arg(i: int, key: str, default: Any = None) -> Any:
+        return kwargs.get(key, args[i] if len(args) > i else default)
+
+    if fname == "flatten":
+        if (arg(1, "start_dim", 0), arg(2, "end_dim", -1)) != (1, -1):
+            raise ImportRefused(f"{node.name} (flatten): dims {arg(1, 'start_dim', 0)} to {arg(2, 'end_dim', -1)}; "
+                                "convsolve flattens the channels and every spatial axis (dims 1 to -1)",
+                                loc=(node.name,))
+        return [{"type": "flatten"}]
+    if fname in ("view", "reshape") and len(args) == 3 and args[2] == -1 \
+            and sizes.get(args[1], ("",))[0] == "dim" and sizes[args[1]][2] == 0:
+        return [{"type": "flatten"}]  # x.view(x.size(0), -1)
+    reduced = _reduced(node, fname, ndim)
+    if reduced is not None:
+        pool = {"type": reduced[0], "output_size": 1}
+        return [pool] if reduced[1] else [pool, {"type": "flatten"}]
+    pooled = re.fullmatch(r"(adaptive_)?(max|avg)_pool([123])d", fname)
+    if pooled is None or int(pooled[3]) != ndim:
+        return None
+    kind = f"{pooled[2]}_pool"
+    if pooled[1]:
+        if kind == "max_pool" and arg(2, "return_indices", False):
+            raise ImportRefused(f"{node.name} ({fname}): return_indices gives two tensors", loc=(node.name,))
+        return [{"type": f"adaptive_{kind}", "output_size": _tuple(arg(1, "output_size"))}]
+    kernel = arg(1, "kernel_size")
+    stride = arg(2, "stride") or kernel  # None or []: the kernel size
+    layer = {"type": kind, "kernel_size": _tuple(kernel), "stride": _tuple(stride), "padding": _tuple(arg(3, "padding", 0))}
+    if kind == "max_pool":
+        if arg(6, "return_indices", False):
+            raise ImportRefused(f"{node.name} ({fname}): return_indices gives two tensors", loc=(node.name,))
+        layer |= {"dilation": _tuple(arg(4, "dilation", 1)), "ceil_mode": bool(arg(5, "ceil_mode", False))}
+    else:  # (count_include_pad and divisor_override change values, not sizes)
+        layer["ceil_mode"] = bool(arg(4, "ceil_mode", False))
+    return [layer]
 
 
 def _what(node: Any) -> str:

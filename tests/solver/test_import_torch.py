@@ -13,7 +13,7 @@ import conformance
 import pytest
 import torch
 from torch import nn
-from torch_models import Branchy, UNetLike
+from torch_models import Branchy, Classifier, GlobalHead, UNetLike
 from typer.testing import CliRunner
 
 import solver
@@ -68,15 +68,16 @@ def test_the_imported_document_gives_torchs_sizes(name: str) -> None:
 
 def test_size_keeping_modules_are_folded_and_named() -> None:
     imported = solver.from_torch(UNetLike(), [64, 64])
-    assert imported.folded == ["enc1.1", "enc1.2", "relu"]
+    assert imported.folded == ["enc1.2", "relu"]  # the norm enc1.1 is a layer: it has parameters
     assert [layer["type"] for layer in imported.document["layers"]] == \
-        ["conv", "max_pool", "conv", "conv", "add", "conv_transpose", "concat", "conv"]
+        ["conv", "norm", "max_pool", "conv", "conv", "add", "conv_transpose", "concat", "conv"]
     add = next(layer for layer in imported.document["layers"] if layer["type"] == "add")
     assert add["inputs"] == ["enc2", "res"]  # the relu folded: the sum reads enc2's tensor
 
 
 @pytest.mark.parametrize(("model", "words"), [
-    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 2)), "1 (Flatten): convsolve does not state"),
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(2), nn.Linear(8, 2)), "1 (Flatten): flattens dims 2 to -1"),
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm([14, 14])), "1 (LayerNorm): a LayerNorm over the last axes"),
     (nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect")), "0 (Conv2d): padding_mode 'reflect'"),
     (nn.Sequential(nn.PixelShuffle(2)), "0 (PixelShuffle)"),
 ])
@@ -181,3 +182,49 @@ def test_hooks_refuse_functions_before_the_first_module_or_after_the_last() -> N
         with pytest.raises(ImportRefused, match=words):
             solver.from_torch(model, [32, 32])
         assert model.training  # the import leaves the model as it was
+
+
+def fx_sizes(model: nn.Module, channels: int, size: list[int]) -> dict[str, list[int]] | None:
+    """Every traced node's output size, by the name the importer gives it (a module's path,
+    a function's node name), a flat (batch, features) tensor as 1 on every axis; None
+    when torch refuses the input."""
+    class Tracer(torch.fx.Tracer):  # as the importer's: a channel LayerNorm whole
+        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+            return type(m).__name__ == "LayerNorm2d" or super().is_leaf_module(m, qualname)
+
+    traced = torch.fx.GraphModule(model, Tracer().trace(model.eval()))
+    seen: dict[str, list[int]] = {}
+
+    class Watch(torch.fx.Interpreter):
+        def run_node(self, node: torch.fx.Node) -> Any:
+            out = super().run_node(node)
+            if isinstance(out, torch.Tensor) and node.op in ("call_module", "call_function", "call_method"):
+                name = node.target if node.op == "call_module" and node.target not in seen else node.name
+                seen[name] = list(out.shape[2:]) if out.dim() > 2 else [1] * len(size)
+                if out.dim() == 2 and node.target in ("mean", "amax"):  # the pool before the flatten
+                    seen[f"{name}_adaptive_{'avg' if node.target == 'mean' else 'max'}_pool"] = [1] * len(size)
+            return out
+
+    try:
+        with torch.no_grad():
+            Watch(traced).run(torch.zeros(1, channels, *size))
+    except (RuntimeError, ValueError):
+        return None
+    return seen
+
+
+@pytest.mark.parametrize(("model", "sizes", "runs"), [
+    (Classifier(), [[16, 16], [15, 16], [17, 18], [24, 24], [3, 3], [8, 9]], [True, True, False, False, False, False]),
+    (GlobalHead(), [[9], [1], [2], [40]], [True] * 4),  # a global pool: any size
+])
+def test_heads_and_norms_import_with_their_parameters(model: nn.Module, sizes: list[list[int]],
+                                                      runs: list[bool]) -> None:
+    """Norms are layers with their parameters; a mean over the spatial axes, functional
+    pools and a flatten by view are read; forward agrees with torch node by node,
+    including the sizes where the linear's in_features no longer fits."""
+    imported = solver.from_torch(model, sizes[0])
+    document = imported.document
+    assert solver.forward(document).params == sum(p.numel() for p in model.parameters())
+    ran = [conformance.agrees_layer_by_layer(document, size, fx_sizes(model, document["in_channels"], size), "torch")
+           for size in sizes]
+    assert ran == runs
