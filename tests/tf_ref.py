@@ -246,7 +246,9 @@ def _answer(request: dict[str, Any]) -> Any:
                 sizes.append(None)
                 continue
             outs = outs if isinstance(outs, list) else [outs]
-            sizes.append({layer.name: [int(n) for n in y.shape[1:-1]] for layer, y in zip(layers, outs, strict=True)})
+            # A flat (batch, features) tensor is 1 on every axis in convsolve.
+            sizes.append({layer.name: [int(n) for n in y.shape[1:-1]] if len(y.shape) > 2 else [1] * (len(shape) - 1)
+                          for layer, y in zip(layers, outs, strict=True)})
         return [model.to_json(), sizes]
     if "code" in request:
         namespace: dict[str, Any] = {}

@@ -494,7 +494,7 @@ def _first_line(exc: Exception) -> str:
 _ONNX_KEEPS_SIZE = {
     "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gelu", "Mish", "Sigmoid", "HardSigmoid", "HardSwish",
     "Tanh", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Clip", "Erf", "Exp", "Sqrt", "Neg", "Abs", "Cast",
-    "BatchNormalization", "InstanceNormalization", "LpNormalization", "Dropout", "Identity",
+    "LpNormalization", "Dropout", "Identity",
 }
 _ONNX_SUMS = {"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min"}
 _ONNX_MODES = {"nearest": "nearest", "linear": "linear", "cubic": "bicubic"}
@@ -583,7 +583,11 @@ def _from_onnx(model: Any, input_size: list[int] | None) -> ImportedModel:
             joined = {"type": "concat" if node.op_type == "Concat" else "add", "inputs": [tensor[i] for i in data]}
             layers.append({"name": name, **joined})
         else:
-            layers.append({"name": name, **layer, "input": source()})
+            read = source()
+            if layer.pop("flat", False):  # a reduction without keepdims: the pool, then a flatten
+                layers.append({"name": f"{name}_pool", **layer, "input": read})
+                layer, read = {"type": "flatten"}, f"{name}_pool"
+            layers.append({"name": name, **layer, "input": read})
         tensor[node.output[0]] = name
     document = {"convention": "onnx", "input_size": list(input_size),
                 "in_channels": dims[1] or next((x["in_channels"] for x in layers if "in_channels" in x), None),
@@ -663,6 +667,38 @@ def _onnx_layer(node: Any, name: str, attrs: dict[str, Any], array: Callable[[st
             return {"type": "upsample", "mode": _ONNX_MODES[mode], "scale_factor": [float(x) for x in scales[2:]]}
         raise ImportRefused(f"{name} ({op}): its scales or sizes are computed in the graph, not constants",
                             loc=where)
+    if op == "Flatten":
+        if attrs.get("axis", 1) != 1:
+            raise ImportRefused(f"{name} (Flatten): at axis {attrs.get('axis')}; convsolve flattens from axis 1 (the "
+                                "channels and every spatial axis)", loc=where)
+        return {"type": "flatten"}
+    if op == "Reshape" and (target := array(node.input[1])) is not None and [int(x) for x in target][1:] == [-1] \
+            and int(target[0]) in (0, 1):
+        return {"type": "flatten"}  # to (batch, -1)
+    if op in ("Gemm", "MatMul"):
+        weight = shape(node.input[1])
+        if weight is None or len(weight) != 2 or attrs.get("transA", 0):
+            raise ImportRefused(f"{name} ({op}): convsolve states a product with a constant weight matrix (a "
+                                "linear layer)", loc=where)
+        cin, cout = weight[::-1] if attrs.get("transB", 0) else weight
+        return {"type": "linear", "in_features": int(cin), "out_features": int(cout),
+                "bias": op == "Gemm" and len(node.input) > 2 and bool(node.input[2])}
+    if op in ("BatchNormalization", "InstanceNormalization", "GroupNormalization"):
+        channels = shape(node.input[1])  # the scale's: one per channel
+        layer = {"type": "norm", "norm": {"BatchNormalization": "batch", "InstanceNormalization": "instance",
+                                          "GroupNormalization": "group"}[op]}
+        if op == "GroupNormalization":
+            layer["num_groups"] = int(attrs["num_groups"])
+        if channels is not None and op != "GroupNormalization":  # (opset 18's group scale is per group)
+            layer["num_features"] = int(channels[0])
+        return layer
+    if op in ("ReduceMean", "ReduceMax"):
+        axes = attrs.get("axes", None if len(node.input) < 2 else array(node.input[1]))
+        if axes is None or sorted(int(a) % (ndim + 2) for a in axes) != list(range(2, ndim + 2)):
+            raise ImportRefused(f"{name} ({op}): over axes {None if axes is None else list(axes)}; convsolve "
+                                "states a reduction over every spatial axis", loc=where)
+        pool = {"type": "adaptive_avg_pool" if op == "ReduceMean" else "adaptive_max_pool", "output_size": 1}
+        return pool if attrs.get("keepdims", 1) else {**pool, "flat": True}  # keepdims 0: then flat
     if op == "Concat":
         if attrs.get("axis") not in (1, -2 - ndim + 1):
             raise ImportRefused(f"{name} (Concat): along axis {attrs.get('axis')}; convsolve joins along the "
@@ -676,8 +712,7 @@ def _onnx_layer(node: Any, name: str, attrs: dict[str, Any], array: Callable[[st
 # --- Keras -------------------------------------------------------------------------------
 
 _KERAS_KEEPS_SIZE = {
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "BatchNormalization", "LayerNormalization",
-    "GroupNormalization", "UnitNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "UnitNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "GaussianNoise", "GaussianDropout", "AlphaDropout", "Identity", "Rescaling", "Normalization",
 }
 _KERAS_SUMS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
@@ -756,7 +791,11 @@ def _from_keras(model: Any, input_size: list[int] | None) -> ImportedModel:
         if kind == "Concatenate" or kind in _KERAS_SUMS:
             layers.append({"name": name, "type": "concat" if kind == "Concatenate" else "add", "inputs": sources})
         else:
-            layers.append({"name": name, **_keras_layer(kind, name, cfg), "input": sources[0]})
+            layer = _keras_layer(kind, name, cfg)
+            if layer.pop("flat", False):  # a global pool without keepdims: the pool, then a flatten
+                layers.append({"name": f"{name}_pool", **layer, "input": sources[0]})
+                layer, sources = {"type": "flatten"}, [f"{name}_pool"]
+            layers.append({"name": name, **layer, "input": sources[0]})
             if cfg.get("activation") not in (None, "linear"):
                 folded.append(f"{name}.activation")
         tensor[name] = previous = name
@@ -771,6 +810,14 @@ def _from_keras(model: Any, input_size: list[int] | None) -> ImportedModel:
     document = {"convention": "tensorflow", "input_size": list(input_size), "in_channels": shape[-1],
                 "layers": layers}
     parse(ForwardRequest, document)
+    if None not in shape[1:] and any(layer["type"] == "linear" for layer in layers):
+        # Keras builds a Dense layer's kernel for the features its Input's size gives: in_features.
+        from ..engines.forward import forward
+
+        report = forward({**document, "input_size": [int(x) for x in shape[1:-1]]})
+        for layer, reported in zip(layers, report.layers, strict=True):
+            if layer["type"] == "linear":
+                layer["in_features"] = reported.in_channels
     return ImportedModel(document=document, traced_with="keras", folded=folded)
 
 
@@ -814,12 +861,25 @@ def _keras_layer(kind: str, name: str, cfg: dict[str, Any]) -> dict[str, Any]:
                 "stride": _tuple(cfg.get("strides") or size), "padding": cfg.get("padding", "valid")}
     if kind in ("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
                 "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D"):
-        if not cfg.get("keepdims", False):
-            raise ImportRefused(f"{name} ({kind}): without keepdims the spatial axes are gone (the spatial path "
-                                "ends)", loc=where)
-        return {"type": "adaptive_avg_pool" if "Average" in kind else "adaptive_max_pool", "output_size": 1}
+        return {"type": "adaptive_avg_pool" if "Average" in kind else "adaptive_max_pool", "output_size": 1,
+                **({} if cfg.get("keepdims", False) else {"flat": True})}  # without keepdims: then flat
     if kind in ("UpSampling1D", "UpSampling2D", "UpSampling3D"):
         return _upsample(name, kind, None, cfg.get("size", 2), cfg.get("interpolation", "nearest"))
+    if kind == "Flatten":
+        return {"type": "flatten"}
+    if kind == "Dense":
+        return {"type": "linear", "out_features": cfg["units"], "bias": cfg.get("use_bias", True)}
+    if kind in ("BatchNormalization", "LayerNormalization", "GroupNormalization"):
+        axis = cfg.get("axis", -1)
+        if axis not in (-1, [-1]) or cfg.get("center", True) != cfg.get("scale", True):
+            raise ImportRefused(f"{name} ({kind}): convsolve states a norm over the channels (axis -1) that learns "
+                                "both a scale and a shift, or neither", loc=where)
+        norm = {"BatchNormalization": "batch", "LayerNormalization": "layer", "GroupNormalization": "group"}[kind]
+        layer = {"type": "norm", "norm": norm, "affine": bool(cfg.get("center", True))}
+        if kind == "GroupNormalization":
+            groups = cfg.get("groups", 32)
+            layer |= {"norm": "instance"} if groups == -1 else {"num_groups": groups}
+        return layer
     if kind == "Resizing":
         return _upsample(name, kind, [cfg["height"], cfg["width"]], None, cfg.get("interpolation", "bilinear"))
     raise ImportRefused(f"{name} ({kind}): convsolve does not state its sizes yet", loc=where)
