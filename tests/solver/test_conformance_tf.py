@@ -468,7 +468,8 @@ PYTORCH_ONLY = {Rule.PADDING_NON_NEGATIVE, Rule.SAME_NEEDS_STRIDE_1, Rule.SAME_N
 #: torch by test_conformance_torch.py, the same code in every convention), of graphs.
 ELSEWHERE = {Rule.SCALE_POSITIVE, Rule.GROUPS_POSITIVE, Rule.GROUPS_DIVIDE_CHANNELS,
              Rule.CHANNELS_MATCH, Rule.CHANNELS_POSITIVE, Rule.JOIN_SIZES_MATCH, Rule.CROP_FITS,
-             Rule.ADD_SIZES_BROADCAST, Rule.SIZE_LIMIT}
+             Rule.ADD_SIZES_BROADCAST, Rule.SIZE_LIMIT, Rule.NORM_NEEDS_VALUES,
+             Rule.LINEAR_NEEDS_FLAT}
 
 
 @C.each_rule(RULE_CASES)

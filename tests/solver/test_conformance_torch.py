@@ -75,6 +75,10 @@ TORCH_MESSAGES: list[tuple[str, set[Rule]]] = [
     ("must be tuple of ints, not str", {Rule.SAME_NOT_FOR_TRANSPOSED, Rule.PADDING_MODE}),
     ("must be tuple of ints, but found element of type str", {Rule.SAME_NOT_FOR_TRANSPOSED, Rule.PADDING_MODE}),
     ("Invalid padding string", {Rule.PADDING_MODE}),
+    ("Expected more than 1 spatial element", {Rule.NORM_NEEDS_VALUES}),
+    ("Expected more than 1 value per channel", {Rule.NORM_NEEDS_VALUES}),
+    ("mat1 and mat2 shapes cannot be multiplied", {Rule.CHANNELS_MATCH}),
+    ("num_channels must be divisible by num_groups", {Rule.GROUPS_DIVIDE_CHANNELS}),
 ]
 
 
@@ -96,6 +100,15 @@ def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) ->
     def axes(key: str, default: Any = None) -> tuple[Any, ...]:
         return _axes(layer.get(key, default), ndim)
 
+    if kind == "norm":  # torch checks a norm's statistics on its whole input (eval mode, batch 1)
+        norm, pixels = layer.get("norm", "batch"), math.prod(size)
+        tracks = layer.get("track_running_stats", norm == "batch")
+        if norm == "group" and channels % layer["num_groups"]:
+            return {(Rule.GROUPS_DIVIDE_CHANNELS, None)}
+        per_group = channels // layer["num_groups"] if norm == "group" else 1
+        if (norm == "group" or norm in ("batch", "instance") and not tracks) and per_group * pixels <= 1:
+            return {(Rule.NORM_NEEDS_VALUES, None)}
+        return set()
     if kind in ("conv", "conv_transpose"):
         cin, cout = layer.get("in_channels", channels), layer["out_channels"]
         groups = layer.get("groups", 1)
@@ -332,6 +345,8 @@ RULE_CASES: list[tuple[Rule, list[int], dict[str, Any]]] = [
     (Rule.PADDING_MODE, [8], {"type": "max_pool", "kernel_size": 3, "padding": "same"}),
     (Rule.PADDING_MODE, [8], {"type": "avg_pool", "kernel_size": 3, "padding": "valid"}),
     (Rule.PADDING_MODE, [8], {"type": "conv", "kernel_size": 3, "padding": "same_upper", "out_channels": 2}),
+    (Rule.NORM_NEEDS_VALUES, [1, 1], {"type": "norm", "norm": "instance"}),
+    (Rule.NORM_NEEDS_VALUES, [1], {"type": "norm", "norm": "group", "num_groups": 2}),
 ]
 # Rules a valid document cannot break: the document schema refuses first (see below).
 UNREACHABLE = {Rule.SCALE_POSITIVE}
@@ -351,8 +366,10 @@ def test_each_rule_is_named_as_torch_names_it(rule: Rule, size: list[int], layer
 
 #: Rules about several tensors, checked against torch in tests/solver/test_graph_forward.py.
 GRAPH_RULES = {Rule.JOIN_SIZES_MATCH, Rule.ADD_SIZES_BROADCAST, Rule.CROP_FITS}
-#: convsolve's own limit, not a framework's: tests/solver/test_limits.py.
-LIMITS = {Rule.SIZE_LIMIT}
+#: convsolve's own limit, not a framework's: tests/solver/test_limits.py; and its reading
+#: of nn.Linear, which torch applies to the last axis: a linear reads a flat tensor
+#: (tests/solver/test_dense.py checks heads against torch).
+LIMITS = {Rule.SIZE_LIMIT, Rule.LINEAR_NEEDS_FLAT}
 
 
 def test_every_rule_has_a_case() -> None:
