@@ -643,9 +643,12 @@ def _big_kernel(ndim: int, convention: str) -> dict[str, Any]:
 
 
 def _deep(ndim: int, convention: str) -> dict[str, Any]:
-    """256 layers (the limit), each searched."""
+    """As many layers as the limit allows, each searched."""
+    from solver.contract.values import MAX_LAYERS
+
     layer = {"type": "conv", "kernel_size": {"choices": [1, 3]}, "padding": _pads(convention, {"min": 0, "max": 1})}
-    return {"input_size": [64] * ndim, "target_size": "input", "convention": convention, "layers": [layer] * 256}
+    return {"input_size": [64] * ndim, "target_size": "input", "convention": convention,
+            "layers": [layer] * MAX_LAYERS}
 
 
 def _searched(convention: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ..rules import ANY_PADDING_MODE, CONVENTIONS
 MAX_SIZE = 1 << 20
 MAX_PARAM = 1 << 16
 MAX_CHANNELS = 1 << 20
-MAX_LAYERS = 256
+MAX_LAYERS = 1024  # real networks: DenseNet-201 has 700 layers
 
 # Strict: JSON `true` is not a kernel size.
 Size = Annotated[int, Strict(), Field(ge=1, le=MAX_SIZE)]

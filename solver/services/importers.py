@@ -177,7 +177,7 @@ _KEEPS_SIZE_FUNCTIONS = {
     "relu", "relu_", "relu6", "leaky_relu", "gelu", "silu", "mish", "elu", "selu", "celu", "sigmoid", "tanh",
     "hardswish", "hardsigmoid", "hardtanh", "softplus", "softmax", "log_softmax", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "batch_norm", "instance_norm", "group_norm", "contiguous", "clone", "float",
-    "half", "detach", "abs", "neg", "exp", "sqrt", "clamp", "clip",
+    "half", "detach", "abs", "neg", "exp", "sqrt", "clamp", "clip", "stochastic_depth", "drop_path",
 }
 _SUMS = {operator.add, operator.iadd, operator.mul, operator.imul, operator.sub}
 
@@ -190,6 +190,14 @@ def _tuple(value: Any) -> Any:
 def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
     """A module as a layer; None when it keeps every size."""
     nn, kind = torch.nn, type(mod).__name__
+    base = next(c for c in type(mod).__mro__ if c.__module__.startswith("torch.nn") or c is object)
+    sizing = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
+              nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd, nn.Upsample, nn.Flatten,
+              nn.Linear)
+    if isinstance(mod, sizing) and type(mod).forward is not base.forward:
+        # (timm's Conv2dSame pads in its forward as TensorFlow's 'same' does: its padding field is not what runs)
+        raise ImportRefused(f"{name} ({kind}): a {base.__name__} with a forward of its own, whose sizes its fields "
+                            "do not tell", loc=(name,))
     if isinstance(mod, nn.modules.conv._ConvNd):
         if mod.padding_mode != "zeros":
             raise ImportRefused(f"{name} ({kind}): padding_mode '{mod.padding_mode}' is not stated by convsolve "
@@ -278,6 +286,8 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
     folded: list[str] = []
     tensor: dict[Any, str] = {}  # fx node -> the name of the tensor it stands for
     sizes: dict[Any, Size] = {}  # fx node -> the size it stands for (x.shape, x.size(0), ...)
+    last: set[Any] = set()  # nodes of tensors permuted to channels last (ConvNeXt's blocks)
+    Node = torch.fx.Node  # noqa: N806 - what an argument is when it is a tensor (not a slice, a number)
     F = torch.nn.functional  # noqa: N806 - torch's own name
     inputs = [node for node in traced.graph.nodes if node.op == "placeholder"]
     if len(inputs) != 1:
@@ -305,14 +315,33 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
         elif node.op == "call_module":
             # A module called twice is two layers: the second named as fx names its node (conv_1).
             name = node.name if any(layer["name"] == node.target for layer in layers) else node.target
-            add(node, name, _module_layer(torch, node.target, traced.get_submodule(node.target)), node.args[0])
+            mod = traced.get_submodule(node.target)
+            if node.args[0] in last:  # on channels last: per pixel, over the channels
+                add(node, name, _channels_last_layer(torch, name, mod), node.args[0])
+            else:
+                add(node, name, _module_layer(torch, node.target, mod), node.args[0])
         elif node.op in ("call_function", "call_method"):
             target = node.target
             fname = target if isinstance(target, str) else getattr(target, "__name__", str(target))
-            tensors = [a for a in node.args if a in tensor]
+            tensors = [a for a in node.args if isinstance(a, Node) and a in tensor]
             size = _size_value(node, fname, tensor, sizes, ndim)
+            reads = [a for a in (*node.args, *node.kwargs.values()) for a in (a if isinstance(a, list | tuple) else [a])]
             if size is not None:  # a size read off a tensor (x.shape, x.size(0)), or arithmetic on sizes
                 sizes[node] = size
+            elif not any(isinstance(a, Node) and a in tensor for a in reads):  # on numbers and sizes alone (x.ndim == 4, an assert)
+                sizes[node] = ("value",)
+            elif fname in ("permute", "movedim") and _permutation(node, ndim) is not None:
+                to_last = _permutation(node, ndim)
+                if (node.args[0] in last) == to_last:
+                    raise ImportRefused(f"{node.name} ({fname}): a permutation convsolve does not follow",
+                                        loc=(node.name,))
+                add(node, node.name, None, node.args[0])
+                if to_last:
+                    last.add(node)
+            elif any(a in last for a in tensors) and not (fname in _KEEPS_SIZE_FUNCTIONS or target in _SUMS):
+                raise ImportRefused(f"{node.name} ({_what(node)}): reads a channels-last tensor (after a permute), "
+                                    "where convsolve follows norms, linears, activations and sums only",
+                                    loc=(node.name,))
             elif target in (torch.cat, torch.concat) or fname in ("cat", "concat"):
                 dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
                 if dim not in (1, -1 - ndim):  # the channels: dim 1 of (batch, channels, *spatial)
@@ -344,9 +373,17 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
                     layers.append({"name": name, **layer, "input": source(node, node.args[0]) if i == 0
                                    else layers[-1]["name"]})
                 tensor[node] = node.name
-        else:  # get_attr: a parameter or buffer read in forward
-            raise ImportRefused(f"{node.name} ({node.op} {node.target}): convsolve does not follow it",
-                                loc=(node.name,))
+        else:  # get_attr: a parameter or buffer read in forward: a number per channel (a layer scale)
+            value = traced
+            for part in node.target.split("."):
+                value = getattr(value, part)
+            shape = list(getattr(value, "shape", []))
+            if shape[1:] != [1] * (len(shape) - 1) and len(shape) > 1:
+                raise ImportRefused(f"{node.name} (the tensor {node.target}, of shape {shape}): a tensor with sizes of "
+                                    "its own read in forward; convsolve follows one per channel", loc=(node.name,))
+            sizes[node] = ("value",)
+        if node in tensor and not _permutes(node) and any(isinstance(a, Node) and a in last for a in node.args):
+            last.add(node)  # what reads channels last (per pixel: a norm, a linear, a fold, a sum) writes it
     return layers, folded
 
 
@@ -358,17 +395,53 @@ Size = tuple[Any, ...]
 def _size_value(node: Any, fname: str, tensor: dict[Any, str], sizes: dict[Any, Size], ndim: int) -> Size | None:
     """What a node that reads sizes stands for (None: it is no such node)."""
     args = node.args
-    if fname == "getattr" and len(args) == 2 and args[0] in tensor and args[1] == "shape" \
-            or fname == "size" and args and args[0] in tensor and len(args) == 1 and not node.kwargs:
-        return ("shape", tensor[args[0]])
-    if fname == "size" and args and args[0] in tensor:
+    first = args[0] if args and hasattr(args[0], "op") else None  # an fx node (a slice is not hashable)
+    if fname == "getattr" and len(args) == 2 and first in tensor and args[1] == "shape" \
+            or fname == "size" and first in tensor and len(args) == 1 and not node.kwargs:
+        return ("shape", tensor[first])
+    if fname == "getattr" and len(args) == 2 and first in tensor and args[1] == "ndim":
+        return ("value",)
+    if fname == "size" and first in tensor:
         d = args[1] if len(args) > 1 else node.kwargs.get("dim")
-        return ("dim", tensor[args[0]], d % (ndim + 2)) if isinstance(d, int) else None
-    if fname == "getitem" and len(args) == 2 and sizes.get(args[0], ("",))[0] == "shape":
+        return ("dim", tensor[first], d % (ndim + 2)) if isinstance(d, int) else None
+    if fname == "getitem" and len(args) == 2 and sizes.get(first, ("",))[0] == "shape":
         dims = tuple(range(ndim + 2))[args[1]]
         kind = "dims" if isinstance(args[1], slice) else "dim"
         return (kind, sizes[args[0]][1], dims)
     return None
+
+
+def _permutes(node: Any) -> bool:
+    return node.op != "call_module" and getattr(node.target, "__name__", node.target) in ("permute", "movedim")
+
+
+def _permutation(node: Any, ndim: int) -> bool | None:
+    """Whether a permute moves the channels last (True) or back (False); None: neither."""
+    dims = list(node.args[1:]) if len(node.args) > 2 else node.args[1] if len(node.args) > 1 else node.kwargs.get("dims")
+    if node.target == "movedim" or getattr(node.target, "__name__", "") == "movedim":
+        dims = {(1, -1): [0, *range(2, ndim + 2), 1], (-1, 1): [0, ndim + 1, *range(1, ndim + 1)]}.get(
+            tuple(node.args[1:3]))
+    if not isinstance(dims, list | tuple):
+        return None
+    dims = [d % (ndim + 2) for d in dims if isinstance(d, int)]
+    return True if dims == [0, *range(2, ndim + 2), 1] else False if dims == [0, ndim + 1, *range(1, ndim + 1)] \
+        else None
+
+
+def _channels_last_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
+    """A module on a channels-last tensor (ConvNeXt's block), where it acts per pixel over
+    the channels: a LayerNorm is a norm over the channels, a Linear a 1x1 conv."""
+    nn, kind = torch.nn, type(mod).__name__
+    if isinstance(mod, nn.LayerNorm) and len(mod.normalized_shape) == 1:
+        return {"type": "norm", "norm": "layer", "num_features": mod.normalized_shape[0],
+                "affine": bool(mod.elementwise_affine)}
+    if isinstance(mod, nn.Linear):
+        return {"type": "conv", "kernel_size": 1, "in_channels": mod.in_features, "out_channels": mod.out_features,
+                "bias": mod.bias is not None}
+    if kind in _KEEPS_SIZE:
+        return None
+    raise ImportRefused(f"{name} ({kind}): reads a channels-last tensor (after a permute), where convsolve follows "
+                        "norms, linears and activations only", loc=(name,))
 
 
 def _reduced(node: Any, fname: str, ndim: int) -> tuple[str, bool] | None:
@@ -398,7 +471,7 @@ def _function_layers(node: Any, fname: str, sizes: dict[Any, Size], ndim: int) -
                                 "convsolve flattens the channels and every spatial axis (dims 1 to -1)",
                                 loc=(node.name,))
         return [{"type": "flatten"}]
-    if fname in ("view", "reshape") and len(args) == 3 and args[2] == -1 \
+    if fname in ("view", "reshape") and len(args) == 3 and args[2] == -1 and hasattr(args[1], "op") \
             and sizes.get(args[1], ("",))[0] == "dim" and sizes[args[1]][2] == 0:
         return [{"type": "flatten"}]  # x.view(x.size(0), -1)
     reduced = _reduced(node, fname, ndim)
