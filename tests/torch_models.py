@@ -1,9 +1,16 @@
-"""PyTorch models the importer tests share (tests/solver/test_import_*.py)."""
+"""PyTorch models the importer tests share (tests/solver/test_import_*.py), torchvision's
+as this machine can load them, and torch's sizes node by node."""
 
 from __future__ import annotations
 
+import sys
+import warnings
+from typing import Any
+
 import torch
 from torch import nn
+
+from solver.services.importers import CHANNEL_LAYER_NORMS
 
 
 class UNetLike(nn.Module):
@@ -81,3 +88,62 @@ class GlobalHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.conv(x)
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool1d(y, 1), 1) + y.mean(-1))
+
+
+def fx_sizes(model: nn.Module, channels: int, size: list[int]) -> dict[str, list[int]] | None:
+    """Every traced node's output size when torch runs the model, by the name the importer
+    gives it (a module's path, or the node's name for a function and for a module's second
+    call), a flat (batch, features) tensor as 1 on every axis and a channels-last one
+    (after a permute) read as such; None when torch refuses the input."""
+    ndim = len(size)
+
+    class Tracer(torch.fx.Tracer):  # as the importer's: a channel LayerNorm whole
+        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+            return type(m).__name__ in CHANNEL_LAYER_NORMS or super().is_leaf_module(m, qualname)
+
+    traced = torch.fx.GraphModule(model, Tracer().trace(model.eval()))
+    seen: dict[str, list[int]] = {}
+    last: set[torch.fx.Node] = set()
+    to_last, back = [0, *range(2, ndim + 2), 1], [0, ndim + 1, *range(1, ndim + 1)]
+
+    class Watch(torch.fx.Interpreter):
+        def run_node(self, node: torch.fx.Node) -> Any:
+            out = super().run_node(node)
+            if not isinstance(out, torch.Tensor) or node.op not in ("call_module", "call_function", "call_method"):
+                return out
+            fname = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+            given = node.args[1] if len(node.args) == 2 and isinstance(node.args[1], list | tuple) else node.args[1:]
+            dims = [d % (ndim + 2) for d in given] if fname == "permute" else None
+            if dims == to_last or dims != back and any(a in last for a in node.args if isinstance(a, torch.fx.Node)):
+                last.add(node)
+            name = node.target if node.op == "call_module" and node.target not in seen else node.name
+            shape = list(out.shape)
+            seen[name] = shape[1:-1] if node in last else shape[2:] if out.dim() > 2 else [1] * ndim
+            if out.dim() == 2 and node.target in ("mean", "amax"):  # the pool the importer writes before the flatten
+                seen[f"{name}_adaptive_{'avg' if node.target == 'mean' else 'max'}_pool"] = [1] * ndim
+            return out
+
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Watch(traced).run(torch.zeros(1, channels, *size))
+    except (RuntimeError, ValueError):
+        return None
+    return seen
+
+
+def torchvision() -> Any:
+    """torchvision, whose models are plain Python: its wheel from this registry is built
+    against CUDA and its C extension does not load on the CPU torch, which leaves two
+    operators its import registers against undefined; they are defined first when so."""
+    try:
+        import torchvision as tv
+    except RuntimeError:
+        for name in [n for n in sys.modules if n.startswith("torchvision")]:
+            del sys.modules[name]
+        library = torch.library.Library("torchvision", "DEF")
+        library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        library.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
+        torchvision.library = library  # type: ignore[attr-defined]  # kept alive: it owns the definitions
+        import torchvision as tv
+    return tv

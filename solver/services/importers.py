@@ -61,7 +61,7 @@ def _from_torch(torch: Any, module: Any, input_size: list[int], in_channels: int
         """fx's tracer, which keeps torch.nn's modules whole, keeping the channel LayerNorms whole too."""
 
         def is_leaf_module(self, m: Any, qualname: str) -> bool:
-            return type(m).__name__ in _CHANNEL_LAYER_NORMS or bool(super().is_leaf_module(m, qualname))
+            return type(m).__name__ in CHANNEL_LAYER_NORMS or bool(super().is_leaf_module(m, qualname))
 
     try:
         traced = torch.fx.GraphModule(module, Tracer().trace(module))
@@ -171,12 +171,12 @@ _KEEPS_SIZE = (
     "AlphaDropout", "FeatureAlphaDropout", "Identity",
 )
 #: Classes of a LayerNorm over the channels of a (N, C, *spatial) tensor (timm's, ConvNeXt's).
-_CHANNEL_LAYER_NORMS = ("LayerNorm2d", "LayerNorm3d", "LayerNormChannelsFirst")
+CHANNEL_LAYER_NORMS = ("LayerNorm2d", "LayerNorm3d", "LayerNormChannelsFirst")
 #: Functions and tensor methods that keep every size, applied to one tensor.
 _KEEPS_SIZE_FUNCTIONS = {
     "relu", "relu_", "relu6", "leaky_relu", "gelu", "silu", "mish", "elu", "selu", "celu", "sigmoid", "tanh",
     "hardswish", "hardsigmoid", "hardtanh", "softplus", "softmax", "log_softmax", "dropout", "dropout1d",
-    "dropout2d", "dropout3d", "batch_norm", "instance_norm", "group_norm", "contiguous", "clone", "float",
+    "dropout2d", "dropout3d", "contiguous", "clone", "float",
     "half", "detach", "abs", "neg", "exp", "sqrt", "clamp", "clip", "stochastic_depth", "drop_path",
 }
 _SUMS = {operator.add, operator.iadd, operator.mul, operator.imul, operator.sub}
@@ -253,10 +253,10 @@ def _torch_norm(nn: Any, name: str, kind: str, mod: Any) -> dict[str, Any] | Non
                 "affine": bool(mod.affine)}
     if isinstance(mod, nn.LayerNorm):
         shape = tuple(mod.normalized_shape)
-        if kind not in _CHANNEL_LAYER_NORMS or len(shape) != 1:
+        if kind not in CHANNEL_LAYER_NORMS or len(shape) != 1:
             raise ImportRefused(f"{name} ({kind}): a LayerNorm over the last axes {list(shape)} of a (batch, "
                                 "channels, *spatial) tensor; convsolve states a LayerNorm over the channels "
-                                f"({', '.join(_CHANNEL_LAYER_NORMS)})", loc=(name,))
+                                f"({', '.join(CHANNEL_LAYER_NORMS)})", loc=(name,))
         return {"type": "norm", "norm": "layer", "num_features": shape[0],
                 "affine": bool(mod.elementwise_affine)}
     return None
@@ -347,6 +347,9 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
                 if dim not in (1, -1 - ndim):  # the channels: dim 1 of (batch, channels, *spatial)
                     raise ImportRefused(f"{node.name} (torch.cat): along dim {dim}; convsolve joins along the "
                                         "channels (dim 1)", loc=(node.name,))
+                if len(node.args[0]) == 1:  # a concat of one tensor: the tensor
+                    add(node, node.name, None, node.args[0][0])
+                    continue
                 layers.append({"name": node.name, "type": "concat",
                                "inputs": [source(node, a) for a in node.args[0]]})
                 tensor[node] = node.name
@@ -354,7 +357,14 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
                 if len(tensors) >= 2:  # two tensors: sizes equal, or 1 on an axis (broadcast)
                     layers.append({"name": node.name, "type": "add", "inputs": [source(node, a) for a in tensors]})
                     tensor[node] = node.name
-                else:  # a tensor and a number
+                else:  # a tensor and a number, or a parameter of one value per channel (a layer scale)
+                    for a in node.args:
+                        shape = list(sizes.get(a, ("",))[2]) if hasattr(a, "op") and sizes.get(a, ("",))[0] == "param" \
+                            else []
+                        if len(shape) > 1 and shape[1:] != [1] * (len(shape) - 1):
+                            raise ImportRefused(f"{node.name} ({fname}): with {sizes[a][1]}, of shape {shape}, which "
+                                                "has sizes of its own; convsolve follows one value per channel",
+                                                loc=(node.name,))
                     add(node, node.name, None, tensors[0] if tensors else node.args[0])
             elif target is F.interpolate or fname in ("interpolate", "upsample"):
                 size, scale = node.kwargs.get("size", node.args[1] if len(node.args) > 1 else None), \
@@ -373,15 +383,11 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
                     layers.append({"name": name, **layer, "input": source(node, node.args[0]) if i == 0
                                    else layers[-1]["name"]})
                 tensor[node] = node.name
-        else:  # get_attr: a parameter or buffer read in forward: a number per channel (a layer scale)
+        else:  # get_attr: a parameter or buffer read in forward (a layer scale, a functional layer's weight)
             value = traced
             for part in node.target.split("."):
                 value = getattr(value, part)
-            shape = list(getattr(value, "shape", []))
-            if shape[1:] != [1] * (len(shape) - 1) and len(shape) > 1:
-                raise ImportRefused(f"{node.name} (the tensor {node.target}, of shape {shape}): a tensor with sizes of "
-                                    "its own read in forward; convsolve follows one per channel", loc=(node.name,))
-            sizes[node] = ("value",)
+            sizes[node] = ("param", node.target, tuple(getattr(value, "shape", ())))
         if node in tensor and not _permutes(node) and any(isinstance(a, Node) and a in last for a in node.args):
             last.add(node)  # what reads channels last (per pixel: a norm, a linear, a fold, a sum) writes it
     return layers, folded
@@ -444,6 +450,43 @@ def _channels_last_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | No
                         "norms, linears and activations only", loc=(name,))
 
 
+def _functional_layer(node: Any, fname: str, sizes: dict[Any, Size]) -> dict[str, Any] | None:
+    """F.linear and the functional norms, their parameters read off the weights fx reads
+    (timm's layers call them in their own forward); None: no such function."""
+    args, kwargs = node.args, node.kwargs
+    where = {"linear": ("weight", 1, "bias", 2), "batch_norm": ("weight", 3, "bias", 4),
+             "instance_norm": ("weight", 3, "bias", 4), "group_norm": ("weight", 2, "bias", 3),
+             "layer_norm": ("weight", 2, "bias", 3)}.get(fname)
+    if where is None:
+        return None
+
+    def shape(key: str, i: int) -> tuple[int, ...] | None:
+        value = kwargs.get(key, args[i] if len(args) > i else None)
+        found = sizes.get(value, ("",)) if hasattr(value, "op") else ("",)
+        return found[2] if found[0] == "param" else None
+
+    weight, bias = shape(where[0], where[1]), shape(where[2], where[3])
+    if fname == "linear":
+        if weight is None or len(weight) != 2:
+            raise ImportRefused(f"{node.name} (linear): its weight is not a parameter convsolve reads", loc=(node.name,))
+        return {"type": "linear", "in_features": weight[1], "out_features": weight[0], "bias": bias is not None}
+    if fname == "layer_norm":
+        raise ImportRefused(f"{node.name} (layer_norm): over the last axes of a (batch, channels, *spatial) "
+                            "tensor; convsolve states a LayerNorm over the channels", loc=(node.name,))
+    layer: dict[str, Any] = {"type": "norm", "norm": fname.removesuffix("_norm"), "affine": weight is not None}
+    if weight is not None:
+        layer["num_features"] = weight[0]
+    if fname == "group_norm":
+        layer["num_groups"] = kwargs.get("num_groups", args[1] if len(args) > 1 else None)
+    elif fname == "batch_norm":
+        training = kwargs.get("training", args[5] if len(args) > 5 else False)
+        layer["track_running_stats"] = not training  # (traced in eval mode: training is a constant)
+    else:
+        stats = kwargs.get("use_input_stats", args[5] if len(args) > 5 else True)
+        layer["track_running_stats"] = not stats
+    return layer
+
+
 def _reduced(node: Any, fname: str, ndim: int) -> tuple[str, bool] | None:
     """A mean or max over every spatial axis (x.mean((2, 3)), torch.amax(x, dim=[-2, -1],
     keepdim=True)): its pool, and whether it keeps the axes."""
@@ -474,6 +517,9 @@ def _function_layers(node: Any, fname: str, sizes: dict[Any, Size], ndim: int) -
     if fname in ("view", "reshape") and len(args) == 3 and args[2] == -1 and hasattr(args[1], "op") \
             and sizes.get(args[1], ("",))[0] == "dim" and sizes[args[1]][2] == 0:
         return [{"type": "flatten"}]  # x.view(x.size(0), -1)
+    functional = _functional_layer(node, fname, sizes)
+    if functional is not None:
+        return [functional]
     reduced = _reduced(node, fname, ndim)
     if reduced is not None:
         pool = {"type": reduced[0], "output_size": 1}

@@ -13,7 +13,7 @@ import conformance
 import pytest
 import torch
 from torch import nn
-from torch_models import Branchy, Classifier, GlobalHead, UNetLike
+from torch_models import Branchy, Classifier, GlobalHead, UNetLike, fx_sizes
 from typer.testing import CliRunner
 
 import solver
@@ -182,35 +182,6 @@ def test_hooks_refuse_functions_before_the_first_module_or_after_the_last() -> N
         with pytest.raises(ImportRefused, match=words):
             solver.from_torch(model, [32, 32])
         assert model.training  # the import leaves the model as it was
-
-
-def fx_sizes(model: nn.Module, channels: int, size: list[int]) -> dict[str, list[int]] | None:
-    """Every traced node's output size, by the name the importer gives it (a module's path,
-    a function's node name), a flat (batch, features) tensor as 1 on every axis; None
-    when torch refuses the input."""
-    class Tracer(torch.fx.Tracer):  # as the importer's: a channel LayerNorm whole
-        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-            return type(m).__name__ == "LayerNorm2d" or super().is_leaf_module(m, qualname)
-
-    traced = torch.fx.GraphModule(model, Tracer().trace(model.eval()))
-    seen: dict[str, list[int]] = {}
-
-    class Watch(torch.fx.Interpreter):
-        def run_node(self, node: torch.fx.Node) -> Any:
-            out = super().run_node(node)
-            if isinstance(out, torch.Tensor) and node.op in ("call_module", "call_function", "call_method"):
-                name = node.target if node.op == "call_module" and node.target not in seen else node.name
-                seen[name] = list(out.shape[2:]) if out.dim() > 2 else [1] * len(size)
-                if out.dim() == 2 and node.target in ("mean", "amax"):  # the pool before the flatten
-                    seen[f"{name}_adaptive_{'avg' if node.target == 'mean' else 'max'}_pool"] = [1] * len(size)
-            return out
-
-    try:
-        with torch.no_grad():
-            Watch(traced).run(torch.zeros(1, channels, *size))
-    except (RuntimeError, ValueError):
-        return None
-    return seen
 
 
 @pytest.mark.parametrize(("model", "sizes", "runs"), [
