@@ -147,3 +147,26 @@ def torchvision() -> Any:
         torchvision.library = library  # type: ignore[attr-defined]  # kept alive: it owns the definitions
         import torchvision as tv
     return tv
+
+
+class PaddedUNet(nn.Module):
+    """A U-Net as milesial's Pytorch-UNet writes it: the upsampled tensor padded to its
+    skip's size with F.pad (whatever the sizes: odd ones too), and the logits resized to
+    the image's size as DeepLab does (F.interpolate(size=x.shape[-2:]))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inc = nn.Conv2d(3, 4, 3, padding=1)
+        self.down = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.conv = nn.Conv2d(8, 4, 3, stride=2, padding=1)
+        self.head = nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape[-2:]
+        a = self.inc(x)
+        b = self.up(self.down(a))
+        dy, dx = a.size()[2] - b.size()[2], a.size()[3] - b.size()[3]
+        b = nn.functional.pad(b, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        y = self.head(self.conv(torch.cat([a, b], dim=1)))
+        return nn.functional.interpolate(y, size=shape, mode="bilinear", align_corners=False)

@@ -19,6 +19,7 @@ from .layers import (
     Crop,
     Layer,
     LayerType,
+    Match,
     MaxPool,
     Upsample,
     convention_defaults,

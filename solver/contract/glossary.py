@@ -130,6 +130,13 @@ FIELDS: dict[str, Entry] = {
     "groups": ("Grouped convolution: the channels split into this many groups, each convolved on its own "
                "(in_channels for a depthwise conv); at least 1 and dividing in_channels and out_channels, "
                "default 1.", [1, 32]),
+    "Match.to": ("The tensor whose spatial size `input` is brought to: \"input\" or an earlier layer's name; any "
+                 "size of `input` works.", ["enc1"]),
+    "by": ("How a match brings its input to the size of `to`: \"pad\" (the default: zeros around the centre, "
+           "the odd pixel at the end, or a crop where the input is larger, as F.pad with the difference of sizes "
+           "does) or \"interpolate\" (F.interpolate to that size, with mode).", ["interpolate"]),
+    "Match.mode": ("A match by interpolation's mode: \"nearest\" (the default), \"linear\" (1 axis), "
+                   "\"bilinear\" or \"bicubic\" (2), \"trilinear\" (3); ignored by a pad.", ["bilinear"]),
     "in_features": ("A linear layer's inputs: the channels of the flat tensor it reads (after a flatten, the "
                     "channels times every flattened size); optional, refused when it differs. In a solve it fixes "
                     "the product of the sizes that the flatten before it reads.", [400]),

@@ -25,7 +25,8 @@ Conv); conv_transpose: a transposed convolution; max_pool and avg_pool: max and 
 pooling; upsample: a resize by a scale factor or to a size; adaptive_avg_pool and
 adaptive_max_pool: pooling to a given output size; identity: sizes and channels pass
 through (an activation, a norm, a dropout); concat: tensors joined along the channels;
-add: an element-wise sum; crop: a centre crop to another tensor's size; norm: a batch,
+add: an element-wise sum; crop: a centre crop to another tensor's size; match: padded,
+cropped or interpolated to another tensor's size; norm: a batch,
 instance, group or layer norm (sizes kept, parameters counted); flatten: the sizes into the
 channels (every axis 1); linear: a fully connected layer on a flat tensor."""
 
@@ -144,6 +145,19 @@ class Crop(_LayerBase):
     to: TensorName
 
 
+class Match(_LayerBase):
+    """`input` brought to the spatial size of the tensor `to`, whatever its own: padded (or
+    cropped, where larger) around its centre, as U-Nets pad the upsampled tensor to the
+    skip's size with F.pad (by "pad"), or interpolated to it, as DeepLab resizes its
+    logits to the image's size with F.interpolate(x, size=image.shape[-2:]) (by
+    "interpolate", with mode)."""
+
+    type: Literal["match"]
+    to: TensorName
+    by: Literal["pad", "interpolate"] = "pad"
+    mode: Literal[UPSAMPLE_MODES] = "nearest"
+
+
 class Identity(_LayerBase):
     """A layer that keeps sizes and channels: torch.nn.Identity, keras Identity, ONNX
     Identity; also where an activation, a norm or a dropout sits in a design."""
@@ -189,7 +203,7 @@ class Linear(_LayerBase):
 
 Layer = Annotated[
     Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
-    | Identity | Norm | Flatten | Linear | Concat | Add | Crop,
+    | Identity | Norm | Flatten | Linear | Concat | Add | Crop | Match,
     Field(discriminator="type"),
 ]
 

@@ -71,9 +71,10 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
         deadline.check()
         fn = fns[node.index]
         if fn is None:  # a concat's size is any of its inputs'; an add's, the largest;
-            # a crop's, its reference's, which is no larger than what it crops
+            # a crop's, its reference's, which is no larger than what it crops; a match's, its reference's
+            ins = node.inputs[1:] if node.type == "match" else node.inputs
             pick = max if node.type == "add" else min
-            top.append([[pick(top[s][c][a] for s in node.inputs) for a in nd] for c in range(ncase)])
+            top.append([[pick(top[s][c][a] for s in ins) for a in nd] for c in range(ncase)])
         else:
             src = top[node.inputs[0]]
             top.append([[highest(fn, a, src[c][a]) for a in nd] for c in range(ncase)])
@@ -93,6 +94,8 @@ def bounds(problem: Problem, fns: list[CompiledRule | None], deadline: Deadline)
                 continue  # the input's size is known; the levels will test it
             for c in range(ncase):
                 for a in nd:
+                    if node.type == "match" and s == node.inputs[0]:
+                        continue  # any size is brought to the reference's
                     if fn is None:
                         out = sets[t][c][a]
                         cropped = node.type == "crop" and s == node.inputs[0]  # at least the output

@@ -233,8 +233,10 @@ def _recurs(problem: Problem, node: Node) -> bool:
 
 
 def join_axis(kind: str, ins: list[int]) -> int:
-    """One axis of a concat (all sizes equal), an add (equal or 1: broadcast) or a crop
-    (to the second size); -1 if refused."""
+    """One axis of a concat (all sizes equal), an add (equal or 1: broadcast), a crop (to
+    the second size, from one as large) or a match (to the second size); -1 if refused."""
+    if kind == "match":
+        return ins[1]
     try:
         return crop(ins[0], ins[1]) if kind == "crop" else broadcast(ins) if kind == "add" else join(ins)
     except Rejected:

@@ -63,7 +63,7 @@ def build(problem: Problem, fns: list[CompiledRule | None], sets: list[list[list
                             m.add(x == 1).only_enforce_if(~same)
                         m.add_max_equality(out, ins)
                         continue
-                    for s in refs if node.type == "crop" else node.inputs:
+                    for s in refs if node.type in ("crop", "match") else node.inputs:
                         m.add(model.sizes[s, c, a] == out)
                     if node.type == "crop":
                         m.add(model.sizes[src, c, a] >= out)

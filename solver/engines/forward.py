@@ -164,13 +164,20 @@ def _tensor(names: dict[str, int], name: str, index: int, field: str) -> int:
     return names[name]
 
 
-def _crop(index: int, layer: Crop, size: tuple[int, ...], to: tuple[int, ...],
+def _crop(index: int, layer: Any, size: tuple[int, ...], to: tuple[int, ...],
           channels: int | None) -> LayerReport:
+    """A crop (its input at least as large as `to`), or a match (any input: padded,
+    cropped or interpolated to the size of `to`)."""
     ctx = LayerContext(index, layer)
     out = []
+    if layer.type == "match" and layer.by == "interpolate":
+        try:
+            A.upsample_mode(layer.mode, len(size))
+        except A.Rejected as r:
+            raise ctx.reject(r.rule, r.message, None, "mode") from None
     for a in range(len(size)):
         try:
-            out.append(A.crop(size[a], to[a]))
+            out.append(A.crop(size[a], to[a]) if layer.type == "crop" else to[a])
         except A.Rejected as r:
             raise ctx.reject(r.rule, f"{r.message} (the size of '{layer.to}')", a, "to") from None
     return LayerReport(index=index, name=layer.name, type=layer.type, input_size=list(size), output_size=out,
@@ -241,10 +248,11 @@ def forward(document: ForwardRequest | dict[str, Any]) -> ForwardResponse:
             ins = [_tensor(names, n, index, "inputs") for n in layer.inputs]
             report, rf, jump = _join(index, layer, [sizes[t] for t in ins], [channels[t] for t in ins],
                                      [rfs[t] for t in ins], [jumps[t] for t in ins])
-        elif isinstance(layer, Crop):
+        elif isinstance(layer, Crop) or layer.type == "match":
             t = index if layer.input is None else _tensor(names, layer.input, index, "input")
             report = _crop(index, layer, sizes[t], sizes[_tensor(names, layer.to, index, "to")], channels[t])
-            rf, jump = rfs[t], jumps[t]  # a crop keeps what each remaining pixel sees
+            # A crop or a pad keeps what each remaining pixel sees; an interpolation blends.
+            rf, jump = (None, None) if getattr(layer, "by", "") == "interpolate" else (rfs[t], jumps[t])
             report.receptive_field, report.jump = _numbers(rf), _numbers(jump)
         else:
             t = index if layer.input is None else _tensor(names, layer.input, index, "input")

@@ -8,7 +8,8 @@ A kind's family tells the engines how to treat it:
           and the layers of a network's head: flatten puts every axis to 1 and the sizes
           into the channels, linear reads such a flat tensor, norm keeps sizes)
   join    several inputs of one size (concat; add broadcasts)
-  crop    its input cut to the size of another tensor
+  crop    its input brought to the size of another tensor: cut (crop), or padded, cropped or
+          interpolated to it (match)
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ KINDS = {kind.name: kind for kind in (
     Kind("concat", "join"),
     Kind("add", "join"),
     Kind("crop", "crop"),
+    Kind("match", "crop"),
 )}
 #: Every searchable field, in the order solutions list them.
 SEARCHABLE_FIELDS = tuple(dict.fromkeys(f for kind in KINDS.values() for f in kind.searchable))

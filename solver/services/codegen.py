@@ -298,7 +298,7 @@ class Walk:
                 self.sources.append([tensors[n] for n in layer.inputs])
             else:
                 self.sources.append([t if layer.input is None else tensors[layer.input]])
-                if isinstance(layer, Crop):
+                if isinstance(layer, Crop) or layer.type == "match":
                     self.sources[t].append(tensors[layer.to])
             if layer.name is not None:
                 tensors[layer.name] = t + 1

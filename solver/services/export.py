@@ -50,6 +50,15 @@ _LAYER_NORM = [
     "",
 ]
 
+_PAD_TO = [
+    "def pad_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:",
+    '    """x padded (or cropped, where larger) around its centre to the spatial size of `like`."""',
+    "    diffs = [b - a for a, b in zip(x.shape[2:], like.shape[2:])]",
+    "    return nn.functional.pad(x, [p for d in reversed(diffs) for p in (d // 2, d - d // 2)])",
+    "",
+    "",
+]
+
 _CENTER_CROP = [
     "def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:",
     '    """x cropped to the spatial size of `like`, keeping its centre (the U-Net paper\'s skips)."""',
@@ -102,6 +111,15 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         if isinstance(layer, Crop):
             body.append(f"{var} = center_crop({src}, {sources[1]}){note}")
             helpers.add("crop")
+            continue
+        if layer.type == "match":
+            if layer.by == "pad":
+                body.append(f"{var} = pad_to({src}, {sources[1]}){note}")
+                helpers.add("pad_to")
+            else:
+                mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim] if layer.mode == "linear" else layer.mode
+                body.append(f"{var} = nn.functional.interpolate({src}, size={sources[1]}.shape[2:], mode={mode!r})"
+                            f"{note}")
             continue
         if isinstance(layer, Concat):
             body.append(f"{var} = torch.cat([{', '.join(sources)}], dim=1)")
@@ -209,6 +227,7 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         "",
         "",
         *(_CENTER_CROP if "crop" in helpers else []),
+        *(_PAD_TO if "pad_to" in helpers else []),
         *(_LAYER_NORM if "layer_norm" in helpers else []),
         f"class {class_name}(nn.Module):",
         (f'    """{show_sizes(doc.input_size)} x {walk.channels[0]} channels in, '
@@ -262,6 +281,24 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
             crops = [((a - b) // 2, a - b - (a - b) // 2)
                      for a, b in zip(walk.sizes[walk.sources[index][0]], rep.output_size, strict=True)]
             body.append(f"{var} = layers.Cropping{ndim}D({crops[0] if ndim == 1 else tuple(crops)}, {label})({src}){note}")
+            continue
+        if layer.type == "match" and layer.by == "pad":  # as F.pad: padded where smaller, cropped where larger
+            diffs = [b - a for a, b in zip(walk.sizes[walk.sources[index][0]], rep.output_size, strict=True)]
+            steps = [(cls, sides) for cls, sides in (
+                ("ZeroPadding", [(d // 2, d - d // 2) if d > 0 else (0, 0) for d in diffs]),
+                ("Cropping", [(-(d // 2), -(d - d // 2)) if d < 0 else (0, 0) for d in diffs]))
+                if any(p != (0, 0) for p in sides)]
+            out = src
+            for i, (cls, sides) in enumerate(steps):
+                named = f", {label}" if i == len(steps) - 1 else ""
+                out = f"layers.{cls}{ndim}D({sides[0] if ndim == 1 else tuple(sides)}{named})({out})"
+            body.append(f"{var} = {out if steps else f'layers.Identity({label})({src})'}{note}")
+            continue
+        if layer.type == "match":  # interpolated to the reference's size, which forward knows
+            if ndim != 2:
+                raise DocumentError(f"layers.{index}: Keras resizes images (2 axes), not {ndim}", loc=("layers", index))
+            body.append(f"{var} = layers.Resizing({rep.output_size[0]}, {rep.output_size[1]}, "
+                        f"interpolation={layer.mode!r}, {label})({src}){note}")
             continue
         if isinstance(layer, Concat | Add):
             cls, axis = ("Concatenate", "axis=-1, ") if isinstance(layer, Concat) else ("Add", "")

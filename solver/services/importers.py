@@ -369,8 +369,18 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
             elif target is F.interpolate or fname in ("interpolate", "upsample"):
                 size, scale = node.kwargs.get("size", node.args[1] if len(node.args) > 1 else None), \
                     node.kwargs.get("scale_factor", node.args[2] if len(node.args) > 2 else None)
-                add(node, node.name, _upsample(node.name, "interpolate", size, scale,
-                                               node.kwargs.get("mode", "nearest")), node.args[0])
+                mode = node.kwargs.get("mode", "nearest")
+                to = _size_of(size, sizes, ndim)
+                if to is not None:  # the size of another tensor: a match by interpolation
+                    if mode not in UPSAMPLE_MODES:
+                        raise ImportRefused(f"{node.name} (interpolate): mode '{mode}' is not stated by convsolve yet",
+                                            loc=(node.name,))
+                    add(node, node.name, {"type": "match", "to": to, "by": "interpolate", "mode": mode},
+                        node.args[0])
+                else:
+                    add(node, node.name, _upsample(node.name, "interpolate", size, scale, mode), node.args[0])
+            elif fname == "pad":
+                add(node, node.name, _padded_to(node, source(node, node.args[0]), sizes, ndim), node.args[0])
             elif fname in _KEEPS_SIZE_FUNCTIONS:
                 add(node, node.name, None, node.args[0])
             else:
@@ -410,6 +420,9 @@ def _size_value(node: Any, fname: str, tensor: dict[Any, str], sizes: dict[Any, 
     if fname == "size" and first in tensor:
         d = args[1] if len(args) > 1 else node.kwargs.get("dim")
         return ("dim", tensor[first], d % (ndim + 2)) if isinstance(d, int) else None
+    if fname in _SIZE_ARITHMETIC and len(args) == 2 and any(hasattr(a, "op") and a in sizes for a in args) \
+            and all(isinstance(a, int) or hasattr(a, "op") and sizes.get(a, ("",))[0] in ("dim", "op") for a in args):
+        return ("op", fname, *(sizes[a] if hasattr(a, "op") else a for a in args))  # diff // 2, a - b, ...
     if fname == "getitem" and len(args) == 2 and sizes.get(first, ("",))[0] == "shape":
         dims = tuple(range(ndim + 2))[args[1]]
         kind = "dims" if isinstance(args[1], slice) else "dim"
@@ -485,6 +498,74 @@ def _functional_layer(node: Any, fname: str, sizes: dict[Any, Size]) -> dict[str
         stats = kwargs.get("use_input_stats", args[5] if len(args) > 5 else True)
         layer["track_running_stats"] = not stats
     return layer
+
+
+_SIZE_ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "floordiv": operator.floordiv}
+
+
+def _evaluate(size: Any, env: dict[tuple[str, int], int]) -> int:
+    """A size expression's value where each (tensor, dim) has the size env gives it."""
+    if isinstance(size, int):
+        return size
+    if size[0] == "dim":
+        return env.setdefault((size[1], size[2]), 1 + len(env) * 37 % 997)
+    return _SIZE_ARITHMETIC[size[1]](_evaluate(size[2], env), _evaluate(size[3], env))
+
+
+def _tensors_in(size: Any) -> set[str]:
+    if isinstance(size, int):
+        return set()
+    if size[0] == "dim":
+        return {size[1]}
+    return _tensors_in(size[2]) | _tensors_in(size[3]) if size[0] == "op" else {"?"}
+
+
+def _size_of(size: Any, sizes: dict[Any, Size], ndim: int) -> str | None:
+    """The tensor whose spatial size `size` is (x.shape[-2:], x.size()[2:], (x.size(2),
+    x.size(3))); None: it is no such size."""
+    spatial = tuple(range(2, ndim + 2))
+    if hasattr(size, "op") and sizes.get(size, ("",))[0] == "dims" and tuple(sizes[size][2]) == spatial:
+        return str(sizes[size][1])
+    if isinstance(size, list | tuple) and len(size) == ndim and all(hasattr(s, "op") for s in size):
+        found = [sizes.get(s, ("",)) for s in size]
+        if all(f[0] == "dim" for f in found) and tuple(f[2] for f in found) == spatial and len({f[1] for f in found}) == 1:
+            return str(found[0][1])
+    return None
+
+
+def _padded_to(node: Any, source: str, sizes: dict[Any, Size], ndim: int) -> dict[str, Any]:
+    """F.pad(x, [...]) whose amounts are worked out from another tensor's size, so that x
+    comes out the size of that tensor (a U-Net's pad of the upsampled tensor to its
+    skip's): a match by pad.  Anything else is refused."""
+    amounts = node.kwargs.get("pad", node.args[1] if len(node.args) > 1 else None)
+    mode = node.kwargs.get("mode", node.args[2] if len(node.args) > 2 else "constant")
+    where = (node.name,)
+    if not isinstance(amounts, list | tuple) or len(amounts) != 2 * ndim:
+        raise ImportRefused(f"{node.name} (pad): convsolve follows a pad of every spatial axis to another tensor's "
+                            "size", loc=where)
+    exprs = [sizes[a] if hasattr(a, "op") and a in sizes else a for a in amounts]
+    if all(isinstance(x, int) for x in exprs):
+        raise ImportRefused(f"{node.name} (pad): an explicit pad of {list(amounts)} is not stated by convsolve yet "
+                            "(a pad to another tensor's size is)", loc=where)
+    if any(not isinstance(x, int | tuple) for x in exprs) or mode != "constant":
+        raise ImportRefused(f"{node.name} (pad): amounts or mode '{mode}' convsolve does not follow", loc=where)
+    others = set().union(*map(_tensors_in, exprs)) - {source}
+    if len(others) == 1 and "?" not in others:
+        [to] = others
+        for trial in range(5):  # the amounts of each axis add up to the difference of sizes, whatever they are
+            env = {(name, d): 1 + (trial * 7919 + d * 104729 + len(name)) % 1000 for name in (source, to)
+                   for d in range(2, ndim + 2)}
+            for a in range(ndim):
+                begin, end = exprs[2 * (ndim - 1 - a)], exprs[2 * (ndim - 1 - a) + 1]  # F.pad lists the last axis first
+                if _evaluate(begin, env) + _evaluate(end, env) != env[to, a + 2] - env[source, a + 2]:
+                    break
+            else:
+                continue
+            break
+        else:
+            return {"type": "match", "to": to, "by": "pad"}
+    raise ImportRefused(f"{node.name} (pad): its amounts are not the difference of two tensors' sizes, which is "
+                        "what convsolve follows", loc=where)
 
 
 def _reduced(node: Any, fname: str, ndim: int) -> tuple[str, bool] | None:
