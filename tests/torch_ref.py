@@ -92,6 +92,12 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
         return nn.Linear(layer.get("in_features", channels), layer["out_features"], bias=layer.get("bias", True))
     if kind == "norm":
         return _norm(layer, ndim, layer.get("num_features", channels))
+    if kind == "pad":  # F.pad's amounts: the last axis first, (begin, end) each
+        begin = _arg(layer["padding"]) if isinstance(layer["padding"], list) else (layer["padding"],) * ndim
+        end = layer.get("padding_end", layer["padding"])
+        end = tuple(end) if isinstance(end, list) else (end,) * ndim
+        pads = tuple(x for a in reversed(range(ndim)) for x in (begin[a], end[a]))
+        return _Pad(pads, layer.get("mode", "constant"))
     if kind == "upsample":
         return nn.Upsample(
             size=_arg(layer.get("size")),
@@ -112,6 +118,17 @@ def build(layer: Mapping[str, Any], ndim: int, channels: int) -> nn.Module:
         in_channels = layer.get("in_channels", channels)
         return module(in_channels, layer["out_channels"], _arg(layer["kernel_size"]), **kwargs)
     return module(_arg(layer["kernel_size"]), **kwargs)
+
+
+class _Pad(nn.Module):
+    """F.pad with fixed amounts and a mode."""
+
+    def __init__(self, pads: tuple[int, ...], mode: str) -> None:
+        super().__init__()
+        self.pads, self.mode = pads, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.pad(x, self.pads, mode=self.mode)
 
 
 class LayerNorm2d(nn.LayerNorm):

@@ -48,6 +48,7 @@ RULES: dict[Rule, str] = {
     Rule.CHANNELS_MATCH: "in_channels (a linear's in_features, a norm's num_features) differs from the incoming "
                          "tensor's, or an add's channels neither match nor are 1",
     Rule.LINEAR_NEEDS_FLAT: "a linear layer on a tensor that is not flat (a size above 1): flatten it first",
+    Rule.PAD_FITS_INPUT: "a reflect pad not below the input's size, or a circular pad above it",
     Rule.NORM_NEEDS_VALUES: "pytorch: one pixel to a batch or instance norm without running stats, or to a group "
                             "norm of one channel per group",
     Rule.CHANNELS_POSITIVE: "in_channels or out_channels below 1",
@@ -130,6 +131,13 @@ FIELDS: dict[str, Entry] = {
     "groups": ("Grouped convolution: the channels split into this many groups, each convolved on its own "
                "(in_channels for a depthwise conv); at least 1 and dividing in_channels and out_channels, "
                "default 1.", [1, 32]),
+    "Pad.padding": (f"Pixels added at the beginning of each axis (and at its end, unless padding_end says "
+                    f"otherwise): an int for every axis or one per axis, 0 to {MAX_SIZE:,}. Required.", [3, [1, 2]]),
+    "Pad.padding_end": ("Pixels added at the end of each axis, when they differ from padding: an int for every "
+                        "axis or one per axis; default: padding.", [[0, 1]]),
+    "Pad.mode": ("What the pad adds: \"constant\" zeros (the default), \"reflect\" the input mirrored without "
+                 "its edge (each side below the input's size), \"replicate\" its edge, \"circular\" its other "
+                 "end (each side at most the input's size).", ["reflect"]),
     "Match.to": ("The tensor whose spatial size `input` is brought to: \"input\" or an earlier layer's name; any "
                  "size of `input` works.", ["enc1"]),
     "by": ("How a match brings its input to the size of `to`: \"pad\" (the default: zeros around the centre, "

@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..rules import KINDS, NORMS, UPSAMPLE_MODES, unset
+from ..rules import KINDS, NORMS, PAD_MODES, UPSAMPLE_MODES, unset
 from .values import (
     BoolParam,
     Channels,
     PaddingParam,
     Param,
     Size,
+    Size0,
     StrictModel,
     TensorName,
 )
@@ -26,7 +27,8 @@ pooling; upsample: a resize by a scale factor or to a size; adaptive_avg_pool an
 adaptive_max_pool: pooling to a given output size; identity: sizes and channels pass
 through (an activation, a norm, a dropout); concat: tensors joined along the channels;
 add: an element-wise sum; crop: a centre crop to another tensor's size; match: padded,
-cropped or interpolated to another tensor's size; norm: a batch,
+cropped or interpolated to another tensor's size; pad: an explicit pad (zeros, reflection,
+replication, circular); norm: a batch,
 instance, group or layer norm (sizes kept, parameters counted); flatten: the sizes into the
 channels (every axis 1); linear: a fully connected layer on a flat tensor."""
 
@@ -145,6 +147,17 @@ class Crop(_LayerBase):
     to: TensorName
 
 
+class Pad(_LayerBase):
+    """torch.nn.ZeroPad/ConstantPad/ReflectionPad/ReplicationPad/CircularPad1d/2d/3d and
+    F.pad with fixed amounts; keras ZeroPadding1D/2D/3D: `padding` pixels at the
+    beginning of each axis and `padding_end` (default: the same) at its end."""
+
+    type: Literal["pad"]
+    padding: Size0 | Annotated[list[Size0], Field(min_length=1, max_length=3)]
+    padding_end: Size0 | Annotated[list[Size0], Field(min_length=1, max_length=3)] | None = None
+    mode: Literal[PAD_MODES] = "constant"
+
+
 class Match(_LayerBase):
     """`input` brought to the spatial size of the tensor `to`, whatever its own: padded (or
     cropped, where larger) around its centre, as U-Nets pad the upsampled tensor to the
@@ -203,7 +216,7 @@ class Linear(_LayerBase):
 
 Layer = Annotated[
     Conv | ConvTranspose | MaxPool | AvgPool | Upsample | AdaptiveAvgPool | AdaptiveMaxPool
-    | Identity | Norm | Flatten | Linear | Concat | Add | Crop | Match,
+    | Identity | Norm | Flatten | Linear | Pad | Concat | Add | Crop | Match,
     Field(discriminator="type"),
 ]
 

@@ -25,6 +25,8 @@ MAX_LAYERS = 1024  # real networks: DenseNet-201 has 700 layers
 
 # Strict: JSON `true` is not a kernel size.
 Size = Annotated[int, Strict(), Field(ge=1, le=MAX_SIZE)]
+#: A number of pixels that may be 0 (an explicit pad's).
+Size0 = Annotated[int, Strict(), Field(ge=0, le=MAX_SIZE)]
 Int = Annotated[int, Strict(), Field(ge=-MAX_PARAM, le=MAX_PARAM)]
 Channels = Annotated[int, Strict(), Field(ge=-MAX_CHANNELS, le=MAX_CHANNELS)]
 #: The input's channels: a layer's may be wrong (its rule says why), the input's is a count.

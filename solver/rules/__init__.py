@@ -10,6 +10,7 @@ from .catalogue import (
     KINDS,
     NO_PADDING,
     NORMS,
+    PAD_MODES,
     PADDING_MODES,
     SAME_PADDING,
     SEARCHABLE_FIELDS,

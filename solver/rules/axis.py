@@ -43,10 +43,10 @@ def axis_rule(
     The settings are checked here, once (Rejected when no input could fit them); the
     function returned raises Rejected for the inputs that do not fit.  The engines bind
     each setting once and map every size through it."""
-    onnx_fields(convention, padding_end, output_shape)
     own = KINDS[kind].rule
-    if own is not None:
-        return _capped(kind, own)
+    if own is not None:  # the same in every convention (an explicit pad's padding_end too)
+        return _capped(kind, lambda i: own(i, padding=padding, padding_end=padding_end, mode=mode))
+    onnx_fields(convention, padding_end, output_shape)
     pytorch_words = CONVENTION[convention].framework == "PyTorch"
     try:
         rule = ARITHMETIC[convention](kind, k, s, padding, padding_end, d, op, output_shape,

@@ -89,6 +89,24 @@ def _flat(i: int, **_: Any) -> tuple[int, None]:
     return 1, None
 
 
+#: An explicit pad's modes (F.pad's; "constant" pads zeros).
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad(i: int, padding: int = 0, padding_end: int | None = None, mode: str = "constant",
+         **_: Any) -> tuple[int, tuple[int, int]]:
+    """F.pad of one axis: i + begin + end; a reflection needs each side below the input's
+    size (it mirrors the input without its edge), a circular pad at most the input's size."""
+    end = padding if padding_end is None else padding_end
+    if mode == "reflect" and max(padding, end) >= i or mode == "circular" and max(padding, end) > i:
+        bound = "less than" if mode == "reflect" else "at most"
+        why = ("Padding size should be less than the corresponding input dimension" if mode == "reflect"
+               else "Padding value causes wrapping around more than once")
+        raise Rejected(Rule.PAD_FITS_INPUT, f"a {mode} pad of {max(padding, end)} on an input of {i}: it must be "
+                       f"{bound} the input's size (PyTorch: {why})", "padding")
+    return i + padding + end, (padding, end)
+
+
 #: The kinds of norm layer, and the sizes each refuses in PyTorch (see rules.norm_values).
 NORMS = ("batch", "instance", "group", "layer")
 
@@ -141,6 +159,8 @@ KINDS = {kind.name: kind for kind in (
     Kind("norm", "resize", window=lambda i, o, _: (1, 1), rule=lambda i, **_: (i, None), channels="norm"),
     Kind("flatten", "resize", window=lambda i, o, _: None, rule=lambda i, **_: (1, None), channels="flatten"),
     Kind("linear", "resize", window=lambda i, o, _: None, rule=_flat, channels="linear"),
+    Kind("pad", "resize", size_fields=(("padding", "padding"), ("padding_end", "padding_end")),
+         shared_fields=(("mode", "mode"),), window=lambda i, o, _: (1, 1), rule=_pad),
     Kind("concat", "join"),
     Kind("add", "join"),
     Kind("crop", "crop"),

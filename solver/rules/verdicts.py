@@ -34,6 +34,7 @@ class Rule(StrEnum):
     ADAPTIVE_KEEP_NEEDS_2D = "adaptive_keep_size_needs_2d_or_3d"
     LINEAR_NEEDS_FLAT = "linear_reads_a_flat_tensor"
     NORM_NEEDS_VALUES = "norm_needs_more_than_one_value"
+    PAD_FITS_INPUT = "pad_fits_input"
     # Rules of the tensorflow and onnx conventions.
     PADDING_MODE = "padding_mode_of_convention"
     NOT_IN_CONVENTION = "not_in_convention"
@@ -58,6 +59,7 @@ RULE_FIELD = {
     Rule.UPSAMPLE_MODE_NDIM: "mode",
     Rule.ADAPTIVE_KEEP_NEEDS_2D: "output_size",
     Rule.LINEAR_NEEDS_FLAT: "input",
+    Rule.PAD_FITS_INPUT: "padding",
     Rule.SAME_NOT_FOR_TRANSPOSED: "padding",
     Rule.PADDING_MODE: "padding",
     Rule.STRIDE_WITH_DILATION: "dilation",

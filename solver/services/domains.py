@@ -19,8 +19,8 @@ WORDS = {"kernel_size": "kernel", "stride": "stride", "padding": "padding", "pad
 #: a PyTorch padding keeps its own mode but is widened by pixels.
 WIDENED_MODES = {c.name: c.padding_modes if c.modes_read_input else () for c in A.CONVENTION.values()}
 #: The fields that may hold one value per axis.
-PER_AXIS_FIELDS = (*A.SEARCHABLE_FIELDS, "output_shape",
-                    *dict.fromkeys(f for k in A.KINDS.values() for f, _ in k.size_fields))
+PER_AXIS_FIELDS = tuple(dict.fromkeys((*A.SEARCHABLE_FIELDS, "output_shape",
+                                      *(f for k in A.KINDS.values() for f, _ in k.size_fields))))
 #: How far from the requested input size the nearest working ones are looked for.
 INPUT_RADIUS = 64
 MAX_REPAIRS = 6

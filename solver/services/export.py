@@ -127,7 +127,13 @@ def to_torch(document: ForwardRequest | dict[str, Any], class_name: str = "Net")
         if isinstance(layer, Add):
             body.append(f"{var} = {' + '.join(sources)}")
             continue
-        if layer.type == "flatten":
+        if layer.type == "pad":
+            begin, end = walk.axes(layer, "padding", index), walk.axes(
+                layer, "padding" if layer.padding_end is None else "padding_end", index)
+            cls = {"constant": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
+                   "circular": "CircularPad"}[layer.mode] + f"{ndim}d"
+            args = [_torch_pads(list(zip(begin, end, strict=True)))]
+        elif layer.type == "flatten":
             cls, args = "Flatten", []
         elif layer.type == "linear":
             cls, args = "Linear", [str(cin), str(cout), f"bias={layer.bias}"]
@@ -332,6 +338,13 @@ def to_keras(document: ForwardRequest | dict[str, Any], name: str = "Net") -> st
                     args.append(f"interpolation={layer.mode!r}")
         elif "output_size" in type(layer).model_fields:  # an adaptive pool to 1: a global pool
             cls, args = _KERAS[layer.type].format(n=ndim), ["keepdims=True"]
+        elif layer.type == "pad":
+            if layer.mode != "constant":
+                raise DocumentError(f"layers.{index}.mode: Keras pads with zeros only (ZeroPadding{ndim}D), not "
+                                    f"{layer.mode!r}", loc=("layers", index, "mode"))
+            sides = list(zip(walk.axes(layer, "padding", index), walk.axes(
+                layer, "padding" if layer.padding_end is None else "padding_end", index), strict=True))
+            cls, args = f"ZeroPadding{ndim}D", [repr(sides[0] if ndim == 1 else tuple(sides))]
         elif layer.type == "flatten":
             cls, args = "Flatten", []
         elif layer.type == "linear":  # Dense acts on the last axis: the channels

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..contract import ForwardRequest, ImportedModel, KerasImport, OnnxImport, parse
 from ..errors import ConvsolveError, DocumentError
-from ..rules import UPSAMPLE_MODES
+from ..rules import PAD_MODES, UPSAMPLE_MODES
 
 
 class ImportRefused(ConvsolveError):
@@ -226,6 +226,11 @@ def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
         return {"type": "adaptive_avg_pool" if avg else "adaptive_max_pool", "output_size": _tuple(mod.output_size)}
     if isinstance(mod, nn.Upsample):
         return _upsample(name, kind, mod.size, mod.scale_factor, mod.mode)
+    pad = re.fullmatch(r"(Zero|Constant|Reflection|Replication|Circular)Pad([123])d", kind)
+    if pad is not None and hasattr(mod, "padding"):  # (a ConstantPad's value changes values, not sizes)
+        mode = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect", "Replication": "replicate",
+                "Circular": "circular"}[pad[1]]
+        return _explicit_pad(list(mod.padding), int(pad[2]), mode)
     if isinstance(mod, nn.Flatten):
         if (mod.start_dim, mod.end_dim) != (1, -1):
             raise ImportRefused(f"{name} ({kind}): flattens dims {mod.start_dim} to {mod.end_dim}; convsolve "
@@ -240,6 +245,14 @@ def _module_layer(torch: Any, name: str, mod: Any) -> dict[str, Any] | None:
     if kind in _KEEPS_SIZE:
         return None
     raise ImportRefused(f"{name} ({kind}): convsolve does not state this module's sizes yet", loc=(name,))
+
+
+def _explicit_pad(amounts: list[int], ndim: int, mode: str) -> dict[str, Any]:
+    """A pad as F.pad lists it (the last axis first, begin and end each) as a layer."""
+    pairs = [(amounts[2 * j], amounts[2 * j + 1]) for j in range(len(amounts) // 2)][::-1]
+    pairs = [(0, 0)] * (ndim - len(pairs)) + pairs  # axes F.pad's list leaves out: not padded
+    begin, end = [b for b, _ in pairs], [e for _, e in pairs]
+    return {"type": "pad", "padding": begin, **({"padding_end": end} if end != begin else {}), "mode": mode}
 
 
 def _torch_norm(nn: Any, name: str, kind: str, mod: Any) -> dict[str, Any] | None:
@@ -540,13 +553,16 @@ def _padded_to(node: Any, source: str, sizes: dict[Any, Size], ndim: int) -> dic
     amounts = node.kwargs.get("pad", node.args[1] if len(node.args) > 1 else None)
     mode = node.kwargs.get("mode", node.args[2] if len(node.args) > 2 else "constant")
     where = (node.name,)
+    if isinstance(amounts, list | tuple) and all(isinstance(x, int) for x in amounts) and len(amounts) <= 2 * ndim \
+            and not len(amounts) % 2 and min(amounts, default=0) >= 0 and mode in PAD_MODES \
+            and (mode == "constant" or len(amounts) == 2 * ndim):  # (torch pads other modes on every axis)
+        return _explicit_pad(list(amounts), ndim, mode)
     if not isinstance(amounts, list | tuple) or len(amounts) != 2 * ndim:
         raise ImportRefused(f"{node.name} (pad): convsolve follows a pad of every spatial axis to another tensor's "
                             "size", loc=where)
     exprs = [sizes[a] if hasattr(a, "op") and a in sizes else a for a in amounts]
-    if all(isinstance(x, int) for x in exprs):
-        raise ImportRefused(f"{node.name} (pad): an explicit pad of {list(amounts)} is not stated by convsolve yet "
-                            "(a pad to another tensor's size is)", loc=where)
+    if all(isinstance(x, int) for x in exprs) and min(exprs) >= 0 and mode in PAD_MODES:
+        return _explicit_pad(list(exprs), ndim, mode)
     if any(not isinstance(x, int | tuple) for x in exprs) or mode != "constant":
         raise ImportRefused(f"{node.name} (pad): amounts or mode '{mode}' convsolve does not follow", loc=where)
     others = set().union(*map(_tensors_in, exprs)) - {source}

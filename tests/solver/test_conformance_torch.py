@@ -76,6 +76,8 @@ TORCH_MESSAGES: list[tuple[str, set[Rule]]] = [
     ("must be tuple of ints, but found element of type str", {Rule.SAME_NOT_FOR_TRANSPOSED, Rule.PADDING_MODE}),
     ("Invalid padding string", {Rule.PADDING_MODE}),
     ("Expected more than 1 spatial element", {Rule.NORM_NEEDS_VALUES}),
+    ("Padding size should be less than the corresponding input dimension", {Rule.PAD_FITS_INPUT}),
+    ("Padding value causes wrapping around more than once", {Rule.PAD_FITS_INPUT}),
     ("Expected more than 1 value per channel", {Rule.NORM_NEEDS_VALUES}),
     ("mat1 and mat2 shapes cannot be multiplied", {Rule.CHANNELS_MATCH}),
     ("num_channels must be divisible by num_groups", {Rule.GROUPS_DIVIDE_CHANNELS}),
@@ -100,6 +102,11 @@ def broken_rules(layer: dict[str, Any], size: tuple[int, ...], channels: int) ->
     def axes(key: str, default: Any = None) -> tuple[Any, ...]:
         return _axes(layer.get(key, default), ndim)
 
+    if kind == "pad":  # F.pad: a reflection below the input's size, a circular pad at most it
+        mode, begin = layer.get("mode", "constant"), _axes(layer["padding"], ndim)
+        end = _axes(layer.get("padding_end", layer["padding"]), ndim)
+        limit = {"reflect": lambda p, i: p < i, "circular": lambda p, i: p <= i}.get(mode, lambda p, i: True)
+        return {(Rule.PAD_FITS_INPUT, a) for a in range(ndim) if not (limit(begin[a], size[a]) and limit(end[a], size[a]))}
     if kind == "norm":  # torch checks a norm's statistics on its whole input (eval mode, batch 1)
         norm, pixels = layer.get("norm", "batch"), math.prod(size)
         tracks = layer.get("track_running_stats", norm == "batch")
@@ -346,6 +353,8 @@ RULE_CASES: list[tuple[Rule, list[int], dict[str, Any]]] = [
     (Rule.PADDING_MODE, [8], {"type": "avg_pool", "kernel_size": 3, "padding": "valid"}),
     (Rule.PADDING_MODE, [8], {"type": "conv", "kernel_size": 3, "padding": "same_upper", "out_channels": 2}),
     (Rule.NORM_NEEDS_VALUES, [1, 1], {"type": "norm", "norm": "instance"}),
+    (Rule.PAD_FITS_INPUT, [3, 8], {"type": "pad", "padding": [1, 3], "mode": "reflect"}),
+    (Rule.PAD_FITS_INPUT, [2], {"type": "pad", "padding": 1, "padding_end": 3, "mode": "circular"}),
     (Rule.NORM_NEEDS_VALUES, [1], {"type": "norm", "norm": "group", "num_groups": 2}),
 ]
 # Rules a valid document cannot break: the document schema refuses first (see below).

@@ -21,6 +21,7 @@ from solver.engines.compiled import compile_rules
 from solver.engines.cpsat import enumerate_solutions
 from solver.engines.deadline import Deadline
 from solver.engines.problem import build_problem, solution_layers
+from solver.services.importers import ImportRefused
 
 
 def test_a_padded_unet_imports_and_agrees_with_torch() -> None:
@@ -108,3 +109,66 @@ def test_keras_export_pads_crops_and_resizes() -> None:
     # Every Keras layer (in Keras' order): a, up, its pad (m), big, its crop (m2), the resize (i), the concat.
     assert sorted(sizes) == sorted([report.layers[0].output_size, report.layers[1].output_size, [17, 23],
                                     report.layers[3].output_size, [17, 23], [17, 23], [17, 23]])
+
+
+@st.composite
+def pads(draw: Any) -> dict[str, Any]:
+    ndim = draw(st.integers(1, 3))
+    layer: dict[str, Any] = {"type": "pad", "mode": draw(st.sampled_from(["constant", "reflect", "replicate",
+                                                                          "circular"]))}
+    layer["padding"] = draw(st.integers(0, 4) | st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim))
+    if draw(st.booleans()):
+        layer["padding_end"] = draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim))
+    conv = {"type": "conv", "kernel_size": draw(st.integers(1, 5)), "out_channels": 1}
+    return {"input_size": [draw(st.integers(1, 5)) for _ in range(ndim)], "in_channels": 1, "layers": [layer, conv]}
+
+
+@pytest.mark.oracle
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(pads())
+def test_explicit_pads_agree_with_torch_and_export(doc: dict[str, Any]) -> None:
+    """F.pad's sizes and refusals (a reflection not below the input's size, a circular pad
+    above it), and the exported nn.ZeroPad/ReflectionPad/ReplicationPad/CircularPad."""
+    import torch_ref
+
+    from solver.services.export import to_torch
+
+    try:
+        ran = torch_ref.run(doc)
+    except torch_ref.TorchRejected as refused:
+        with pytest.raises(solver.LayerRejected) as raised:
+            solver.forward(doc)
+        assert raised.value.layer == refused.index
+        return
+    report = solver.forward(doc)
+    assert [r.output_size for r in report.layers] == [list(r.output_size) for r in ran]
+    with torch.no_grad():
+        out = torch_ref.exported(to_torch(doc))(torch.zeros(1, 1, *doc["input_size"]))
+    assert list(out.shape[2:]) == report.output_size
+
+
+def test_pad_modules_and_fixed_f_pad_import() -> None:
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pad = nn.ReflectionPad2d(3)
+            self.conv = nn.Conv2d(3, 4, 7)
+            self.side = nn.ZeroPad2d((1, 0, 2, 0))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.side(self.conv(self.pad(x)))
+            return nn.functional.pad(y, (0, 1), mode="replicate" if self.training else "constant")
+
+    model = Net().eval()
+    document = solver.from_torch(model, [8, 9]).document
+    assert [(layer["type"], layer.get("padding"), layer.get("padding_end"), layer.get("mode"))
+            for layer in document["layers"]] == [
+        ("pad", [3, 3], None, "reflect"), ("conv", [0, 0], None, None), ("pad", [2, 1], [0, 0], "constant"),
+        ("pad", [0, 0], [0, 1], "constant")]
+    ran = [conformance.agrees_layer_by_layer(document, size, fx_sizes(model, 3, size), "torch")
+           for size in ([8, 9], [3, 4], [4, 4], [1, 1])]
+    assert ran == [True, False, True, False]
+    with pytest.raises(ImportRefused, match="pad"):  # torch pads every axis or none in other modes
+        solver.from_torch(model.train(), [8, 9])
