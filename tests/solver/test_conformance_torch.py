@@ -353,7 +353,7 @@ RULE_CASES: list[tuple[Rule, list[int], dict[str, Any]]] = [
     (Rule.PADDING_MODE, [8], {"type": "avg_pool", "kernel_size": 3, "padding": "valid"}),
     (Rule.PADDING_MODE, [8], {"type": "conv", "kernel_size": 3, "padding": "same_upper", "out_channels": 2}),
     (Rule.NORM_NEEDS_VALUES, [1, 1], {"type": "norm", "norm": "instance"}),
-    (Rule.PAD_FITS_INPUT, [3, 8], {"type": "pad", "padding": [1, 3], "mode": "reflect"}),
+    (Rule.PAD_FITS_INPUT, [3, 8], {"type": "pad", "padding": [3, 1], "mode": "reflect"}),
     (Rule.PAD_FITS_INPUT, [2], {"type": "pad", "padding": 1, "padding_end": 3, "mode": "circular"}),
     (Rule.NORM_NEEDS_VALUES, [1], {"type": "norm", "norm": "group", "num_groups": 2}),
 ]
