@@ -70,7 +70,7 @@ def heads(draw: Any) -> dict[str, Any]:
 
 
 @pytest.mark.oracle
-@settings(max_examples=600, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(heads())
 def test_forward_equals_torch(doc: dict[str, Any]) -> None:
     """Sizes, channels and parameters after every layer, or the same layer refused.
@@ -131,7 +131,7 @@ def _with_head(doc: dict[str, Any], head: str, draw: Any) -> dict[str, Any]:
     return {**doc, "layers": layers, "in_channels": 1, "target_size": [1] * ndim}
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(problems(), st.sampled_from(["norm", "linear"]), st.data())
 def test_rules_on_all_axes_are_searched_exactly(doc: dict[str, Any], head: str, data: Any) -> None:

@@ -72,7 +72,7 @@ def test_exported_code_brings_the_tensor_to_forwards_size(doc: dict[str, Any]) -
     assert list(out.shape[2:]) == report.output_size == report.layers[-1].output_size
 
 
-@settings(max_examples=120, deadline=None, derandomize=True,
+@settings(max_examples=80, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(problems(), st.sampled_from(["pad", "interpolate"]))
 def test_a_match_is_searched_exactly(doc: dict[str, Any], by: str) -> None:
