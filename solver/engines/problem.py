@@ -149,6 +149,8 @@ class _Builder:
         self.names: dict[str, int] = {"input": 0}
         self.warnings: list[str] = []
         self.joint: dict[int, list[JointRule]] = {}
+        #: Tensors whose channels depend on sizes (a flatten's, and what reads it keeping channels).
+        self.sized: set[int] = set()
 
     def var(self, label: str, values: tuple[Any, ...]) -> int:
         self.vars.append(Var(label, values))
@@ -264,6 +266,8 @@ class _Builder:
                     raise DocumentError(f"layers.{index}.name: '{layer.name}' is used twice",
                                         loc=("layers", index, "name"))
                 self.names[layer.name] = index + 1
+            if layer.type == "flatten" or out_c is None and any(t in self.sized for t in inputs):
+                self.sized.add(index + 1)
             nodes.append(Node(index, layer, inputs, slots))
             channels.append(out_c)
         self.tie(nodes)
@@ -294,6 +298,11 @@ class _Builder:
                 t = nodes[t - 1].inputs[0]
             flat = nodes[t - 1] if t > 0 and nodes[t - 1].type == "flatten" else None
             c = None if flat is None else channels[flat.inputs[0]]
+            if flat is None and src in self.sized:
+                raise DocumentError(
+                    f"layers.{index}.in_features: the features this linear reads depend on sizes through a join "
+                    "of flattened tensors, which the search cannot check yet: leave in_features out, or set "
+                    "targets on the tensors flattened", loc=("layers", index, "in_features"))
             if flat is not None and c is not None:
                 if layer.in_features % c:
                     raise LayerContext(index, layer).reject(

@@ -235,3 +235,16 @@ def test_input_sizes_are_what_forward_runs(doc: dict[str, Any], ndim: int) -> No
         assert runs != set(itertools.product(*per_axis))
         return
     assert set(itertools.product(*(ax.sizes for ax in answer.axes))) == runs
+
+
+def test_a_linear_after_a_join_of_flattened_tensors_is_refused_in_a_search() -> None:
+    """Its in_features fixes a sum of products of sizes, which the search does not state:
+    refused by name, never answered with solutions forward would refuse."""
+    doc = {"input_size": [8, 8], "in_channels": 2, "target_size": [1, 1], "layers": [
+        {"name": "a", "type": "conv", "kernel_size": {"min": 1, "max": 3}, "out_channels": 2},
+        {"name": "f1", "type": "flatten"}, {"name": "f2", "type": "flatten", "input": "input"},
+        {"type": "concat", "inputs": ["f1", "f2"]}, {"type": "linear", "in_features": 200, "out_features": 3}]}
+    with pytest.raises(solver.DocumentError, match="layers.4.in_features: the features this linear reads"):
+        solver.solve(doc)
+    free = {**doc, "layers": [*doc["layers"][:4], {"type": "linear", "out_features": 3}]}
+    assert solver.solve(free).count == 3
