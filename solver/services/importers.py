@@ -338,7 +338,8 @@ def _by_fx(torch: Any, traced: Any, ndim: int) -> tuple[list[dict[str, Any]], li
             fname = target if isinstance(target, str) else getattr(target, "__name__", str(target))
             tensors = [a for a in node.args if isinstance(a, Node) and a in tensor]
             size = _size_value(node, fname, tensor, sizes, ndim)
-            reads = [a for a in (*node.args, *node.kwargs.values()) for a in (a if isinstance(a, list | tuple) else [a])]
+            reads = [x for arg in (*node.args, *node.kwargs.values())
+                     for x in (arg if isinstance(arg, list | tuple) else [arg])]
             if size is not None:  # a size read off a tensor (x.shape, x.size(0)), or arithmetic on sizes
                 sizes[node] = size
             elif not any(isinstance(a, Node) and a in tensor for a in reads):  # on numbers and sizes alone (x.ndim == 4, an assert)
@@ -521,7 +522,7 @@ def _evaluate(size: Any, env: dict[tuple[str, int], int]) -> int:
     if isinstance(size, int):
         return size
     if size[0] == "dim":
-        return env.setdefault((size[1], size[2]), 1 + len(env) * 37 % 997)
+        return env[size[1], size[2]]
     return _SIZE_ARITHMETIC[size[1]](_evaluate(size[2], env), _evaluate(size[3], env))
 
 
@@ -568,17 +569,12 @@ def _padded_to(node: Any, source: str, sizes: dict[Any, Size], ndim: int) -> dic
     others = set().union(*map(_tensors_in, exprs)) - {source}
     if len(others) == 1 and "?" not in others:
         [to] = others
-        for trial in range(5):  # the amounts of each axis add up to the difference of sizes, whatever they are
-            env = {(name, d): 1 + (trial * 7919 + d * 104729 + len(name)) % 1000 for name in (source, to)
-                   for d in range(2, ndim + 2)}
-            for a in range(ndim):
-                begin, end = exprs[2 * (ndim - 1 - a)], exprs[2 * (ndim - 1 - a) + 1]  # F.pad lists the last axis first
-                if _evaluate(begin, env) + _evaluate(end, env) != env[to, a + 2] - env[source, a + 2]:
-                    break
-            else:
-                continue
-            break
-        else:
+        # The amounts of each axis add up to the difference of sizes, whatever the sizes (F.pad lists the
+        # last axis first): tried on five sets of sizes.
+        envs = [{(name, d): 1 + (trial * 7919 + d * 104729 + len(name)) % 1000 for name in (source, to)
+                 for d in range(ndim + 2)} for trial in range(5)]
+        if all(_evaluate(exprs[2 * (ndim - 1 - a)], env) + _evaluate(exprs[2 * (ndim - 1 - a) + 1], env)
+               == env[to, a + 2] - env[source, a + 2] for env in envs for a in range(ndim)):
             return {"type": "match", "to": to, "by": "pad"}
     raise ImportRefused(f"{node.name} (pad): its amounts are not the difference of two tensors' sizes, which is "
                         "what convsolve follows", loc=where)
